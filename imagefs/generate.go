@@ -1,0 +1,182 @@
+package imagefs
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Installed is what the generator needs to know of an installed package.
+type Installed struct {
+	Name     string
+	Provides []string
+}
+
+// Input is one run of the metadata step.
+type Input struct {
+	Spec        *Spec
+	Lower, Out  string            // merged package rootfs (read-only) and the metadata layer
+	Epoch       time.Time         // every mtime written
+	InstalledDB []byte            // the merged usr/lib/apk/db/installed
+	Scripts     []byte            // usr/lib/apk/db/scripts.tar
+	Packages    []Installed       // install order
+	Keys        map[string][]byte // etc/apk/keys/<name>
+}
+
+// Paths of the apk database, as apko lays them out (usr-merged).
+const (
+	InstalledDBPath = "usr/lib/apk/db/installed"
+	scriptsPath     = "usr/lib/apk/db/scripts.tar"
+	triggersPath    = "usr/lib/apk/db/triggers"
+	busyboxBinary   = "/bin/busybox"
+	busyboxPathsDir = "/etc/busybox-paths.d"
+)
+
+// Generate writes the metadata layer.
+func Generate(in Input) error {
+	lower, err := os.OpenRoot(in.Lower)
+	if err != nil {
+		return fmt.Errorf("open rootfs: %w", err)
+	}
+	defer lower.Close()
+	out, err := os.OpenRoot(in.Out)
+	if err != nil {
+		return fmt.Errorf("open output: %w", err)
+	}
+	defer out.Close()
+	l := &layerFS{lower: lower, out: out, epoch: in.Epoch}
+
+	steps := []struct {
+		name string
+		fn   func(*layerFS, Input) error
+	}{
+		{"apk database", writeAPK},
+		{"accounts", writeAccounts},
+		{"busybox links", busyboxLinks},
+		{"paths", applyPaths},
+	}
+	for _, s := range steps {
+		if err := s.fn(l, in); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+	}
+	return l.fixTimes()
+}
+
+// writeAPK writes the installed database and apk's configuration, so apk
+// and scanners (syft, grype) in or over the image see what was installed.
+func writeAPK(l *layerFS, in Input) error {
+	files := []struct {
+		path string
+		data []byte
+	}{
+		{InstalledDBPath, in.InstalledDB},
+		{scriptsPath, in.Scripts},
+		{triggersPath, nil},
+		{"etc/apk/world", lines(sortedCopy(in.Spec.World))},
+		{"etc/apk/repositories", lines(in.Spec.Repositories)},
+		{"etc/apk/arch", []byte(in.Spec.Arch + "\n")},
+	}
+	for _, f := range files {
+		if err := l.writeFile(f.path, f.data, 0o644, 0, 0); err != nil {
+			return err
+		}
+	}
+	names := make([]string, 0, len(in.Keys))
+	for n := range in.Keys {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if strings.ContainsAny(n, "/\x00") || n == "." || n == ".." {
+			return fmt.Errorf("bad key name %q", n)
+		}
+		if err := l.writeFile("etc/apk/keys/"+n, in.Keys[n], 0o644, 0, 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// busyboxLinks does what apko does in place of busybox's install trigger:
+// a symlink to /bin/busybox for every applet path the busybox package
+// lists in /etc/busybox-paths.d/<package>, unless a package ships that path.
+func busyboxLinks(l *layerFS, in Input) error {
+	if _, _, err := l.lstat(busyboxBinary); err != nil {
+		return nil
+	}
+	var provider string
+	for _, p := range in.Packages {
+		if p.Name == "busybox" {
+			provider = p.Name
+			break
+		}
+		for _, pr := range p.Provides {
+			if strings.Contains(pr, "busybox") && provider == "" {
+				provider = p.Name
+			}
+		}
+	}
+	if provider == "" {
+		return fmt.Errorf("%s exists but no installed package is busybox or provides it", busyboxBinary)
+	}
+	list, err := l.readFile(path.Join(busyboxPathsDir, provider))
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		return fmt.Errorf("package %s ships %s but no %s/%s listing its applets", provider, busyboxBinary, busyboxPathsDir, provider)
+	}
+	for _, link := range strings.Split(string(list), "\n") {
+		link = strings.TrimSpace(link)
+		if link == "" || path.Clean(link) == busyboxBinary {
+			continue
+		}
+		if !path.IsAbs(link) {
+			return fmt.Errorf("%s/%s: applet path %q is not absolute", busyboxPathsDir, provider, link)
+		}
+		rp, err := l.resolveParent(link)
+		if err != nil {
+			return err
+		}
+		if _, _, err := l.lstat(rp); err == nil {
+			continue // a package (or an earlier line) provides it
+		}
+		if err := l.symlink(busyboxBinary, rp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func lines(ss []string) []byte {
+	if len(ss) == 0 {
+		return nil
+	}
+	return []byte(strings.Join(ss, "\n") + "\n")
+}
+
+func sortedCopy(ss []string) []string {
+	out := append([]string(nil), ss...)
+	sort.Strings(out)
+	return out
+}
+
+// permBits converts apko's numeric permissions to an fs.FileMode.
+func permBits(p uint32) fs.FileMode {
+	m := fs.FileMode(p & 0o777)
+	if p&0o4000 != 0 {
+		m |= fs.ModeSetuid
+	}
+	if p&0o2000 != 0 {
+		m |= fs.ModeSetgid
+	}
+	if p&0o1000 != 0 {
+		m |= fs.ModeSticky
+	}
+	return m
+}

@@ -1,0 +1,194 @@
+package imagefs
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// lowerTree builds a usr-merged package rootfs like Wolfi's.
+func lowerTree(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	mk := func(p string, mode fs.FileMode, data string) {
+		full := filepath.Join(dir, p)
+		os.MkdirAll(filepath.Dir(full), 0o755)
+		if err := os.WriteFile(full, []byte(data), mode); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(full, mode)
+	}
+	os.MkdirAll(filepath.Join(dir, "usr/bin"), 0o755)
+	os.MkdirAll(filepath.Join(dir, "var/lib/nginx"), 0o750)
+	os.Chown(filepath.Join(dir, "var/lib/nginx"), 101, 101)
+	os.Symlink("usr/bin", filepath.Join(dir, "bin"))
+	mk("usr/bin/busybox", 0o755, "ELF")
+	mk("usr/bin/ls", 0o755, "real ls")
+	mk("etc/passwd", 0o644, "root:x:0:0:root:/root:/bin/sh\nnonroot:x:65532:65532::/home/nonroot:/bin/sh\n")
+	mk("etc/group", 0o644, "root:x:0:\nshadow:x:42:\n")
+	mk("etc/busybox-paths.d/busybox", 0o644, "/bin/busybox\n/bin/sh\n/bin/ls\n/usr/sbin/crond\n\n")
+	mk("etc/nginx/nginx.conf", 0o644, "conf")
+	return dir
+}
+
+func u32(v uint32) *uint32 { return &v }
+
+func TestGenerate(t *testing.T) {
+	lower := lowerTree(t)
+	out := t.TempDir()
+	spec := &Spec{
+		Arch:         "x86_64",
+		World:        []string{"nginx", "busybox"},
+		Repositories: []string{"https://packages.wolfi.dev/os"},
+		Accounts: Accounts{
+			Users:  []User{{Name: "www", UID: 1000, GID: u32(1000)}, {Name: "nonroot", UID: 65532}},
+			Groups: []Group{{Name: "www", GID: 1000, Members: []string{"www"}}},
+		},
+		Paths: []Path{
+			{Path: "/var/cache/app", Type: "directory", UID: u32(1000), GID: u32(1000), Permissions: 0o750},
+			{Path: "/etc/app/ready", Type: "empty-file", Permissions: 0o600},
+			{Path: "/etc/nginx/nginx.conf", Type: "permissions", UID: u32(1000), Permissions: 0o640},
+			{Path: "/usr/local/bin/app", Type: "symlink", Source: "/bin/busybox", Permissions: 0o777},
+		},
+	}
+	epoch := time.Unix(1700000000, 0)
+	err := Generate(Input{Spec: spec, Lower: lower, Out: out, Epoch: epoch,
+		InstalledDB: []byte("P:busybox\n\n"), Packages: []Installed{{Name: "busybox"}},
+		Keys: map[string][]byte{"k.rsa.pub": []byte("KEY")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	read := func(p string) string {
+		b, err := os.ReadFile(filepath.Join(out, p))
+		if err != nil {
+			t.Fatalf("read %s: %v", p, err)
+		}
+		return string(b)
+	}
+	if got := read("etc/apk/world"); got != "busybox\nnginx\n" {
+		t.Errorf("world = %q", got)
+	}
+	if got := read("etc/apk/arch"); got != "x86_64\n" {
+		t.Errorf("arch = %q", got)
+	}
+	if got := read("etc/apk/keys/k.rsa.pub"); got != "KEY" {
+		t.Errorf("key = %q", got)
+	}
+	if got := read(InstalledDBPath); got != "P:busybox\n\n" {
+		t.Errorf("installed = %q", got)
+	}
+	wantPasswd := "root:x:0:0:root:/root:/bin/sh\nnonroot:x:65532:65532::/home/nonroot:/bin/sh\nwww:x:1000:1000:Account created by apko:/home/www:/bin/sh\n"
+	if got := read("etc/passwd"); got != wantPasswd {
+		t.Errorf("passwd = %q", got)
+	}
+	if got := read("etc/group"); got != "root:x:0:\nshadow:x:42:\nwww:x:1000:www\n" {
+		t.Errorf("group = %q", got)
+	}
+	if got := read("etc/shadow"); got != "www:!:::::::\n" {
+		t.Errorf("shadow = %q (only the added user, locked)", got)
+	}
+	checkMeta(t, out, "etc/shadow", 0o640, 0, 42)
+	checkMeta(t, out, "home/www", fs.ModeDir|0o700, 1000, 1000)
+	checkMeta(t, out, "home/nonroot", fs.ModeDir|0o700, 65532, 65532)
+	checkMeta(t, out, "root", fs.ModeDir|0o700, 0, 0)
+
+	// busybox links land in usr/bin through the /bin symlink, never
+	// shadowing it, and skip what packages ship (ls) and busybox itself.
+	if _, err := os.Lstat(filepath.Join(out, "bin")); err == nil {
+		t.Error("metadata layer created /bin, shadowing the usr-merge symlink")
+	}
+	for p, want := range map[string]string{"usr/bin/sh": "/bin/busybox", "usr/sbin/crond": "/bin/busybox"} {
+		if got, err := os.Readlink(filepath.Join(out, p)); err != nil || got != want {
+			t.Errorf("%s -> %q, %v; want %q", p, got, err, want)
+		}
+	}
+	for _, p := range []string{"usr/bin/ls", "usr/bin/busybox"} {
+		if _, err := os.Lstat(filepath.Join(out, p)); err == nil {
+			t.Errorf("%s written though a package ships it", p)
+		}
+	}
+
+	checkMeta(t, out, "var/cache/app", fs.ModeDir|0o750, 1000, 1000)
+	checkMeta(t, out, "etc/app/ready", 0o600, 0, 0)
+	checkMeta(t, out, "etc/nginx/nginx.conf", 0o640, 1000, 0)
+	if got := read("etc/nginx/nginx.conf"); got != "conf" {
+		t.Errorf("copied-up nginx.conf = %q", got)
+	}
+	if got, _ := os.Readlink(filepath.Join(out, "usr/local/bin/app")); got != "/bin/busybox" {
+		t.Errorf("paths symlink -> %q", got)
+	}
+
+	// Every entry has the epoch as mtime, and the layer holds nothing but
+	// what is listed here.
+	var all []string
+	filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+		if p == out {
+			return nil
+		}
+		rel, _ := filepath.Rel(out, p)
+		all = append(all, rel)
+		fi, _ := os.Lstat(p)
+		if !fi.ModTime().Equal(epoch) {
+			t.Errorf("%s mtime %v, want %v", rel, fi.ModTime(), epoch)
+		}
+		return nil
+	})
+	sort.Strings(all)
+	want := []string{"etc", "etc/apk", "etc/apk/arch", "etc/apk/keys", "etc/apk/keys/k.rsa.pub", "etc/apk/repositories", "etc/apk/world",
+		"etc/app", "etc/app/ready", "etc/group", "etc/nginx", "etc/nginx/nginx.conf", "etc/passwd", "etc/shadow",
+		"home", "home/nonroot", "home/www", "root", "usr", "usr/bin", "usr/bin/sh", "usr/lib", "usr/lib/apk", "usr/lib/apk/db",
+		"usr/lib/apk/db/installed", "usr/lib/apk/db/scripts.tar", "usr/lib/apk/db/triggers", "usr/local", "usr/local/bin", "usr/local/bin/app",
+		"usr/sbin", "usr/sbin/crond", "var", "var/cache", "var/cache/app"}
+	if strings.Join(all, "\n") != strings.Join(want, "\n") {
+		t.Errorf("layer files:\n%s\nwant:\n%s", strings.Join(all, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func checkMeta(t *testing.T, root, p string, mode fs.FileMode, uid, gid uint32) {
+	t.Helper()
+	fi, err := os.Lstat(filepath.Join(root, p))
+	if err != nil {
+		t.Errorf("%s: %v", p, err)
+		return
+	}
+	st := fi.Sys().(*syscall.Stat_t)
+	if fi.Mode() != mode || st.Uid != uid || st.Gid != gid {
+		t.Errorf("%s: mode %v uid %d gid %d; want %v %d %d", p, fi.Mode(), st.Uid, st.Gid, mode, uid, gid)
+	}
+}
+
+func TestGenerateErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		spec    Spec
+		wantErr string
+	}{
+		{"uid clash", Spec{Accounts: Accounts{Users: []User{{Name: "nonroot", UID: 1}}}}, `user "nonroot" has uid 1`},
+		{"symlink over package file", Spec{Paths: []Path{{Path: "/etc/passwd", Type: "symlink", Source: "x"}}}, "already exists"},
+		{"permissions on nothing", Spec{Paths: []Path{{Path: "/nope", Type: "permissions", Permissions: 0o600}}}, "nothing at that path"},
+		{"unknown type", Spec{Paths: []Path{{Path: "/x", Type: "fifo"}}}, `unknown path type "fifo"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Generate(Input{Spec: &tt.spec, Lower: lowerTree(t), Out: t.TempDir(), Packages: []Installed{{Name: "busybox"}}})
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestBusyboxWithoutPathsList(t *testing.T) {
+	lower := lowerTree(t)
+	os.Remove(filepath.Join(lower, "etc/busybox-paths.d/busybox"))
+	err := Generate(Input{Spec: &Spec{}, Lower: lower, Out: t.TempDir(), Packages: []Installed{{Name: "busybox"}}})
+	if err == nil || !strings.Contains(err.Error(), "busybox-paths.d") {
+		t.Fatalf("err = %v", err)
+	}
+}

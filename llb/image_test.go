@@ -2,12 +2,15 @@ package llb
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kiln-build/kiln/apk/index"
 	bk "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -150,5 +153,75 @@ func TestImageOnePackageChange(t *testing.T) {
 func TestImageNoPackages(t *testing.T) {
 	if _, _, err := Image(testInput(0)); err == nil {
 		t.Fatal("Image with no packages succeeded")
+	}
+}
+
+func TestImageConfig(t *testing.T) {
+	epoch := time.Unix(1700000000, 0)
+	tests := []struct {
+		name    string
+		in      ImageConfigInput
+		check   func(t *testing.T, img *dockerspec.DockerOCIImage)
+		wantErr string
+	}{
+		{"apko defaults", ImageConfigInput{Epoch: epoch, Platform: ocispecs.Platform{OS: "linux", Architecture: "arm64"}}, func(t *testing.T, img *dockerspec.DockerOCIImage) {
+			want := []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/bin:/usr/sbin:/sbin:/bin", "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"}
+			if !reflect.DeepEqual(img.Config.Env, want) {
+				t.Errorf("env %q", img.Config.Env)
+			}
+			if img.Created == nil || !img.Created.Equal(epoch) || img.Architecture != "arm64" || img.OS != "linux" {
+				t.Errorf("created %v platform %s/%s", img.Created, img.OS, img.Architecture)
+			}
+			if img.Config.Entrypoint != nil || img.Config.Cmd != nil {
+				t.Errorf("entrypoint %q cmd %q", img.Config.Entrypoint, img.Config.Cmd)
+			}
+			if img.Config.Labels["org.opencontainers.image.created"] != "2023-11-14T22:13:20Z" {
+				t.Errorf("labels %v", img.Config.Labels)
+			}
+		}, ""},
+		{"command split like a shell", ImageConfigInput{EntrypointCommand: `/usr/bin/nginx -g "daemon off;"`, Cmd: "--help 'a b'"}, func(t *testing.T, img *dockerspec.DockerOCIImage) {
+			if !reflect.DeepEqual(img.Config.Entrypoint, []string{"/usr/bin/nginx", "-g", "daemon off;"}) || !reflect.DeepEqual(img.Config.Cmd, []string{"--help", "a b"}) {
+				t.Errorf("entrypoint %q cmd %q", img.Config.Entrypoint, img.Config.Cmd)
+			}
+		}, ""},
+		{"shell fragment", ImageConfigInput{ShellFragment: "echo $HOME"}, func(t *testing.T, img *dockerspec.DockerOCIImage) {
+			if !reflect.DeepEqual(img.Config.Entrypoint, []string{"/bin/sh", "-c", "echo $HOME"}) {
+				t.Errorf("entrypoint %q", img.Config.Entrypoint)
+			}
+		}, ""},
+		{"env overrides and sorts", ImageConfigInput{Environment: map[string]string{"PATH": "/bin", "A": "1"}}, func(t *testing.T, img *dockerspec.DockerOCIImage) {
+			if !reflect.DeepEqual(img.Config.Env, []string{"A=1", "PATH=/bin", "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"}) {
+				t.Errorf("env %q", img.Config.Env)
+			}
+		}, ""},
+		{"vcs and volumes", ImageConfigInput{VCSURL: "https://github.com/x/y@abc123", Volumes: []string{"/data"}, User: "65532", WorkDir: "/app", StopSignal: "SIGQUIT",
+			Layers: []Layer{{Comment: "apk add a-1"}, {Comment: "meta"}}}, func(t *testing.T, img *dockerspec.DockerOCIImage) {
+			l := img.Config.Labels
+			if l["org.opencontainers.image.source"] != "https://github.com/x/y" || l["org.opencontainers.image.revision"] != "abc123" {
+				t.Errorf("labels %v", l)
+			}
+			if _, ok := img.Config.Volumes["/data"]; !ok || img.Config.User != "65532" || img.Config.WorkingDir != "/app" || img.Config.StopSignal != "SIGQUIT" {
+				t.Errorf("config %+v", img.Config)
+			}
+			if len(img.History) != 2 || img.History[0].CreatedBy != "apk add a-1" {
+				t.Errorf("history %+v", img.History)
+			}
+		}, ""},
+		{"bad quoting", ImageConfigInput{EntrypointCommand: `sh -c "unterminated`}, nil, "entrypoint command"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			img, err := ImageConfig(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, img)
+		})
 	}
 }

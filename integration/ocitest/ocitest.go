@@ -1,0 +1,228 @@
+// Package ocitest reads an OCI image layout tar (what buildx writes with
+// --output type=oci) so integration tests can assert on real bytes:
+// index, manifests, configs, attestations and every layer entry.
+package ocitest
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Layout is an OCI layout loaded into memory.
+type Layout struct {
+	Index ocispecs.Index
+	Blobs map[string][]byte // "sha256:..." → bytes (digest verified)
+}
+
+// Load reads an OCI layout tar and verifies every blob's digest.
+func Load(tarPath string) (*Layout, error) {
+	f, err := os.Open(tarPath)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	l := &Layout{Blobs: map[string][]byte{}}
+	tr := tar.NewReader(f)
+	var indexJSON []byte
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if h.Typeflag != tar.TypeReg {
+			continue
+		}
+		data, err := io.ReadAll(tr)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case h.Name == "index.json":
+			indexJSON = data
+		case strings.HasPrefix(h.Name, "blobs/sha256/"):
+			want := strings.TrimPrefix(h.Name, "blobs/sha256/")
+			sum := sha256.Sum256(data)
+			if hex.EncodeToString(sum[:]) != want {
+				return nil, fmt.Errorf("blob %s has digest sha256:%x", h.Name, sum)
+			}
+			l.Blobs["sha256:"+want] = data
+		}
+	}
+	if indexJSON == nil {
+		return nil, fmt.Errorf("%s: no index.json", tarPath)
+	}
+	if err := json.Unmarshal(indexJSON, &l.Index); err != nil {
+		return nil, fmt.Errorf("index.json: %w", err)
+	}
+	return l, nil
+}
+
+// Blob returns a blob by descriptor.
+func (l *Layout) Blob(d ocispecs.Descriptor) ([]byte, error) {
+	b, ok := l.Blobs[d.Digest.String()]
+	if !ok {
+		return nil, fmt.Errorf("blob %s missing from the layout", d.Digest)
+	}
+	return b, nil
+}
+
+// Image is one platform's image.
+type Image struct {
+	Descriptor ocispecs.Descriptor
+	Manifest   ocispecs.Manifest
+	Config     ocispecs.Image
+	ConfigRaw  []byte
+}
+
+// Images returns the platform images (attestation manifests excluded),
+// descending through a nested index as buildx writes for multi-platform.
+func (l *Layout) Images() ([]Image, error) {
+	var out []Image
+	var walk func(descs []ocispecs.Descriptor) error
+	walk = func(descs []ocispecs.Descriptor) error {
+		for _, d := range descs {
+			b, err := l.Blob(d)
+			if err != nil {
+				return err
+			}
+			switch d.MediaType {
+			case ocispecs.MediaTypeImageIndex:
+				var idx ocispecs.Index
+				if err := json.Unmarshal(b, &idx); err != nil {
+					return err
+				}
+				if err := walk(idx.Manifests); err != nil {
+					return err
+				}
+			case ocispecs.MediaTypeImageManifest:
+				if d.Annotations["vnd.docker.reference.type"] == "attestation-manifest" {
+					continue
+				}
+				img := Image{Descriptor: d}
+				if err := json.Unmarshal(b, &img.Manifest); err != nil {
+					return err
+				}
+				if img.ConfigRaw, err = l.Blob(img.Manifest.Config); err != nil {
+					return err
+				}
+				if err := json.Unmarshal(img.ConfigRaw, &img.Config); err != nil {
+					return err
+				}
+				out = append(out, img)
+			}
+		}
+		return nil
+	}
+	return out, walk(l.Index.Manifests)
+}
+
+// Entry is one file of a layer.
+type Entry struct {
+	Header *tar.Header
+	Data   []byte
+}
+
+// Layer reads every entry of a layer blob (gzip or uncompressed tar).
+func (l *Layout) Layer(d ocispecs.Descriptor) ([]Entry, error) {
+	b, err := l.Blob(d)
+	if err != nil {
+		return nil, err
+	}
+	var r io.Reader = bytes.NewReader(b)
+	if strings.HasSuffix(d.MediaType, "gzip") {
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, err
+		}
+		r = zr
+	}
+	var out []Entry
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("layer %s: %w", d.Digest, err)
+		}
+		data, err := io.ReadAll(tr)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Entry{Header: h, Data: data})
+	}
+}
+
+// Rootfs applies every layer of img in order (whiteouts included) and
+// returns the final file system by clean path without leading slash.
+func (l *Layout) Rootfs(img Image) (map[string]Entry, error) {
+	fs := map[string]Entry{}
+	for _, d := range img.Manifest.Layers {
+		entries, err := l.Layer(d)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			name := strings.TrimSuffix(strings.TrimPrefix(e.Header.Name, "./"), "/")
+			dir, base := splitPath(name)
+			switch {
+			case base == ".wh..wh..opq":
+				for p := range fs {
+					if strings.HasPrefix(p, dir+"/") {
+						delete(fs, p)
+					}
+				}
+			case strings.HasPrefix(base, ".wh."):
+				gone := joinPath(dir, strings.TrimPrefix(base, ".wh."))
+				for p := range fs {
+					if p == gone || strings.HasPrefix(p, gone+"/") {
+						delete(fs, p)
+					}
+				}
+			default:
+				fs[name] = e
+			}
+		}
+	}
+	return fs, nil
+}
+
+func splitPath(p string) (string, string) {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[:i], p[i+1:]
+	}
+	return "", p
+}
+
+func joinPath(dir, base string) string {
+	if dir == "" {
+		return base
+	}
+	return dir + "/" + base
+}
+
+// Paths lists a rootfs's paths, sorted.
+func Paths(fs map[string]Entry) []string {
+	out := make([]string, 0, len(fs))
+	for p := range fs {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}

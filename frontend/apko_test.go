@@ -1,0 +1,126 @@
+package frontend
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/kiln-build/kiln/config/apko"
+)
+
+func loadFixture(t *testing.T, name string) *apko.Config {
+	t.Helper()
+	dir := filepath.Join("..", "config", "apko", "testdata")
+	cfg, err := apko.Load(name, func(p string) ([]byte, error) { return os.ReadFile(filepath.Join(dir, p)) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func TestRequestFromApko(t *testing.T) {
+	req, err := requestFromApko(loadFixture(t, "paths.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(req.ResolveRepositories) != 1 || req.ResolveRepositories[0].Value != "https://packages.wolfi.dev/os" ||
+		req.ResolveRepositories[0].Pos != "paths.yaml:3:7" {
+		t.Errorf("repositories %+v", req.ResolveRepositories)
+	}
+	if !reflect.DeepEqual(req.RuntimeRepositories, []string{"https://packages.wolfi.dev/os"}) {
+		t.Errorf("runtime repositories %v", req.RuntimeRepositories)
+	}
+	if len(req.Packages) != 1 || req.Packages[0].Value != "wolfi-baselayout" || !strings.HasPrefix(req.Packages[0].Pos, "paths.yaml:7:") {
+		t.Errorf("packages %+v", req.Packages)
+	}
+	if len(req.Paths) < 5 {
+		t.Fatalf("paths %+v", req.Paths)
+	}
+	p0 := req.Paths[0]
+	if p0.Path != "/data" || p0.Type != "directory" || p0.Permissions != 0o2775 || !p0.Recursive || p0.UID == nil || *p0.UID != 65532 {
+		t.Errorf("paths[0] %+v", p0)
+	}
+	if p := req.Paths[1]; p.Permissions != 0o644 || p.UID != nil {
+		t.Errorf("paths[1] %+v", p)
+	}
+}
+
+func TestRequestFromApkoAccountsAndImage(t *testing.T) {
+	cfg := loadFixture(t, "nginx.yaml")
+	cfg.Entrypoint = apko.Entrypoint{Command: apko.Str{Value: "/usr/sbin/nginx -g 'daemon off;'"}}
+	req, err := requestFromApko(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.RunAs != "nginx" || len(req.Accounts.Users) != 1 || req.Accounts.Users[0].UID != 10000 || req.Accounts.Users[0].GID != nil ||
+		len(req.Accounts.Groups) != 1 || req.Accounts.Groups[0].GID != 10000 {
+		t.Errorf("accounts %+v run-as %q", req.Accounts, req.RunAs)
+	}
+	if req.Image.StopSignal != "SIGQUIT" || req.Image.WorkDir != "/usr/share/nginx" || req.Image.Annotations["foo"] != "bar" ||
+		req.Image.EntrypointCommand == "" || req.Image.Environment["PATH"] == "" {
+		t.Errorf("image %+v", req.Image)
+	}
+	if !reflect.DeepEqual(req.Archs, []string{"x86_64"}) {
+		t.Errorf("archs %v", req.Archs)
+	}
+}
+
+func TestRequestFromApkoUnsupported(t *testing.T) {
+	// service bundles need s6 files kiln does not generate yet: a clear
+	// error at the line, not a silently different image.
+	_, err := requestFromApko(loadFixture(t, "nginx.yaml"))
+	if err == nil || !strings.Contains(err.Error(), "nginx.yaml:12:") || !strings.Contains(err.Error(), "service-bundle") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestParseBuildArgs(t *testing.T) {
+	tests := []struct {
+		args    map[string]string
+		epoch   int64
+		wantErr string
+	}{
+		{map[string]string{}, 0, ""},
+		{map[string]string{"SOURCE_DATE_EPOCH": "1700000000", "OTHER": "x", "BUILDKIT_SYNTAX": "y"}, 1700000000, ""},
+		{map[string]string{"SOURCE_DATE_EPOCH": "yesterday"}, 0, `SOURCE_DATE_EPOCH="yesterday"`},
+		{map[string]string{"SOURCE_DATE_EPOCH": "-5"}, 0, "non-negative"},
+		{map[string]string{"KILN_LAYERS": "3", "KILN_X": "1"}, 0, "unknown build arg KILN_LAYERS, KILN_X"},
+	}
+	for _, tt := range tests {
+		got, err := ParseBuildArgs(tt.args)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%v: err = %v, want %q", tt.args, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got.SourceDateEpoch != tt.epoch {
+			t.Errorf("%v: %+v, %v", tt.args, got, err)
+		}
+	}
+}
+
+func TestDetectKind(t *testing.T) {
+	for in, want := range map[string]fileKind{
+		"# syntax=x\ncontents:\n  packages: [a]\n": kindApko,
+		"package:\n  name: x\n":                     kindMelange,
+		"foo: bar\n":                                kindUnknown,
+	} {
+		if got := detectKind([]byte(in)); got != want {
+			t.Errorf("detectKind(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestContextPath(t *testing.T) {
+	for in, want := range map[string]string{"./packages": "packages", "/packages/": "packages", "file:///repo": "repo", "a/../b": "b", "../../etc": "etc"} {
+		if got, err := contextPath(in); err != nil || got != want {
+			t.Errorf("contextPath(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := contextPath("."); err == nil {
+		t.Error("contextPath(.) accepted the whole context")
+	}
+}

@@ -1,0 +1,50 @@
+package frontend
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/gateway/client"
+)
+
+// readChunk stays under the gateway's 16 MiB limit per ReadFile call.
+const readChunk = 8 << 20
+
+// solveState solves st and returns its single reference.
+func solveState(ctx context.Context, c client.Client, st llb.State) (client.Reference, error) {
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
+	if err != nil {
+		return nil, err
+	}
+	return res.SingleRef()
+}
+
+// readAll reads a whole file from ref, paging past the gateway's per-call
+// limit, and refuses files over max bytes.
+func readAll(ctx context.Context, ref client.Reference, name string, max int64) ([]byte, error) {
+	st, err := ref.StatFile(ctx, client.StatRequest{Path: name})
+	if err != nil {
+		return nil, err
+	}
+	if st.Size > max {
+		return nil, fmt.Errorf("%s: %d bytes is over the %d-byte limit", name, st.Size, max)
+	}
+	out := make([]byte, 0, st.Size)
+	for int64(len(out)) < st.Size {
+		dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: name,
+			Range: &client.FileRange{Offset: len(out), Length: readChunk}})
+		if err != nil {
+			return nil, err
+		}
+		if len(dt) == 0 {
+			return nil, fmt.Errorf("%s: file shrank while reading at byte %d", name, len(out))
+		}
+		out = append(out, dt...)
+	}
+	return out, nil
+}

@@ -1,0 +1,155 @@
+package pkg
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/kiln-build/kiln/apk/sign"
+)
+
+var (
+	signersOnce sync.Once
+	signerA     *sign.Signer
+	signerB     *sign.Signer
+	signersErr  error
+)
+
+// testSigners returns two distinct keys, generated once per test binary
+// (1024 bits keeps key generation fast; the format does not care).
+func testSigners(t testing.TB) (*sign.Signer, *sign.Signer) {
+	t.Helper()
+	signersOnce.Do(func() {
+		if signerA, signersErr = sign.GenerateSigner("kiln-a.rsa.pub", 1024); signersErr != nil {
+			return
+		}
+		signerB, signersErr = sign.GenerateSigner("kiln-b.rsa.pub", 1024)
+	})
+	if signersErr != nil {
+		t.Fatal(signersErr)
+	}
+	return signerA, signerB
+}
+
+// keyringOf trusts the given signers' public keys under their names.
+func keyringOf(t testing.TB, signers ...*sign.Signer) *sign.Keyring {
+	t.Helper()
+	k := sign.NewKeyring()
+	for _, s := range signers {
+		pemData, err := s.PublicKeyPEM()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := k.Add(s.KeyName, pemData); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return k
+}
+
+// splitMembers cuts a package into its gzip members independently of the
+// code under test: bytes.Reader is an io.ByteReader, so gzip stops at each
+// member's end and the remaining length gives the boundary.
+func splitMembers(t testing.TB, data []byte) [][]byte {
+	t.Helper()
+	br := bytes.NewReader(data)
+	var out [][]byte
+	for br.Len() > 0 {
+		start := len(data) - br.Len()
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			t.Fatalf("member at %d: %v", start, err)
+		}
+		zr.Multistream(false)
+		if _, err := io.Copy(io.Discard, zr); err != nil {
+			t.Fatalf("member at %d: %v", start, err)
+		}
+		out = append(out, data[start:len(data)-br.Len()])
+	}
+	return out
+}
+
+func gunzip(t testing.TB, member []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(member))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func gzipLevelBytes(t testing.TB, level int, b []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, level)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw.Write(b)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// readEntry is one data entry as a caller sees it.
+type readEntry struct {
+	hdr  *tar.Header
+	data []byte
+}
+
+// drain reads every entry and its contents; it returns the first error
+// other than the final io.EOF.
+func drain(r *Reader) ([]readEntry, error) {
+	var out []readEntry
+	for {
+		h, err := r.Next()
+		// The end must be a bare io.EOF: a wrapped one would hide a failure
+		// from callers that compare with ==.
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		b, err := io.ReadAll(r)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, readEntry{h, b})
+	}
+}
+
+// testdataDir finds /work/shared/testdata from the module root, skipping
+// the test when it is absent.
+func testdataDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("module root (go.mod) not found; shared testdata unavailable")
+		}
+		dir = parent
+	}
+	td := filepath.Join(dir, "..", "shared", "testdata")
+	if _, err := os.Stat(td); err != nil {
+		t.Skipf("shared testdata not present at %s: %v", td, err)
+	}
+	return td
+}

@@ -1,0 +1,237 @@
+package pkg
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/kiln-build/kiln/apk/index"
+	"github.com/kiln-build/kiln/apk/internal/gzmember"
+	"github.com/kiln-build/kiln/apk/sign"
+)
+
+// ErrChecksum marks content that does not match the checksum that covers
+// it: the control checksum, the datahash, or a file's SHA-1.
+var ErrChecksum = errors.New("checksum mismatch")
+
+// Bounds on the sections read into memory; real ones are a few KiB.
+const (
+	maxSignatureSection = 1 << 20
+	maxControlSection   = 32 << 20
+)
+
+// ReadOptions configures Open.
+type ReadOptions struct {
+	// Keyring holds the trusted keys; nil trusts none.
+	Keyring *sign.Keyring
+	// AllowUntrusted accepts unsigned packages and signatures by keys not
+	// in Keyring. A trusted key's signature must still verify.
+	AllowUntrusted bool
+	// ExpectedChecksum is the index C: value ("Q1..."); "" skips the check.
+	ExpectedChecksum string
+	// Name identifies the package in errors.
+	Name string
+}
+
+// Reader reads a package: Open verifies the signature and control section
+// and parses .PKGINFO; Next and Read then stream the data section,
+// verifying every file checksum and finally the datahash.
+type Reader struct {
+	// Info is the .PKGINFO as an index record, with Checksum set to
+	// ControlChecksum. Info.Size (the .apk size) is set once Next has
+	// returned io.EOF.
+	Info            *index.Package
+	DataHash        string            // .PKGINFO datahash, hex; "" when absent
+	Scripts         map[string][]byte // ".post-install" → body
+	Triggers        []string          // .PKGINFO triggers
+	ControlChecksum string            // "Q1" + base64 SHA-1 of the control member
+	Signatures      []sign.Signature  // as found, trusted or not
+	PkgInfoExtra    [][2]string       // .PKGINFO keys with no field in Info, in order
+
+	name    string
+	src     *gzmember.Reader
+	gz      gzip.Reader
+	tr      *tar.Reader
+	dataSum hash.Hash // SHA-256 of the data member; nil without datahash
+	err     error     // sticky; io.EOF once the data section is verified
+
+	cur     *tar.Header
+	curSum  hash.Hash // SHA-1 of the current file's bytes; nil when unchecked
+	curWant []byte
+	curDone bool
+}
+
+// Open reads a package up to its data section. It fails unless the
+// signature is by a key in opts.Keyring (see AllowUntrusted) and the
+// control checksum matches opts.ExpectedChecksum.
+func Open(r io.Reader, opts ReadOptions) (*Reader, error) {
+	pr := &Reader{name: opts.Name, src: gzmember.NewReader(r)}
+	if pr.name == "" {
+		pr.name = "package"
+	}
+	firstSum := sha1.New()
+	pr.src.SetSink(firstSum)
+	first, err := pr.member(maxControlSection, "first section")
+	if err != nil {
+		return nil, err
+	}
+	signed, err := isSignatureSection(first)
+	if err != nil {
+		return nil, pr.errorf("first section: %w", err)
+	}
+	control, controlSum := first, firstSum
+	var digests *sign.Digester
+	if signed {
+		if len(first) > maxSignatureSection {
+			return nil, pr.errorf("signature section is %d bytes", len(first))
+		}
+		if pr.Signatures, err = sign.ReadSegment(bytes.NewReader(first)); err != nil {
+			return nil, pr.errorf("%w", err)
+		}
+		digests = sign.NewDigester(pr.Signatures)
+		controlSum = sha1.New()
+		pr.src.SetSink(io.MultiWriter(controlSum, digests))
+		if control, err = pr.member(maxControlSection, "control section"); err != nil {
+			return nil, err
+		}
+	}
+	pr.src.SetSink(nil) // flushes the control member's last bytes into its hashes
+	pr.ControlChecksum = "Q1" + base64.StdEncoding.EncodeToString(controlSum.Sum(nil))
+
+	if want := opts.ExpectedChecksum; want != "" && want != pr.ControlChecksum {
+		if !strings.HasPrefix(want, "Q1") {
+			return nil, pr.errorf("expected checksum %q is not a Q1 (SHA-1) checksum", want)
+		}
+		return nil, pr.errorf("%w: control section is %s, index says %s", ErrChecksum, pr.ControlChecksum, want)
+	}
+	if err := checkTrust(opts, pr.Signatures, digests); err != nil {
+		return nil, pr.errorf("%w", err)
+	}
+	if err := pr.parseControl(control); err != nil {
+		return nil, err
+	}
+
+	if pr.DataHash != "" {
+		pr.dataSum = sha256.New()
+		pr.src.SetSink(pr.dataSum)
+	}
+	if err := pr.gz.Reset(pr.src); err != nil {
+		return nil, pr.errorf("data section: %w", noEOF(err))
+	}
+	pr.gz.Multistream(false)
+	pr.tr = tar.NewReader(&pr.gz)
+	return pr, nil
+}
+
+func (pr *Reader) errorf(format string, args ...any) error {
+	return fmt.Errorf("%s: "+format, append([]any{pr.name}, args...)...)
+}
+
+// noEOF turns io.EOF into io.ErrUnexpectedEOF: only the verified end of
+// the data section may look like io.EOF to callers that loop on it.
+func noEOF(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// member decompresses the next gzip member whole.
+func (pr *Reader) member(limit int, what string) ([]byte, error) {
+	if err := pr.gz.Reset(pr.src); err != nil {
+		return nil, pr.errorf("%s: %w", what, noEOF(err))
+	}
+	pr.gz.Multistream(false)
+	b, err := io.ReadAll(io.LimitReader(&pr.gz, int64(limit)+1))
+	if err != nil {
+		return nil, pr.errorf("%s: %w", what, noEOF(err))
+	}
+	if len(b) > limit {
+		return nil, pr.errorf("%s: larger than %d bytes", what, limit)
+	}
+	return b, nil
+}
+
+// isSignatureSection tells a signature section from the control section
+// of an unsigned package by its first entry.
+func isSignatureSection(b []byte) (bool, error) {
+	h, err := tar.NewReader(bytes.NewReader(b)).Next()
+	if err != nil {
+		return false, fmt.Errorf("not a tar stream: %w", noEOF(err))
+	}
+	return strings.HasPrefix(h.Name, ".SIGN."), nil
+}
+
+func checkTrust(opts ReadOptions, sigs []sign.Signature, d *sign.Digester) error {
+	if len(sigs) == 0 {
+		if opts.AllowUntrusted {
+			return nil
+		}
+		return sign.ErrUnsigned
+	}
+	err := opts.Keyring.Verify(sigs, d)
+	if err != nil && opts.AllowUntrusted && errors.Is(err, sign.ErrUntrusted) {
+		return nil
+	}
+	return err
+}
+
+// parseControl reads .PKGINFO and the scriptlets.
+func (pr *Reader) parseControl(control []byte) error {
+	tr := tar.NewReader(bytes.NewReader(control))
+	var pkginfo []byte
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return pr.errorf("control section: %w", err)
+		}
+		body, err := io.ReadAll(tr)
+		if err != nil {
+			return pr.errorf("control section: %q: %w", h.Name, noEOF(err))
+		}
+		switch {
+		case h.Name == PkgInfoFile:
+			if pkginfo != nil {
+				return pr.errorf("control section: two %s entries", PkgInfoFile)
+			}
+			pkginfo = body
+		case slices.Contains(ScriptNames, h.Name):
+			if pr.Scripts == nil {
+				pr.Scripts = map[string][]byte{}
+			}
+			pr.Scripts[h.Name] = body
+		case strings.HasPrefix(h.Name, "."):
+			// Other control files (apk-tools 3 adds some) carry nothing kiln uses.
+		default:
+			return pr.errorf("control section: unexpected entry %q", h.Name)
+		}
+	}
+	if pkginfo == nil {
+		return pr.errorf("control section has no %s", PkgInfoFile)
+	}
+	pi, err := parsePkgInfo(pkginfo)
+	if err != nil {
+		return pr.errorf("%w", err)
+	}
+	if pi.dataHash != "" {
+		if raw, err := hex.DecodeString(pi.dataHash); err != nil || len(raw) != sha256.Size {
+			return pr.errorf("%s: datahash %q is not a hex SHA-256", PkgInfoFile, pi.dataHash)
+		}
+	}
+	pr.Info, pr.DataHash, pr.Triggers, pr.PkgInfoExtra = pi.pkg, pi.dataHash, pi.triggers, pi.extra
+	pr.Info.Checksum = pr.ControlChecksum
+	return nil
+}

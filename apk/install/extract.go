@@ -1,0 +1,318 @@
+package install
+
+import (
+	"archive/tar"
+	"crypto/sha1"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/kiln-build/kiln/apk/index"
+)
+
+// Install extracts a package's data section into the root and records it
+// as installed. p.Replaces and p.ReplacesPriority decide file conflicts.
+// On error the root is left partly written and should be discarded.
+func (in *Installer) Install(p *index.Package, data DataReader, ctl Control) error {
+	if p == nil || p.Name == "" {
+		return errors.New("install: package without a name")
+	}
+	nv := nameVersion(p)
+	if prev := in.byName[p.Name]; prev != nil {
+		return fmt.Errorf("install %s: %s is already installed", nv, nameVersion(&prev.rec.Package))
+	}
+	rec := InstalledPackage{Package: *p, Scripts: scriptsByType(ctl.Scripts), Triggers: slices.Clone(ctl.Triggers)}
+	rec = rec.clone()
+	ex := &extraction{in: in, pkg: newInstalled(rec), files: map[string]FileRecord{}}
+	for {
+		hdr, err := data.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("install %s: read archive: %w", nv, err)
+		}
+		if err := ex.entry(hdr, data); err != nil {
+			return fmt.Errorf("install %s: %w", nv, err)
+		}
+	}
+	if err := in.finish(); err != nil {
+		return fmt.Errorf("install %s: %w", nv, err)
+	}
+	// Read p again: a reader may complete it at the end of the data
+	// (pkg.Reader sets Size once the whole file is read).
+	ex.pkg.rec.Package = (&InstalledPackage{Package: *p}).clone().Package
+	in.pkgs = append(in.pkgs, ex.pkg)
+	in.byName[p.Name] = ex.pkg
+	return nil
+}
+
+// extraction is the state of one Install.
+type extraction struct {
+	in    *Installer
+	pkg   *installed
+	files map[string]FileRecord // regular files extracted so far, by physical path (hard link targets)
+}
+
+// target is where one entry goes.
+type target struct {
+	name    string // cleaned archive path
+	dirName string // its directory as the archive names it ("" for the root)
+	base    string
+	phys    string // physical path relative to the root
+	d       *dirHandle
+	mode    uint32 // permission bits with setuid/setgid/sticky
+	xattrs  []xattr
+}
+
+func (ex *extraction) entry(hdr *tar.Header, r io.Reader) error {
+	name, err := cleanName(hdr.Name)
+	if err != nil {
+		return err
+	}
+	if name == "" || hidden(name) {
+		return nil
+	}
+	dirName, base := path.Split(name)
+	dirName = strings.TrimSuffix(dirName, "/")
+	if hdr.Typeflag != tar.TypeDir && strings.HasPrefix(base, ".keep_") {
+		return nil // placeholder apk does not install
+	}
+	if hdr.Uid < 0 || hdr.Gid < 0 {
+		return fmt.Errorf("%q: negative owner %d:%d", name, hdr.Uid, hdr.Gid)
+	}
+	physDir, err := ex.in.resolveDir(dirName)
+	if err != nil {
+		return fmt.Errorf("%q: %w", name, err)
+	}
+	d, err := ex.in.openDir(physDir)
+	if err != nil {
+		return fmt.Errorf("%q: %w", name, err)
+	}
+	defer d.close()
+	t := &target{
+		name: name, dirName: dirName, base: base,
+		phys: joinRel(physDir, base), d: d,
+		mode:   uint32(hdr.Mode) & 0o7777,
+		xattrs: headerXattrs(hdr.PAXRecords),
+	}
+	switch hdr.Typeflag {
+	case tar.TypeDir:
+		return ex.dir(t, hdr)
+	case tar.TypeReg:
+		return ex.file(t, hdr, r)
+	case tar.TypeSymlink:
+		return ex.symlink(t, hdr)
+	case tar.TypeLink:
+		return ex.hardlink(t, hdr)
+	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
+		return ex.node(t, hdr)
+	}
+	return fmt.Errorf("%q: unsupported entry type %q", name, hdr.Typeflag)
+}
+
+func (ex *extraction) dir(t *target, hdr *tar.Header) error {
+	in := ex.in
+	st, exists, err := t.d.stat(t.base)
+	if err != nil {
+		return err
+	}
+	if exists {
+		switch st.Mode & typeMask {
+		case typeDir:
+			// Within one package the last header of a directory wins;
+			// a directory an earlier package created keeps its mode.
+			if _, ok := in.pendingModes[t.phys]; ok {
+				in.pendingModes[t.phys] = t.mode
+			}
+		case typeSymlink:
+			// A directory entry over a symlink (usr-merge's lib -> usr/lib)
+			// keeps the link if it leads to a directory inside the root.
+			if _, err := in.resolveDir(t.name); err != nil {
+				return fmt.Errorf("%q: existing symlink does not lead to a directory: %w", t.name, err)
+			}
+		default:
+			return fmt.Errorf("%q: cannot create a directory, a non-directory is in the way", t.name)
+		}
+	} else {
+		if err := t.d.mkdir(t.base); err != nil {
+			return err
+		}
+		if in.chown {
+			if err := t.d.lchown(t.base, hdr.Uid, hdr.Gid); err != nil {
+				return err
+			}
+		}
+		if err := t.d.setXattrs(t.base, t.xattrs, true); err != nil {
+			return err
+		}
+		in.pendingModes[t.phys] = t.mode
+		in.touched[t.phys] = struct{}{}
+		in.touched[t.d.phys] = struct{}{}
+	}
+	dr := ex.pkg.dir(t.name)
+	dr.UID, dr.GID, dr.Mode, dr.XattrDigest = hdr.Uid, hdr.Gid, t.mode, xattrDigest(t.xattrs)
+	delete(ex.files, t.phys)
+	return nil
+}
+
+// notDirInWay fails when the entry's path is a directory: only a
+// directory entry may stand there.
+func notDirInWay(t *target) error {
+	st, exists, err := t.d.stat(t.base)
+	if err != nil {
+		return err
+	}
+	if exists && st.Mode&typeMask == typeDir {
+		return fmt.Errorf("%q: a directory is in the way", t.name)
+	}
+	return nil
+}
+
+func (ex *extraction) file(t *target, hdr *tar.Header, r io.Reader) error {
+	in := ex.in
+	if err := notDirInWay(t); err != nil {
+		return err
+	}
+	h := sha1.New()
+	tmp, err := t.d.writeFile(r, hdr.Size, h, func(fd int) error {
+		what := t.d.path(t.base)
+		if in.chown {
+			if err := fdChown(fd, what, hdr.Uid, hdr.Gid); err != nil {
+				return err
+			}
+		}
+		if err := fdChmod(fd, what, t.mode); err != nil {
+			return err
+		}
+		return fdSetXattrs(fd, what, t.xattrs)
+	})
+	if err != nil {
+		return fmt.Errorf("%q: %w", t.name, err)
+	}
+	in.touched[t.d.phys] = struct{}{}
+	sum := q1(h.Sum(nil))
+	want, err := headerChecksum(hdr.PAXRecords)
+	if err == nil && want != "" && want != sum {
+		err = fmt.Errorf("contents have checksum %s, header says %s", sum, want)
+	}
+	if err != nil {
+		t.d.remove(tmp)
+		return fmt.Errorf("%q: %w", t.name, err)
+	}
+	rec := ex.record(t, hdr, sum)
+	if err := ex.place(t, tmp, rec); err != nil {
+		return err
+	}
+	if in.owners[t.phys] != nil && in.owners[t.phys].pkg == ex.pkg {
+		ex.files[t.phys] = rec
+	}
+	return nil
+}
+
+func (ex *extraction) symlink(t *target, hdr *tar.Header) error {
+	in := ex.in
+	if hdr.Linkname == "" {
+		return fmt.Errorf("%q: symlink without a target", t.name)
+	}
+	sum := sha1Q1([]byte(hdr.Linkname))
+	if want, err := headerChecksum(hdr.PAXRecords); err != nil {
+		return fmt.Errorf("%q: %w", t.name, err)
+	} else if want != "" && want != sum {
+		return fmt.Errorf("%q: symlink target %q has checksum %s, header says %s", t.name, hdr.Linkname, sum, want)
+	}
+	if err := notDirInWay(t); err != nil {
+		return err
+	}
+	tmp, err := t.d.symlink(hdr.Linkname)
+	if err != nil {
+		return fmt.Errorf("%q: symlink: %w", t.name, err)
+	}
+	in.touched[t.d.phys] = struct{}{}
+	err = func() error {
+		if in.chown {
+			if err := t.d.lchown(tmp, hdr.Uid, hdr.Gid); err != nil {
+				return err
+			}
+		}
+		return t.d.setLinkXattrs(tmp, t.xattrs)
+	}()
+	if err != nil {
+		t.d.remove(tmp)
+		return fmt.Errorf("%q: %w", t.name, err)
+	}
+	return ex.place(t, tmp, ex.record(t, hdr, sum))
+}
+
+func (ex *extraction) hardlink(t *target, hdr *tar.Header) error {
+	in := ex.in
+	lname, err := cleanName(hdr.Linkname)
+	if err == nil && lname == "" {
+		err = fmt.Errorf("%w: hard link to the root", ErrUnsafePath)
+	}
+	if err != nil {
+		return fmt.Errorf("%q: hard link target: %w", t.name, err)
+	}
+	ldir, lbase := path.Split(lname)
+	lphysDir, err := in.resolveDir(strings.TrimSuffix(ldir, "/"))
+	if err != nil {
+		return fmt.Errorf("%q: hard link target %q: %w", t.name, lname, err)
+	}
+	src, ok := ex.files[joinRel(lphysDir, lbase)]
+	if !ok {
+		return fmt.Errorf("%w: %q: hard link target %q is not a file this package installed", ErrUnsafePath, t.name, lname)
+	}
+	if err := notDirInWay(t); err != nil {
+		return err
+	}
+	sd, err := in.openDir(lphysDir)
+	if err != nil {
+		return fmt.Errorf("%q: %w", t.name, err)
+	}
+	defer sd.close()
+	tmp, err := t.d.link(sd, lbase)
+	if err != nil {
+		return fmt.Errorf("%q: hard link to %q: %w", t.name, lname, err)
+	}
+	in.touched[t.d.phys] = struct{}{}
+	return ex.place(t, tmp, ex.record(t, hdr, src.Checksum))
+}
+
+func (ex *extraction) node(t *target, hdr *tar.Header) error {
+	in := ex.in
+	kind := map[byte]uint32{tar.TypeChar: typeChar, tar.TypeBlock: typeBlock, tar.TypeFifo: typeFifo}[hdr.Typeflag]
+	if err := notDirInWay(t); err != nil {
+		return err
+	}
+	tmp, err := t.d.mknod(kind|t.mode&0o777, mkdev(hdr.Devmajor, hdr.Devminor))
+	if err != nil {
+		return fmt.Errorf("%q: mknod: %w", t.name, err)
+	}
+	in.touched[t.d.phys] = struct{}{}
+	err = func() error {
+		if in.chown {
+			if err := t.d.lchown(tmp, hdr.Uid, hdr.Gid); err != nil {
+				return err
+			}
+		}
+		if err := t.d.chmod(tmp, t.mode); err != nil {
+			return err
+		}
+		return t.d.setLinkXattrs(tmp, t.xattrs)
+	}()
+	if err != nil {
+		t.d.remove(tmp)
+		return fmt.Errorf("%q: %w", t.name, err)
+	}
+	return ex.place(t, tmp, ex.record(t, hdr, ""))
+}
+
+func (ex *extraction) record(t *target, hdr *tar.Header, sum string) FileRecord {
+	return FileRecord{
+		Path: t.name, UID: hdr.Uid, GID: hdr.Gid, Mode: t.mode,
+		XattrDigest: xattrDigest(t.xattrs), Checksum: sum,
+	}
+}

@@ -1,0 +1,162 @@
+package install
+
+import (
+	"archive/tar"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"time"
+)
+
+// DataReader is the data section of a package: satisfied by *tar.Reader
+// and by *pkg.Reader (which verifies checksums while it is read).
+type DataReader interface {
+	Next() (*tar.Header, error)
+	Read(p []byte) (int, error)
+}
+
+// ChownMode says whether extracted entries get the owners their headers
+// name.
+type ChownMode uint8
+
+const (
+	ChownAuto   ChownMode = iota // chown only when running as root
+	ChownAlways                  // chown, failing when not permitted
+	ChownNever                   // keep the extracting user as owner
+)
+
+// DefaultDBPath is where apko (usr-merged) keeps the installed database.
+const DefaultDBPath = "usr/lib/apk/db/installed"
+
+// Options configures an Installer.
+type Options struct {
+	SourceDateEpoch int64     // every mtime written, in Unix seconds
+	Chown           ChownMode // owners from the headers (default ChownAuto)
+	DBPath          string    // relative to root; default DefaultDBPath
+}
+
+// Control is what a package's control section adds to the database.
+type Control struct {
+	Scripts  map[string][]byte // ".post-install" or "post-install" → body
+	Triggers []string          // the .PKGINFO triggers (directory globs)
+}
+
+// Installer extracts packages into one root directory. It is not safe for
+// concurrent use.
+type Installer struct {
+	rootPath string
+	root     *os.Root
+	opts     Options
+	chown    bool
+	epoch    time.Time
+
+	pkgs   []*installed          // in install order, loaded ones first
+	byName map[string]*installed // package name → entry in pkgs
+	owners map[string]*owner     // physical path → owning package
+
+	pendingModes map[string]uint32   // directories created, mode to apply at the end
+	touched      map[string]struct{} // directories whose mtime must be reset
+	tmpSeq       uint64
+}
+
+// New opens root (which must be an existing directory) for installing.
+func New(root string, opts Options) (*Installer, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("install root %q: %w", root, err)
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return nil, fmt.Errorf("install root: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("install root %q is not a directory", root)
+	}
+	if opts.DBPath == "" {
+		opts.DBPath = DefaultDBPath
+	}
+	db, err := cleanName(opts.DBPath)
+	if err != nil || db == "" {
+		return nil, fmt.Errorf("database path %q: must be a relative path inside the root", opts.DBPath)
+	}
+	opts.DBPath = db
+	r, err := os.OpenRoot(abs)
+	if err != nil {
+		return nil, fmt.Errorf("install root: %w", err)
+	}
+	in := &Installer{
+		rootPath:     abs,
+		root:         r,
+		opts:         opts,
+		epoch:        time.Unix(opts.SourceDateEpoch, 0),
+		byName:       map[string]*installed{},
+		owners:       map[string]*owner{},
+		pendingModes: map[string]uint32{},
+		touched:      map[string]struct{}{},
+	}
+	switch opts.Chown {
+	case ChownAlways:
+		in.chown = true
+	case ChownNever:
+		in.chown = false
+	default:
+		in.chown = os.Geteuid() == 0
+	}
+	return in, nil
+}
+
+// Close releases the root directory handle.
+func (in *Installer) Close() error { return in.root.Close() }
+
+// Packages returns copies of every package the Installer knows, loaded
+// and installed, in install order.
+func (in *Installer) Packages() []InstalledPackage {
+	out := make([]InstalledPackage, 0, len(in.pkgs))
+	for _, p := range in.pkgs {
+		out = append(out, p.snapshot())
+	}
+	return out
+}
+
+// Files lists the files (not directories) package name owns, with full
+// paths; nil when the package is unknown.
+func (in *Installer) Files(name string) []FileRecord {
+	p := in.byName[name]
+	if p == nil {
+		return nil
+	}
+	return p.rec.Files()
+}
+
+// Owner returns the name of the package owning the file at path (as the
+// archive names it), or "" when no package owns it.
+func (in *Installer) Owner(name string) string {
+	clean, err := cleanName(name)
+	if err != nil || clean == "" {
+		return ""
+	}
+	if o := in.owners[in.physKey(clean)]; o != nil {
+		return o.pkg.rec.Name
+	}
+	return ""
+}
+
+// physKey is the ownership key of an archive path: its parent resolved
+// through the root's symlinks when that works, else the path as written
+// (a lower layer's file whose directory is not in this root).
+func (in *Installer) physKey(name string) string {
+	dir, base := path.Split(name)
+	phys, err := in.resolveDir(dir)
+	if err != nil {
+		return name
+	}
+	return joinRel(phys, base)
+}
+
+func joinRel(dir, base string) string {
+	if dir == "" {
+		return base
+	}
+	return dir + "/" + base
+}

@@ -1,0 +1,118 @@
+package install
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+)
+
+// ErrUnsafePath marks entries rejected because they would write outside
+// the root or through something that is not a directory inside it.
+var ErrUnsafePath = errors.New("unsafe path")
+
+// maxSymlinks bounds symlink expansion while resolving one path, as
+// Linux's ELOOP limit does.
+const maxSymlinks = 40
+
+// cleanName validates an archive path and returns it cleaned and relative
+// ("" for the root itself). Absolute paths, ".." components and control
+// characters are rejected rather than cleaned away.
+func cleanName(name string) (string, error) {
+	if name == "" {
+		return "", fmt.Errorf("%w: empty name", ErrUnsafePath)
+	}
+	if strings.HasPrefix(name, "/") {
+		return "", fmt.Errorf("%w: %q is absolute", ErrUnsafePath, name)
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < 0x20 || c == 0x7f {
+			return "", fmt.Errorf("%w: %q has a control character", ErrUnsafePath, name)
+		}
+	}
+	for _, c := range strings.Split(name, "/") {
+		if c == ".." {
+			return "", fmt.Errorf("%w: %q has a '..' component", ErrUnsafePath, name)
+		}
+	}
+	c := path.Clean(name)
+	if c == "." {
+		return "", nil
+	}
+	return c, nil
+}
+
+// hidden reports whether a cleaned archive path is a control-section
+// entry (.PKGINFO, .SIGN.*, .pre-install ...): apk installs no entry whose
+// first component starts with a dot.
+func hidden(clean string) bool { return strings.HasPrefix(clean, ".") }
+
+// resolveDir returns the physical path, relative to the root ("" for the
+// root), of the existing directory dir names. Symlinks are expanded here
+// with Lstat and Readlink: an absolute target restarts at the root, a
+// relative one is taken from the directory holding the link, and climbing
+// above the root is an error. Nothing is created.
+func (in *Installer) resolveDir(dir string) (string, error) {
+	var cur []string
+	todo := splitRel(dir)
+	links := 0
+	via := "" // the last symlink followed, for error messages
+	for len(todo) > 0 {
+		c := todo[0]
+		todo = todo[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			if len(cur) == 0 {
+				if via != "" {
+					return "", fmt.Errorf("%w: %q leads above the root through symlink %q", ErrUnsafePath, dir, via)
+				}
+				return "", fmt.Errorf("%w: %q leads above the root", ErrUnsafePath, dir)
+			}
+			cur = cur[:len(cur)-1]
+			continue
+		}
+		p := joinRel(strings.Join(cur, "/"), c)
+		fi, err := in.root.Lstat(p)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				if via != "" {
+					return "", fmt.Errorf("directory %q: %q (reached through symlink %q) does not exist in the root: %w", dir, p, via, fs.ErrNotExist)
+				}
+				return "", fmt.Errorf("directory %q: %q does not exist: %w", dir, p, fs.ErrNotExist)
+			}
+			return "", fmt.Errorf("directory %q: %w", dir, err)
+		}
+		switch {
+		case fi.Mode()&fs.ModeSymlink != 0:
+			links++
+			if links > maxSymlinks {
+				return "", fmt.Errorf("%w: %q: too many levels of symbolic links", ErrUnsafePath, dir)
+			}
+			target, err := in.root.Readlink(p)
+			if err != nil {
+				return "", fmt.Errorf("directory %q: %w", dir, err)
+			}
+			via = p + " -> " + target
+			if strings.HasPrefix(target, "/") {
+				cur = cur[:0]
+			}
+			todo = append(splitRel(target), todo...)
+		case fi.IsDir():
+			cur = append(cur, c)
+		default:
+			return "", fmt.Errorf("%w: %q in %q is not a directory", ErrUnsafePath, p, dir)
+		}
+	}
+	return strings.Join(cur, "/"), nil
+}
+
+func splitRel(p string) []string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return nil
+	}
+	return strings.Split(p, "/")
+}

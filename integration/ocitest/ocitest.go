@@ -22,6 +22,7 @@ import (
 
 // Layout is an OCI layout loaded into memory.
 type Layout struct {
+	Path  string // the tar it was read from
 	Index ocispecs.Index
 	Blobs map[string][]byte // "sha256:..." → bytes (digest verified)
 }
@@ -33,7 +34,7 @@ func Load(tarPath string) (*Layout, error) {
 		return nil, err
 	}
 	defer f.Close()
-	l := &Layout{Blobs: map[string][]byte{}}
+	l := &Layout{Path: tarPath, Blobs: map[string][]byte{}}
 	tr := tar.NewReader(f)
 	var indexJSON []byte
 	for {

@@ -129,10 +129,17 @@ func (b *builder) targetArchs(configArchs []string) ([]string, []ocispecs.Platfo
 
 // addAnnotations puts the image labels on each manifest (and on the index
 // of a multi-platform build) as apko does.
+//
+// A single-platform result's manifest takes only annotations keyed with no
+// platform, so the key names one only when there are several.
 func addAnnotations(res *client.Result, plats []ocispecs.Platform, labels []map[string]string, multi bool) {
 	for i, p := range plats {
+		var key *ocispecs.Platform
+		if multi {
+			key = &p
+		}
 		for k, v := range labels[i] {
-			res.AddMeta(exptypes.AnnotationManifestKey(&p, k), []byte(v))
+			res.AddMeta(exptypes.AnnotationManifestKey(key, k), []byte(v))
 			if multi && i == 0 {
 				res.AddMeta(exptypes.AnnotationIndexKey(k), []byte(v))
 			}

@@ -143,3 +143,17 @@ func apkEntries(t *testing.T, path string) map[string]apkEntry {
 		out[strings.TrimSuffix(h.Name, "/")] = apkEntry{hdr: h, data: data}
 	}
 }
+
+// tarReader iterates a tar stream: each call returns the next entry's
+// name and contents, or false at the end.
+func tarReader(r io.Reader) func() (string, []byte, bool) {
+	tr := tar.NewReader(r)
+	return func() (string, []byte, bool) {
+		h, err := tr.Next()
+		if err != nil {
+			return "", nil, false
+		}
+		data, _ := io.ReadAll(tr)
+		return h.Name, data, true
+	}
+}

@@ -81,7 +81,8 @@ func (o Options) packages(arch string) []apktest.Package {
 			Depends: []string{"so:libhello.so.1", "kiln-baselayout"},
 			Files: []apktest.File{
 				dir("usr", 0o755), dir("usr/bin", 0o755),
-				{Path: "usr/bin/hello", Mode: 0o755, Data: []byte("#!/bin/sh\necho hello from kiln\n")},
+				// Contents carry the version, as a rebuilt binary's would.
+				{Path: "usr/bin/hello", Mode: 0o755, Data: []byte("#!/bin/sh\necho hello from kiln " + o.version("hello", "2.12-r0") + "\n")},
 				{Path: "usr/bin/hi", Hardlink: "usr/bin/hello"},
 			},
 		},

@@ -103,6 +103,7 @@ func (o Options) packages(arch string) []apktest.Package {
 		for j := range data {
 			data[j] = byte(i*31 + j*7)
 		}
+		copy(data, name+"-"+o.version(name, "1.0-r0")) // a bump changes bytes
 		pkgs = append(pkgs, apktest.Package{
 			Name: name, Version: o.version(name, "1.0-r0"), License: "MIT",
 			Files: []apktest.File{dir("usr", 0o755), dir("usr/share", 0o755), dir("usr/share/"+name, 0o755),

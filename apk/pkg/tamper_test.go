@@ -10,6 +10,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -307,4 +309,41 @@ func TestReadStickyError(t *testing.T) {
 	if _, err := r.Read(make([]byte, 1)); !errors.Is(err, ErrChecksum) {
 		t.Errorf("Read after failure = %v, want the same error", err)
 	}
+}
+
+// TestSparseRejected plants an old-style GNU sparse entry claiming a
+// huge size in an otherwise valid package.
+func TestSparseRejected(t *testing.T) {
+	a, _ := testSigners(t)
+	var tarBuf bytes.Buffer
+	tw := tar.NewWriter(&tarBuf)
+	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "big", Mode: 0o644, Size: 0, Format: tar.FormatGNU}); err != nil {
+		t.Fatal(err)
+	}
+	tw.Close()
+	raw := tarBuf.Bytes()
+	raw[156] = tar.TypeGNUSparse
+	copy(raw[483:495], "77777777777\x00") // realsize: 8 GiB of holes
+	var sum int64
+	copy(raw[148:156], "        ")
+	for _, c := range raw[:512] {
+		sum += int64(c)
+	}
+	copy(raw[148:156], []byte(padOctal(sum)))
+	data := gzipLevelBytes(t, 6, raw)
+	dh := sha256.Sum256(data)
+	pkginfo, err := formatPkgInfo(fixtureInfo(), hex.EncodeToString(dh[:]), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err, _ = readPackage(assembleRaw(t, a, pkginfo, data), ReadOptions{Keyring: keyringOf(t, a)}, true)
+	if err == nil || !strings.Contains(err.Error(), "sparse") {
+		t.Fatalf("error = %v, want sparse files refused", err)
+	}
+}
+
+// padOctal renders a tar header checksum field.
+func padOctal(n int64) string {
+	s := strconv.FormatInt(n, 8)
+	return strings.Repeat("0", 6-len(s)) + s + "\x00 "
 }

@@ -59,7 +59,7 @@ func Write(w io.Writer, info *index.Package, entries []Entry, opts WriteOptions)
 		return fail(fmt.Errorf("negative SOURCE_DATE_EPOCH %d", opts.SourceDateEpoch))
 	}
 	mtime := time.Unix(opts.SourceDateEpoch, 0)
-	des, installed, err := prepareEntries(slices.Clone(entries), mtime)
+	des, installed, err := prepareEntries(entries, mtime)
 	if err != nil {
 		return fail(err)
 	}

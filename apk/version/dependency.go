@@ -5,143 +5,195 @@ import (
 	"strings"
 )
 
-// Op is the comparison in a dependency constraint.
-type Op uint8
-
-const (
-	OpAny          Op = iota // no version given
-	OpEqual                  // =
-	OpLess                   // <
-	OpLessEqual              // <=
-	OpGreater                // >
-	OpGreaterEqual           // >=
-	OpFuzzy                  // ~ (or =~, ~=): the version starts with these components
-	OpGreaterFuzzy           // >~
-	OpLessFuzzy              // <~
-	OpChecksum               // >< followed by a Q1 checksum
-)
-
-var opText = map[Op]string{
-	OpEqual: "=", OpLess: "<", OpLessEqual: "<=", OpGreater: ">", OpGreaterEqual: ">=",
-	OpFuzzy: "~", OpGreaterFuzzy: ">~", OpLessFuzzy: "<~", OpChecksum: "><",
-}
-
-// opByText accepts the spellings apk-tools writes and reads; other
-// combinations of < > = ~ are rejected rather than guessed at.
-var opByText = map[string]Op{
-	"=": OpEqual, "<": OpLess, "<=": OpLessEqual, ">": OpGreater, ">=": OpGreaterEqual,
-	"~": OpFuzzy, "=~": OpFuzzy, "~=": OpFuzzy, ">~": OpGreaterFuzzy, "<~": OpLessFuzzy, "><": OpChecksum,
-}
-
-func (o Op) String() string { return opText[o] }
-
 // Dependency is one parsed constraint: `[!]name[@tag][op version]` or
-// `name><Q1checksum`.
+// `name><Q1checksum`. Index provides (`so:libc.musl-x86_64.so.1=1`) use
+// the same form.
 type Dependency struct {
 	Name     string
 	Tag      string // repository pin, without '@'
 	Op       Op
-	Version  string // as written (OpChecksum: the checksum)
+	Version  string // as written (OpChecksum: the "Q1…" checksum)
 	Conflict bool   // leading '!'
 
-	ver Version // parsed Version, when Op compares versions
+	ver Version // Version parsed, when Op compares versions and it is valid
 }
 
-func isOpChar(c byte) bool { return c == '<' || c == '>' || c == '=' || c == '~' }
-
-// Name characters apk accepts in dependency names: package-name
-// characters plus the ':' '/' ',' '[' ']' of virtual names like so:, cmd:, pc:.
-func isNameChar(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-		strings.IndexByte("+-._:/,[]", c) >= 0
-}
-
-func isTagChar(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-		strings.IndexByte("+-._:/,[]", c) >= 0
-}
-
-// ParseDependency parses one constraint.
+// ParseDependency parses one constraint. Every malformed part (empty
+// name or tag, unknown operator, operator without a version, bad version
+// or checksum) is an error quoting s.
 func ParseDependency(s string) (Dependency, error) {
-	bad := func(why string) (Dependency, error) {
-		return Dependency{}, fmt.Errorf("invalid dependency %q: %s", s, why)
-	}
+	d, _, err := parseDependency(s, false)
+	return d, err
+}
+
+// ParseDependencyLoose is ParseDependency for fields read from an index.
+// Like apk, it keeps a constraint whose version is malformed, reporting
+// broken; Matches then compares that version loosely (see CompareLoose).
+// Other errors are as for ParseDependency.
+func ParseDependencyLoose(s string) (d Dependency, broken bool, err error) {
+	return parseDependency(s, true)
+}
+
+func parseDependency(s string, loose bool) (Dependency, bool, error) {
 	var d Dependency
+	broken := false
+	bad := func(format string, args ...any) (Dependency, bool, error) {
+		return Dependency{}, false, fmt.Errorf("invalid dependency %q: %s", s, fmt.Sprintf(format, args...))
+	}
 	rest := s
-	if strings.HasPrefix(rest, "!") {
+	if len(rest) > 0 && rest[0] == '!' {
 		d.Conflict = true
 		rest = rest[1:]
 	}
-	opStart := strings.IndexFunc(rest, func(r rune) bool { return r < 128 && isOpChar(byte(r)) })
 	name := rest
-	if opStart >= 0 {
-		name = rest[:opStart]
-		opEnd := opStart
-		for opEnd < len(rest) && isOpChar(rest[opEnd]) {
-			opEnd++
+	if i := indexOp(rest); i >= 0 {
+		name = rest[:i]
+		j := i + 1
+		for j < len(rest) && isOpChar(rest[j]) {
+			j++
 		}
-		op, ok := opByText[rest[opStart:opEnd]]
+		opStr := rest[i:j]
+		op, ok := parseOp(opStr)
 		if !ok {
-			return bad(fmt.Sprintf("unknown operator %q", rest[opStart:opEnd]))
+			return bad("unknown operator %q", opStr)
 		}
-		d.Op, d.Version = op, rest[opEnd:]
+		d.Op, d.Version = op, rest[j:]
 		if d.Version == "" {
-			return bad(fmt.Sprintf("operator %q without a version", rest[opStart:opEnd]))
+			return bad("operator %q without a version", opStr)
 		}
 		if op == OpChecksum {
-			if !strings.HasPrefix(d.Version, "Q1") && !strings.HasPrefix(d.Version, "Q2") {
-				return bad("a >< pin needs a Q1 or Q2 checksum")
+			if !validChecksum(d.Version) {
+				return bad("%q is not a Q1/Q2 base64 checksum", d.Version)
 			}
-		} else {
-			v, err := Parse(d.Version)
-			if err != nil {
-				return bad(err.Error())
-			}
+		} else if v, err := Parse(d.Version); err == nil {
 			d.ver = v
+		} else if loose {
+			broken = true
+		} else {
+			return Dependency{}, false, fmt.Errorf("invalid dependency %q: %w", s, err)
 		}
 	}
 	if at := strings.IndexByte(name, '@'); at >= 0 {
-		d.Tag = name[at+1:]
-		name = name[:at]
+		name, d.Tag = name[:at], name[at+1:]
 		if d.Tag == "" {
 			return bad("'@' without a repository tag")
 		}
-		for i := 0; i < len(d.Tag); i++ {
-			if !isTagChar(d.Tag[i]) {
-				return bad(fmt.Sprintf("character %q in tag", d.Tag[i]))
-			}
+		if i := badNameChar(d.Tag); i >= 0 {
+			return bad("character %q in tag", d.Tag[i])
 		}
 	}
 	if name == "" {
 		return bad("empty name")
 	}
-	for i := 0; i < len(name); i++ {
-		if !isNameChar(name[i]) {
-			return bad(fmt.Sprintf("character %q in name", name[i]))
-		}
+	if i := badNameChar(name); i >= 0 {
+		return bad("character %q in name", name[i])
 	}
 	d.Name = name
-	return d, nil
+	return d, broken, nil
 }
 
-// ParseDependencies parses a space-separated list, as in index D:, p:
-// and i: fields.
-func ParseDependencies(s string) ([]Dependency, error) {
-	fields := strings.Fields(s)
-	out := make([]Dependency, 0, len(fields))
-	for _, f := range fields {
-		d, err := ParseDependency(f)
-		if err != nil {
-			return nil, err
+func indexOp(s string) int {
+	for i := 0; i < len(s); i++ {
+		if isOpChar(s[i]) {
+			return i
 		}
-		out = append(out, d)
+	}
+	return -1
+}
+
+// nameChars are the characters apk-tools allows in dependency names (and
+// tags): package-name characters plus the ':' '/' ',' '[' ']' of virtual
+// names like so:libc.musl-x86_64.so.1, cmd:[ and /bin/sh.
+var nameChars = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for _, c := range "+-._:/,[]" {
+		t[c] = true
+	}
+	return t
+}()
+
+// badNameChar returns the index of the first character not allowed in a
+// name, or -1.
+func badNameChar(s string) int {
+	for i := 0; i < len(s); i++ {
+		if !nameChars[s[i]] {
+			return i
+		}
+	}
+	return -1
+}
+
+// validChecksum accepts "Q1" (SHA-1) or "Q2" (SHA-256) followed by
+// padded standard base64. The digest length is not checked: a pin of the
+// wrong length simply matches no package.
+func validChecksum(s string) bool {
+	if len(s) < 6 || s[0] != 'Q' || (s[1] != '1' && s[1] != '2') {
+		return false
+	}
+	b := s[2:]
+	if len(b)%4 != 0 {
+		return false
+	}
+	pad := 0
+	for pad < 2 && b[len(b)-1-pad] == '=' {
+		pad++
+	}
+	for i := 0; i < len(b)-pad; i++ {
+		c := b[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/') {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseDependencies parses a list separated by spaces or newlines (apk's
+// separators), as in index D:, p:, i: and r: fields and the world file.
+// The first malformed entry fails the whole list.
+func ParseDependencies(s string) ([]Dependency, error) {
+	out := make([]Dependency, 0, countFields(s))
+	for len(s) > 0 {
+		i := 0
+		for i < len(s) && s[i] != ' ' && s[i] != '\n' {
+			i++
+		}
+		if i > 0 {
+			d, err := ParseDependency(s[:i])
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, d)
+		}
+		if i == len(s) {
+			break
+		}
+		s = s[i+1:]
 	}
 	return out, nil
 }
 
-// String renders the canonical form, which ParseDependency reads back.
+func countFields(s string) int {
+	n, in := 0, false
+	for i := 0; i < len(s); i++ {
+		sep := s[i] == ' ' || s[i] == '\n'
+		if !sep && !in {
+			n++
+		}
+		in = !sep
+	}
+	return n
+}
+
+// String renders the canonical form, which ParseDependency reads back
+// (=~ and ~= come back as ~).
 func (d Dependency) String() string {
 	var b strings.Builder
+	b.Grow(1 + len(d.Name) + 1 + len(d.Tag) + 2 + len(d.Version))
 	if d.Conflict {
 		b.WriteByte('!')
 	}
@@ -155,55 +207,4 @@ func (d Dependency) String() string {
 		b.WriteString(d.Version)
 	}
 	return b.String()
-}
-
-// Parsed returns the constraint's version, parsing it if the Dependency
-// was built by hand.
-func (d Dependency) Parsed() (Version, error) {
-	if !d.ver.IsZero() {
-		return d.ver, nil
-	}
-	return Parse(d.Version)
-}
-
-// MatchesLoose is Matches for a version string that may be malformed,
-// compared as apk-tools compares it (see CompareLoose).
-func (d Dependency) MatchesLoose(v string) bool {
-	toks, _ := tokenize(v)
-	return d.Matches(Version{raw: v, toks: toks})
-}
-
-// Matches reports whether v satisfies the version condition. It ignores
-// Conflict (the caller decides what a match of a '!' constraint means),
-// and a checksum pin never matches a version.
-func (d Dependency) Matches(v Version) bool {
-	if d.Op == OpAny {
-		return true
-	}
-	if d.Op == OpChecksum {
-		return false
-	}
-	want, err := d.Parsed()
-	if err != nil {
-		return false
-	}
-	switch d.Op {
-	case OpEqual:
-		return compare(v.toks, want.toks, false) == 0
-	case OpLess:
-		return compare(v.toks, want.toks, false) < 0
-	case OpLessEqual:
-		return compare(v.toks, want.toks, false) <= 0
-	case OpGreater:
-		return compare(v.toks, want.toks, false) > 0
-	case OpGreaterEqual:
-		return compare(v.toks, want.toks, false) >= 0
-	case OpFuzzy:
-		return compare(v.toks, want.toks, true) == 0
-	case OpGreaterFuzzy:
-		return compare(v.toks, want.toks, true) >= 0
-	case OpLessFuzzy:
-		return compare(v.toks, want.toks, true) <= 0
-	}
-	return false
 }

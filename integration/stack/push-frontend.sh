@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Builds the kiln binary on the host and pushes the frontend image to the
+# local registry (default 127.0.0.1:5000/kiln:dev, override with
+# KILN_FRONTEND_IMAGE). No base image can be pulled offline, so this builds
+# the repo's own Dockerfile.frontend with its "build" stage replaced by the
+# host-built binary (a named context): labels and entrypoint come from that
+# one file.
+#
+# KILN_FRONTEND_BIN=path  use this binary instead of building one
+# KILN_FRONTEND_SRC=dir   build ./cmd/kiln from this module (default: repo root)
+set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+DOCKERFILE=$REPO_ROOT/Dockerfile.frontend
+[ -f "$DOCKERFILE" ] || die "$DOCKERFILE missing"
+command -v buildctl >/dev/null || die "buildctl not found: run integration/stack/install.sh"
+buildctl --addr "$BUILDKIT_ADDR" debug workers >/dev/null 2>&1 ||
+	die "buildkitd does not answer on $BUILDKIT_ADDR: run integration/stack/up.sh"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/bin" "$tmp/context"
+
+build_binary() {
+	if [ -n "${KILN_FRONTEND_BIN:-}" ]; then
+		[ -x "$KILN_FRONTEND_BIN" ] || die "KILN_FRONTEND_BIN=$KILN_FRONTEND_BIN is not an executable file"
+		cp "$KILN_FRONTEND_BIN" "$tmp/bin/kiln"
+		log "frontend: using prebuilt $KILN_FRONTEND_BIN"
+		return 0
+	fi
+	local src=${KILN_FRONTEND_SRC:-$REPO_ROOT}
+	# Same flags as Dockerfile.frontend's build stage; static for FROM scratch.
+	(cd "$src" && CGO_ENABLED=0 go build -p 2 -trimpath -ldflags="-s -w" -o "$tmp/bin/kiln" ./cmd/kiln) ||
+		die "go build ./cmd/kiln in $src failed"
+	log "frontend: built $src/cmd/kiln ($(du -h "$tmp/bin/kiln" | cut -f1))"
+}
+
+push_image() {
+	local progress=$tmp/progress.log digest
+	# SOURCE_DATE_EPOCH + rewrite-timestamp: the same binary gives the same digest.
+	if ! buildctl --addr "$BUILDKIT_ADDR" build \
+		--progress=plain \
+		--frontend dockerfile.v0 \
+		--local dockerfile="$(dirname "$DOCKERFILE")" \
+		--opt filename="$(basename "$DOCKERFILE")" \
+		--local context="$tmp/context" \
+		--local kilnbin="$tmp/bin" \
+		--opt context:build=local:kilnbin \
+		--opt build-arg:SOURCE_DATE_EPOCH=0 \
+		--output "type=image,name=$KILN_FRONTEND_IMAGE,push=true,registry.insecure=true,rewrite-timestamp=true" \
+		--metadata-file "$tmp/metadata.json" >"$progress" 2>&1; then
+		tail -n 40 "$progress" >&2
+		tail_log "$STACK_LOG/buildkitd.log" 20
+		die "buildctl build of $DOCKERFILE failed"
+	fi
+	digest=$(jq -r '."containerimage.digest" // empty' "$tmp/metadata.json")
+	[ -n "$digest" ] || die "buildctl wrote no containerimage.digest to its metadata file"
+	log "frontend: pushed $KILN_FRONTEND_IMAGE@$digest"
+	echo "$KILN_FRONTEND_IMAGE@$digest"
+}
+
+step build-kiln build_binary
+step push-image push_image

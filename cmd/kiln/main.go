@@ -21,8 +21,9 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"resolve":  {"print the packages a world resolves to, in install order", runResolve},
-	"frontend": {"serve a build as a BuildKit frontend (the image's entrypoint)", runFrontend},
+	"resolve":       {"print the packages a world resolves to, in install order", runResolve},
+	"frontend":      {"serve a build as a BuildKit frontend (the image's entrypoint)", runFrontend},
+	"show-packages": {"print the packages an apko.yaml installs, per arch", runShowPackages},
 	// Steps run inside builds; listed so they are discoverable, but users
 	// have no reason to call them.
 	"install-apk": {"(build step) verify and extract .apk files into a layer", runInstallAPK},

@@ -119,3 +119,25 @@ func filepathAbsExists(p string) (string, error) {
 	_, err = os.Stat(abs)
 	return abs, err
 }
+
+func TestShowPackages(t *testing.T) {
+	repoDir, key := testRepo(t)
+	dir := filepath.Dir(repoDir)
+	cfg := "contents:\n  repositories:\n    - ./repo\n  keyring:\n    - ./keys/" + filepath.Base(key) + "\n  packages:\n    - hello\narchs: [x86_64, arm64]\n"
+	os.WriteFile(filepath.Join(dir, "apko.yaml"), []byte(cfg), 0o644)
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"show-packages", filepath.Join(dir, "apko.yaml")}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	want := "# x86_64\nlibhello 1.0-r0\nhello 2.12-r0\n# aarch64\nlibhello 1.0-r0\nhello 2.12-r0\n"
+	if out.String() != want {
+		t.Fatalf("got %q", out.String())
+	}
+	out.Reset()
+	errb.Reset()
+	os.WriteFile(filepath.Join(dir, "apko.yaml"), []byte(strings.Replace(cfg, "- hello", "- hello>=3", 1)), 0o644)
+	if code := run(context.Background(), []string{"show-packages", "--arch", "x86_64", filepath.Join(dir, "apko.yaml")}, &out, &errb); code != 1 ||
+		!strings.Contains(errb.String(), "hello>=3: only versions 2.12-r0") {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+}

@@ -126,8 +126,10 @@ func installGroup(in ImageInput, pkgs []PackageSource) (files, meta bk.State) {
 // generateMetadata runs `kiln image-meta`, which reads the merged package
 // files and the database fragments and writes only generated files.
 func generateMetadata(in ImageInput, rootfs bk.State, metas []bk.State) bk.State {
+	// The spec carries the resolution's outcome into the build, so its
+	// vertex says what was resolved.
 	spec := bk.Scratch().File(bk.Mkfile("/"+specFile, 0o644, in.MetaSpec),
-		bk.WithCustomNamef("[%s] image metadata spec", in.Arch))
+		bk.WithCustomNamef("[%s] resolved %d packages", in.Arch, len(in.Packages)))
 	args := []string{ToolBinary, "image-meta",
 		"--spec", path.Join(mountSpec, specFile), "--rootfs", mountRootfs,
 		"--keyring", mountKeys, "--out", mountOut,

@@ -100,7 +100,7 @@ func TestImageExecOpsAreSandboxed(t *testing.T) {
 	if installs != 3 {
 		t.Errorf("%d install ops, want one per package", installs)
 	}
-	want := []string{"[aarch64] install a-1.0-r0", "[aarch64] generate installed database, accounts and links", "[aarch64] assemble image (4 layers)"}
+	want := []string{"[aarch64] install a-1.0-r0", "[aarch64] resolved 3 packages", "[aarch64] generate installed database, accounts and links", "[aarch64] assemble image (4 layers)"}
 	for _, w := range want {
 		found := false
 		for _, n := range names {

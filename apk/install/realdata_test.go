@@ -9,31 +9,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kiln-build/kiln/internal/testkit"
 )
 
-// sharedTestdata locates /work/shared/testdata/<rel> from the module
-// root, skipping the test when it is absent.
+// sharedTestdata locates ../shared/testdata/rel, or skips.
 func sharedTestdata(t testing.TB, rel string) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "testdata", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("real test data %s not present: %v", p, err)
-	}
-	return p
+	return testkit.SharedTestdata(t, rel)
 }
 
 // rawAPK opens an .apk as one tar stream: its gzip members decompress

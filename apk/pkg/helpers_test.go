@@ -5,10 +5,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/kiln-build/kiln/internal/testkit"
 
 	"github.com/kiln-build/kiln/apk/sign"
 )
@@ -129,27 +129,8 @@ func drain(r *Reader) ([]readEntry, error) {
 	}
 }
 
-// testdataDir finds /work/shared/testdata from the module root, skipping
-// the test when it is absent.
+// testdataDir is ../shared/testdata, or the test skips.
 func testdataDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root (go.mod) not found; shared testdata unavailable")
-		}
-		dir = parent
-	}
-	td := filepath.Join(dir, "..", "shared", "testdata")
-	if _, err := os.Stat(td); err != nil {
-		t.Skipf("shared testdata not present at %s: %v", td, err)
-	}
-	return td
+	return testkit.SharedTestdata(t, "")
 }

@@ -1,0 +1,36 @@
+// Package testkit holds what kiln's tests share. It is imported only by
+// _test.go files.
+package testkit
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// SharedTestdata returns the path of rel under the workplace's
+// shared/testdata (../shared/testdata from the module root), and skips the
+// test, saying why, when it is absent: the project must build and test
+// without it.
+func SharedTestdata(tb testing.TB, rel string) string {
+	tb.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			tb.Skip("module root (go.mod) not found above the test directory; shared test data unavailable")
+		}
+		dir = parent
+	}
+	p := filepath.Join(dir, "..", "shared", "testdata", rel)
+	if _, err := os.Stat(p); err != nil {
+		tb.Skipf("shared test data absent (%s): %v", p, err)
+	}
+	return p
+}

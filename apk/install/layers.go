@@ -12,7 +12,10 @@ import "fmt"
 // A later layer always wins in the merged image, so a case where apk
 // would keep the earlier copy with different contents (the earlier
 // package replaces the later one) is an error: grouping must put such
-// packages in one layer.
+// packages in one layer. So is a directory shipped over a path an earlier
+// layer made a file or symlink (a usr-merge link like lib -> usr/lib):
+// apk would write through the link, but layers are installed apart and
+// the directory would hide it in the merged image.
 func MergeLayers(layers [][]InstalledPackage) ([]InstalledPackage, error) {
 	owners := map[string]*owner{}
 	layerOf := map[*installed]int{}
@@ -26,6 +29,13 @@ func MergeLayers(layers [][]InstalledPackage) ([]InstalledPackage, error) {
 			}
 			byName[p.rec.Name] = p
 			layerOf[p] = li
+			for _, d := range p.rec.Dirs {
+				if o := owners[d.Path]; o != nil && d.Path != "" && layerOf[o.pkg] != li {
+					return nil, fmt.Errorf("package %s ships directory %s, which %s (an earlier layer) installs as a file or symlink; "+
+						"kiln cannot merge a directory over a link across layers yet (put both in one layer with layering: {strategy: origin})",
+						nameVersion(&p.rec.Package), d.Path, nameVersion(&o.pkg.rec.Package))
+				}
+			}
 			for _, d := range p.rec.Dirs {
 				for _, f := range d.Files {
 					o := owners[f.Path]

@@ -35,6 +35,10 @@ func TestMergeLayers(t *testing.T) {
 			nil, "package b-1-r0: usr/bin/x is already owned by a-1-r0"},
 		{"earlier replaces later across layers", [][]InstalledPackage{{layerPkg("a", "a", []string{"b"}, frec("usr/bin/x", "Q1a"))}, {layerPkg("b", "b", nil, frec("usr/bin/x", "Q1b"))}},
 			nil, "must keep a-1-r0's copy, but is in a later layer"},
+		{"directory over an earlier layer's symlink", [][]InstalledPackage{
+			{{Package: index.Package{Name: "base", Version: "1-r0"}, Dirs: []DirRecord{{Path: "", Files: []FileRecord{{Path: "lib", Checksum: "Q1link"}}}}}},
+			{{Package: index.Package{Name: "old", Version: "1-r0"}, Dirs: []DirRecord{{Path: "lib", Files: []FileRecord{frec("lib/libold.so", "Q1x")}}}}},
+		}, nil, "package old-1-r0 ships directory lib, which base-1-r0 (an earlier layer) installs as a file or symlink"},
 		{"package in two layers", [][]InstalledPackage{{layerPkg("a", "a", nil)}, {layerPkg("a", "a", nil)}}, nil, "package a is in layers 0 and 1"},
 	}
 	for _, tt := range tests {

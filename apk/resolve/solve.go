@@ -2,394 +2,400 @@ package resolve
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
-	"github.com/kiln-build/kiln/apk/index"
 	"github.com/kiln-build/kiln/apk/version"
 )
 
-// Solution is what to install for one architecture.
-type Solution struct {
-	Arch     string
-	Packages []*Resolved // install order: dependencies before dependents (cycles broken deterministically)
-}
+// maxAttempts bounds backtracking. Every failed attempt learns a new hint
+// or rules out a new candidate, so this is only a guard against
+// pathological inputs.
+const maxAttempts = 10000
 
-// Resolved is one package to install.
-type Resolved struct {
-	Package    *index.Package
-	Repository *Repository
-	Depends    []*Resolved // direct dependencies as resolved
-}
-
-// maxRestarts bounds backtracking; each restart excludes one more
-// candidate, so it also bounds by the number of candidates.
-const maxRestarts = 2000
-
-// requirement is one dependency to satisfy and where it came from.
-type requirement struct {
-	dep   version.Dependency
-	from  *cand           // nil: the world
-	tags  map[string]bool // repository tags this requirement may use
-	chain string          // "hello-2.12-r0 -> " for errors
-}
-
-type attempt struct {
-	r         *Resolver
-	excluded  map[*cand]string // candidates ruled out by earlier attempts, and why
-	selected  map[string]*cand // package name → chosen candidate
-	order     []*cand          // in selection order
-	edges     map[*cand][]*cand
-	conflicts []requirement // '!' constraints in force
-	tagsOf    map[*cand]map[string]bool
-	queue     []requirement
-	newNames  []string        // names provided by packages chosen since the last install_if pass
-	provided  map[string]bool // every name the chosen packages provide
-}
-
-// retry asks for another attempt with one more candidate excluded.
-type retry struct {
-	exclude *cand
-	why     string
-}
-
-// Resolve computes the packages a world installs.
+// Resolve computes the packages a world installs. World entries are
+// `[!]name[@tag][op version]`.
 func (r *Resolver) Resolve(world []string) (*Solution, error) {
-	var reqs []requirement
+	return r.resolve(world, nil)
+}
+
+// resolve is Resolve with candidates ruled out beforehand (ResolveArchs).
+func (r *Resolver) resolve(world []string, pre map[int32]string) (*Solution, error) {
+	s := r.getState()
+	defer r.putState(s)
+	if err := s.parseWorld(world); err != nil {
+		return nil, err
+	}
+	s.beginResolve()
+	for ci, why := range pre {
+		s.exclude(ci, why)
+	}
+	for attempt := 1; ; attempt++ {
+		s.beginAttempt()
+		f := s.run()
+		if f == nil {
+			return s.solution(), nil
+		}
+		if f.final != nil {
+			return nil, f.final
+		}
+		if attempt == maxAttempts {
+			return nil, fmt.Errorf("giving up after %d attempts; the last failure: %s", attempt, f.why)
+		}
+		if f.hintDep != nil {
+			s.addHint(f.hintName, f.hintDep)
+		} else {
+			s.exclude(f.exclude, f.why)
+		}
+	}
+}
+
+func (s *state) parseWorld(world []string) error {
+	r := s.r
 	for _, w := range world {
 		d, err := version.ParseDependency(w)
 		if err != nil {
-			return nil, fmt.Errorf("world: %w", err)
+			return fmt.Errorf("world: %w", err)
 		}
-		tags := map[string]bool{}
+		nd := dep{name: -1, d: d, text: w}
+		if id, ok := r.nameID[d.Name]; ok {
+			nd.name = id
+		}
 		if d.Tag != "" {
-			tags[d.Tag] = true
+			if nd.tag = r.tagID(d.Tag); nd.tag < 0 {
+				return fmt.Errorf("world: %q: no repository is tagged @%s in %s", w, d.Tag, r.repoList)
+			}
 		}
-		reqs = append(reqs, requirement{dep: d, tags: tags, chain: "world: "})
+		s.world = append(s.world, nd)
 	}
-	excluded := map[*cand]string{}
-	for i := 0; ; i++ {
-		a := &attempt{r: r, excluded: excluded, selected: map[string]*cand{}, provided: map[string]bool{},
-			edges: map[*cand][]*cand{}, tagsOf: map[*cand]map[string]bool{}}
-		rt, err := a.run(reqs)
-		if err != nil {
-			return nil, err
-		}
-		if rt == nil {
-			return a.solution(reqs), nil
-		}
-		if _, seen := excluded[rt.exclude]; seen || i >= maxRestarts {
-			return nil, fmt.Errorf("%s", rt.why)
-		}
-		excluded[rt.exclude] = rt.why
-	}
+	return nil
 }
 
-func (a *attempt) run(world []requirement) (*retry, error) {
-	a.queue = append(a.queue, world...)
+// run makes one attempt: requirements breadth first, then install_if,
+// until nothing changes.
+func (s *state) run() *failure {
+	for i := range s.world {
+		d := &s.world[i]
+		if d.d.Conflict && d.name < 0 {
+			continue // forbids something no repository has
+		}
+		ri := s.addCons(d, d.name, fromWorld)
+		if d.tag > 0 {
+			s.cons[ri].mask = 1 << d.tag
+		}
+		if !d.d.Conflict {
+			s.queue = append(s.queue, ri)
+		}
+	}
 	for {
-		for len(a.queue) > 0 {
-			q := a.queue[0]
-			a.queue = a.queue[1:]
-			if rt, err := a.satisfy(q); rt != nil || err != nil {
-				return rt, err
+		for s.qh < len(s.queue) {
+			ri := s.queue[s.qh]
+			s.qh++
+			if f := s.satisfy(ri); f != nil {
+				return f
 			}
 		}
-		added, rt := a.installIf()
-		if rt != nil {
-			return rt, nil
-		}
-		if !added {
-			return nil, nil
+		if !s.installIf() {
+			return s.recheckInstallIf()
 		}
 	}
 }
 
-func (a *attempt) satisfy(q requirement) (*retry, error) {
-	d := q.dep
-	if d.Conflict {
-		for _, c := range a.order {
-			if c.satisfies(d) && c != q.from {
-				return a.conflictRetry(q, c)
-			}
-		}
-		a.conflicts = append(a.conflicts, q)
-		return nil, nil
-	}
-	for _, c := range a.r.providers[d.Name] {
-		if a.selected[c.pkg.Name] == c && c.satisfies(d) {
-			a.link(q.from, c)
-			return nil, nil
-		}
-	}
-	var blocked *cand // a matching candidate another version of which is already chosen
-	for _, c := range a.r.providers[d.Name] {
-		if !c.satisfies(d) || !eligible(c, q.tags) || len(c.broken) > 0 {
+// recheckInstallIf rules out a package added by install_if whose !name
+// condition something selected later broke (apk would not have added it).
+func (s *state) recheckInstallIf() *failure {
+	for _, ci := range s.order {
+		if s.cons[s.via[ci]].from != fromIIF {
 			continue
 		}
-		if _, ex := a.excluded[c]; ex {
-			continue
-		}
-		if other := a.selected[c.pkg.Name]; other != nil {
-			if blocked == nil {
-				blocked = other
-			}
-			continue
-		}
-		if hit, ok := a.conflictWith(c); ok {
-			if hit.from == nil {
-				continue // the world forbids it: try the next provider
-			}
-			return &retry{exclude: hit.from, why: fmt.Sprintf("%s%s: %s conflicts with %s (which has %s)",
-				q.chain, d, c, hit.from, hit.dep)}, nil
-		}
-		a.choose(q, c)
-		return nil, nil
-	}
-	if blocked != nil {
-		// An earlier choice of blocked's package took the version this
-		// requirement cannot use: rule it out and start again.
-		return &retry{exclude: blocked, why: fmt.Sprintf("%s%s: needs a version of %s other than %s, and none fits every constraint",
-			q.chain, d, blocked.pkg.Name, blocked)}, nil
-	}
-	return nil, a.explain(q)
-}
-
-// choose selects c for q and queues c's dependencies.
-func (a *attempt) choose(q requirement, c *cand) {
-	a.selected[c.pkg.Name] = c
-	a.order = append(a.order, c)
-	a.link(q.from, c)
-	tags := q.tags
-	if c.repo.Tag != "" && !tags[c.repo.Tag] {
-		tags = copyTags(tags)
-		tags[c.repo.Tag] = true
-	}
-	a.tagsOf[c] = tags
-	for _, pr := range c.provides {
-		a.newNames = append(a.newNames, pr.name)
-		a.provided[pr.name] = true
-	}
-	chain := q.chain
-	if chain == "world: " {
-		chain = ""
-	}
-	chain += c.String() + " -> "
-	for _, d := range c.deps {
-		a.queue = append(a.queue, requirement{dep: d, from: c, tags: tags, chain: chain})
-	}
-}
-
-func (a *attempt) link(from, to *cand) {
-	if from == nil || from == to {
-		return
-	}
-	for _, e := range a.edges[from] {
-		if e == to {
-			return
-		}
-	}
-	a.edges[from] = append(a.edges[from], to)
-}
-
-// conflictWith reports the '!' constraint in force that c violates.
-func (a *attempt) conflictWith(c *cand) (requirement, bool) {
-	for _, q := range a.conflicts {
-		if q.from != c && c.satisfies(q.dep) {
-			return q, true
-		}
-	}
-	return requirement{}, false
-}
-
-// conflictRetry handles a new '!' constraint hitting a chosen package.
-func (a *attempt) conflictRetry(q requirement, hit *cand) (*retry, error) {
-	if q.from == nil {
-		// The world forbids what a dependency pulled in: exclude it.
-		return &retry{exclude: hit, why: fmt.Sprintf("world: %s, but %s is needed", q.dep, hit)}, nil
-	}
-	return &retry{exclude: q.from, why: fmt.Sprintf("%s%s: conflicts with %s, which is needed", q.chain, q.dep, hit)}, nil
-}
-
-// installIf adds packages whose install_if conditions the selection meets,
-// best version per name, until nothing changes.
-func (a *attempt) installIf() (bool, *retry) {
-	added := false
-	// Only packages whose conditions name something newly provided can
-	// have become installable since the last pass.
-	var todo []*cand
-	seen := map[*cand]bool{}
-	for _, name := range a.newNames {
-		for _, c := range a.r.iifByCond[name] {
-			if !seen[c] {
-				seen[c] = true
-				todo = append(todo, c)
-			}
-		}
-	}
-	a.newNames = a.newNames[:0]
-	sort.Slice(todo, func(i, j int) bool { return todo[i].order < todo[j].order })
-	for _, c := range todo {
-		if a.selected[c.pkg.Name] != nil || len(c.broken) > 0 || c.repo.Tag != "" {
-			continue
-		}
-		if _, ex := a.excluded[c]; ex {
-			continue
-		}
-		if !a.conditionsMet(c.iif) {
-			continue
-		}
-		if best := a.bestOf(c.pkg.Name); best != c {
-			continue
-		}
-		if _, ok := a.conflictWith(c); ok {
-			continue
-		}
-		a.choose(requirement{dep: version.Dependency{Name: c.pkg.Name}, tags: map[string]bool{}, chain: "install_if: "}, c)
-		added = true
-	}
-	return added, nil
-}
-
-func (a *attempt) bestOf(name string) *cand {
-	for _, c := range a.r.byName[name] {
-		if _, ex := a.excluded[c]; !ex && c.repo.Tag == "" && len(c.broken) == 0 {
-			return c
+		if _, ok := s.conditionsMet(ci); !ok {
+			c := &s.r.cands[ci]
+			return &failure{exclude: ci, why: fmt.Sprintf("%s: ruled out: its install_if %q no longer holds once everything is selected",
+				s.r.candString(ci), strings.Join(c.pkg.InstallIf, " "))}
 		}
 	}
 	return nil
 }
 
-func (a *attempt) conditionsMet(conds []version.Dependency) bool {
-	for _, d := range conds {
-		if !d.Conflict && !a.provided[d.Name] {
-			return false // cheap: nothing chosen provides the name at all
-		}
+// satisfy meets one requirement: with a package already selected, or by
+// choosing the best candidate.
+func (s *state) satisfy(ri int32) *failure {
+	rec := &s.cons[ri]
+	d, n := rec.dep, rec.name
+	if n < 0 {
+		return s.fail(ri)
 	}
-	for _, d := range conds {
-		met := false
-		for _, c := range a.r.providers[d.Name] {
-			if a.selected[c.pkg.Name] == c && c.satisfies(d) {
-				met = true
-				break
+	s.touch(n)
+	if s.occ[n] >= 0 || s.shared[n] >= 0 {
+		if o := s.selectedMatching(n, &d.d, -1); o >= 0 {
+			s.link(ri, o)
+			return nil
+		}
+		return s.fail(ri)
+	}
+	allowed, pref := s.nameMask(n)
+	if ci := s.pick(n, &d.d, allowed, pref); ci >= 0 {
+		s.choose(ci, ri, allowed)
+		return nil
+	}
+	return s.fail(ri)
+}
+
+// pick returns the best candidate for name n meeting d, or -1.
+func (s *state) pick(n int32, d *version.Dependency, allowed uint64, pref int32) int32 {
+	r := s.r
+	hinted := s.hasHints(n)
+	for h := 0; h < 2; h++ {
+		if h == 1 && !hinted {
+			break
+		}
+		for pass := 0; pass < 2; pass++ {
+			if pass == 1 && len(r.tags) == 1 {
+				break // no tagged repositories: one pass sees everything
+			}
+			for _, pi := range r.providers(n) {
+				p := &r.provs[pi]
+				c := &r.cands[p.cand]
+				if (c.tag == pref) != (pass == 0) {
+					continue
+				}
+				if hinted && s.hintsOK(n, p) != (h == 0) {
+					continue
+				}
+				if s.usable(p.cand, allowed) && r.provSatisfies(p, d) && s.blocker(p.cand).kind == blockNone {
+					return p.cand
+				}
 			}
 		}
-		if met == d.Conflict {
-			return false
+	}
+	return -1
+}
+
+// usable: installable, not ruled out, and in a repository the pinning allows.
+func (s *state) usable(ci int32, allowed uint64) bool {
+	c := &s.r.cands[ci]
+	return !c.broken() && !s.excluded(ci) && (c.tag == 0 || allowed&(1<<c.tag) != 0)
+}
+
+// nameMask is what the constraints recorded on n allow (apk's
+// pinning_allowed) and the preferred tag: a world entry's name@tag, else
+// the untagged repositories.
+func (s *state) nameMask(n int32) (allowed uint64, pref int32) {
+	for k := s.consHd[n]; k >= 0; k = s.cons[k].next {
+		rec := &s.cons[k]
+		if rec.dep.d.Conflict {
+			continue
+		}
+		allowed |= s.reqMask(rec)
+		if rec.from == fromWorld && rec.dep.tag > 0 && pref == 0 {
+			pref = rec.dep.tag
 		}
 	}
-	return true
+	return allowed, pref
 }
 
-func eligible(c *cand, tags map[string]bool) bool {
-	return c.repo.Tag == "" || tags[c.repo.Tag]
-}
-
-func copyTags(t map[string]bool) map[string]bool {
-	out := make(map[string]bool, len(t)+1)
-	for k, v := range t {
-		out[k] = v
+// choose selects ci: it takes the names it provides and records its
+// dependencies, which are then met in turn.
+func (s *state) choose(ci, ri int32, mask uint64) {
+	r := s.r
+	c := &r.cands[ci]
+	s.selGen[ci] = s.gen
+	s.selSeq[ci] = int32(len(s.order))
+	s.order = append(s.order, ci)
+	s.via[ci] = ri
+	s.mask[ci] = mask
+	s.cons[ri].to = ci
+	for i := c.provs; i < c.provsE; i++ {
+		p := &r.provs[i]
+		s.touch(p.name)
+		if p.hasVer {
+			s.occ[p.name] = i
+		} else if s.shared[p.name] < 0 {
+			s.shared[p.name] = i
+		}
+		if r.iifStart[p.name+1] > r.iifStart[p.name] || (s.wGen[p.name] == s.gen && s.wHd[p.name] >= 0) {
+			s.newNames = append(s.newNames, p.name)
+		}
 	}
-	return out
+	s.depRec[ci] = int32(len(s.cons))
+	for _, di := range r.candDeps[c.deps:c.depsEnd] {
+		d := &r.deps[di]
+		k := s.addCons(d, d.name, ci)
+		if !d.d.Conflict {
+			s.queue = append(s.queue, k)
+		}
+	}
 }
 
-// explain says why nothing satisfies q.
-func (a *attempt) explain(q requirement) error {
-	d := q.dep
-	provs := a.r.providers[d.Name]
-	prefix := q.chain + d.String() + ": "
-	if len(provs) == 0 {
-		return fmt.Errorf("%sprovided by nothing in %s", prefix, a.r.repoNames())
+// link records that an already selected candidate meets requirement ri,
+// passing on the requirement's pinning.
+func (s *state) link(ri, ci int32) {
+	s.cons[ri].to = ci
+	if m := s.reqMask(&s.cons[ri]); m&^s.mask[ci] != 0 {
+		s.raiseMask(ci, m)
 	}
-	var versions, tagged, broken, excluded []string
-	for _, c := range provs {
-		if !c.satisfies(d) {
-			if pr, ok := c.provided(d.Name); ok && pr.hasVer {
-				versions = append(versions, pr.ver.String())
-			} else {
-				versions = append(versions, c.pkg.Version)
+}
+
+// raiseMask widens a selected package's pinning and that of the selected
+// dependencies below it.
+func (s *state) raiseMask(ci int32, m uint64) {
+	work := []int32{ci}
+	for len(work) > 0 {
+		c := work[len(work)-1]
+		work = work[:len(work)-1]
+		if m&^s.mask[c] == 0 {
+			continue
+		}
+		s.mask[c] |= m
+		cd := &s.r.cands[c]
+		for k := s.depRec[c]; k < s.depRec[c]+cd.depsEnd-cd.deps; k++ {
+			if to := s.cons[k].to; to >= 0 {
+				work = append(work, to)
+			}
+		}
+	}
+}
+
+// selectedMatching returns a selected candidate other than except that
+// provides name n meeting d, or -1.
+func (s *state) selectedMatching(n int32, d *version.Dependency, except int32) int32 {
+	r := s.r
+	if n < 0 {
+		return -1
+	}
+	s.touch(n)
+	if o := s.occ[n]; o >= 0 {
+		if p := &r.provs[o]; p.cand != except && r.provSatisfies(p, d) {
+			return p.cand
+		}
+		return -1
+	}
+	if s.shared[n] < 0 {
+		return -1
+	}
+	if p := &r.provs[s.shared[n]]; p.cand != except && r.provSatisfies(p, d) {
+		return p.cand
+	}
+	// Several packages may share an unversioned name.
+	for _, pi := range r.providers(n) {
+		p := &r.provs[pi]
+		if !p.hasVer && p.cand != except && s.selected(p.cand) && r.provSatisfies(p, d) {
+			return p.cand
+		}
+	}
+	return -1
+}
+
+// installIf adds the packages whose install_if conditions the selection
+// now meets; it reports whether it added any. Candidates waiting on a name
+// provided since the last pass are looked at: one whose conditions all
+// hold marks its name, one still missing a condition waits on that name.
+func (s *state) installIf() bool {
+	r := s.r
+	if len(s.newNames) == 0 {
+		return false
+	}
+	if s.pass++; s.pass == 0 {
+		clear(s.seen)
+		s.pass = 1
+	}
+	names := s.newNames
+	s.newNames = s.spare[:0]
+	todo := s.todo[:0]
+	for _, m := range names {
+		for _, ci := range r.iifOf[r.iifStart[m]:r.iifStart[m+1]] {
+			todo = s.triggered(ci, todo)
+		}
+		if s.wGen[m] == s.gen {
+			w := s.wHd[m]
+			s.wHd[m] = -1
+			for ; w >= 0; w = s.watches[w].next {
+				todo = s.triggered(s.watches[w].cand, todo)
+			}
+		}
+	}
+	added := false
+	for _, n := range todo {
+		s.touch(n)
+		if s.occ[n] >= 0 || s.shared[n] >= 0 {
+			continue
+		}
+		// The best version whose own conditions hold (versions of a
+		// package may name different versions of their triggers).
+		for _, pi := range r.providers(n) {
+			ci := r.provs[pi].cand
+			c := &r.cands[ci]
+			if c.name != n || c.iif == c.iifEnd || c.broken() || s.excluded(ci) {
+				continue
+			}
+			mask, ok := s.conditionsMet(ci)
+			if !ok || (c.tag != 0 && mask&(1<<c.tag) == 0) || s.blocker(ci).kind != blockNone {
+				continue
+			}
+			s.choose(ci, s.addCons(nil, n, fromIIF), mask)
+			added = true
+			break
+		}
+	}
+	s.spare = names[:0]
+	s.todo = todo[:0]
+	return added
+}
+
+// triggered looks at install_if candidate ci: if its conditions hold, its
+// name joins todo; if one is unmet because nothing provides that name
+// yet, ci waits on it; if one can no longer hold, ci is dropped.
+func (s *state) triggered(ci int32, todo []int32) []int32 {
+	r := s.r
+	c := &r.cands[ci]
+	for _, di := range r.candIIF[c.iif:c.iifEnd] {
+		d := &r.deps[di]
+		o := s.selectedMatching(d.name, &d.d, -1)
+		if d.d.Conflict {
+			if o >= 0 {
+				return todo
 			}
 			continue
 		}
-		switch why, ex := a.excluded[c]; {
-		case !eligible(c, q.tags):
-			tagged = append(tagged, fmt.Sprintf("%s (only in @%s)", c, c.repo.Tag))
-		case len(c.broken) > 0:
-			broken = append(broken, fmt.Sprintf("%s (unreadable dependency %q)", c, c.broken[0]))
-		case ex:
-			excluded = append(excluded, fmt.Sprintf("%s (%s)", c, why))
-		}
-	}
-	var parts []string
-	if len(tagged) > 0 {
-		parts = append(parts, "pinned repositories only: "+strings.Join(tagged, ", ")+"; ask for "+d.Name+"@TAG")
-	}
-	if len(excluded) > 0 {
-		parts = append(parts, "ruled out: "+strings.Join(excluded, "; "))
-	}
-	if len(broken) > 0 {
-		parts = append(parts, "uninstallable: "+strings.Join(broken, ", "))
-	}
-	if len(parts) == 0 && len(versions) > 0 {
-		sort.Strings(versions)
-		versions = dedupe(versions)
-		if len(versions) > 8 {
-			versions = append(versions[:8], "...")
-		}
-		parts = append(parts, "only versions "+strings.Join(versions, ", ")+" available in "+a.r.repoNames())
-	}
-	return fmt.Errorf("%s%s", prefix, strings.Join(parts, "; "))
-}
-
-func dedupe(ss []string) []string {
-	out := ss[:0]
-	for i, s := range ss {
-		if i == 0 || s != ss[i-1] {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// solution orders the selection: a depth-first walk from the world in
-// its order, dependencies first in the order packages declare them; a
-// dependency already on the walk's path (a cycle) is skipped.
-func (a *attempt) solution(world []requirement) *Solution {
-	sol := &Solution{Arch: a.r.arch}
-	res := map[*cand]*Resolved{}
-	state := map[*cand]uint8{} // 1 on path, 2 done
-	var visit func(c *cand)
-	visit = func(c *cand) {
-		if state[c] != 0 {
-			return
-		}
-		state[c] = 1
-		for _, dep := range a.edges[c] {
-			visit(dep)
-		}
-		state[c] = 2
-		rp := &Resolved{Package: c.pkg, Repository: c.repo}
-		res[c] = rp
-		sol.Packages = append(sol.Packages, rp)
-	}
-	for _, q := range world {
-		if q.dep.Conflict {
+		if o >= 0 {
 			continue
 		}
-		for _, c := range a.r.providers[q.dep.Name] {
-			if a.selected[c.pkg.Name] == c && c.satisfies(q.dep) {
-				visit(c)
-				break
+		if s.occ[d.name] >= 0 || s.shared[d.name] >= 0 {
+			return todo // held by a package that does not meet it
+		}
+		if s.wGen[d.name] != s.gen {
+			s.wGen[d.name] = s.gen
+			s.wHd[d.name] = -1
+		}
+		s.watches = append(s.watches, watch{cand: ci, next: s.wHd[d.name]})
+		s.wHd[d.name] = int32(len(s.watches) - 1)
+		return todo
+	}
+	if s.seen[c.name] != s.pass {
+		s.seen[c.name] = s.pass
+		todo = append(todo, c.name)
+	}
+	return todo
+}
+
+// conditionsMet reports whether every i: condition of ci holds, and the
+// pinning of the packages meeting them.
+func (s *state) conditionsMet(ci int32) (uint64, bool) {
+	r := s.r
+	c := &r.cands[ci]
+	var mask uint64
+	for _, di := range r.candIIF[c.iif:c.iifEnd] {
+		d := &r.deps[di]
+		o := s.selectedMatching(d.name, &d.d, -1)
+		if d.d.Conflict {
+			if o >= 0 {
+				return 0, false
 			}
+			continue
 		}
-	}
-	for _, c := range a.order {
-		visit(c)
-	}
-	for c, rp := range res {
-		for _, dep := range a.edges[c] {
-			rp.Depends = append(rp.Depends, res[dep])
+		if o < 0 {
+			return 0, false
 		}
+		mask |= s.mask[o]
 	}
-	return sol
+	return mask, true
 }

@@ -1,13 +1,10 @@
-// Package resolve computes what apk would install for a world: the set of
-// packages and their install order, from repositories and an architecture,
-// with apk's semantics for provides, provider_priority, conflicts,
-// install_if, pinned repository tags and versions.
 package resolve
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/kiln-build/kiln/apk/index"
 	"github.com/kiln-build/kiln/apk/version"
@@ -21,225 +18,392 @@ type Repository struct {
 	Packages []*index.Package
 }
 
-// cand is one installable package with its parsed relations.
-type cand struct {
-	pkg      *index.Package
-	repo     *Repository
-	repoIdx  int
-	ver      version.Version
-	deps     []version.Dependency
-	broken   []string // dependency tokens apk could not parse: unsatisfiable
-	provides []provide
-	iif      []version.Dependency
-	prio     int
-	order    int // position in the repositories, for stable tie-breaks
-}
-
-func (c *cand) String() string { return c.pkg.Name + "-" + c.pkg.Version }
-
-// provide is one name a candidate satisfies (its own name included).
-type provide struct {
-	name   string
-	ver    version.Version
-	hasVer bool
-}
-
-// Resolver holds parsed tables for a set of repositories; build it once,
-// resolve many worlds.
+// Resolver holds the parsed relations of a set of repositories. Build it
+// once with New and resolve any number of worlds; it is safe for
+// concurrent use.
 type Resolver struct {
-	repos     []*Repository
-	arch      string
-	cands     []*cand
-	providers map[string][]*cand // name → candidates providing it, best first
-	byName    map[string][]*cand // package name → its versions, best first
-	iifByCond map[string][]*cand // condition name → install_if candidates naming it
+	repos []Repository
+	arch  string
+	tags  []string // tag id → name; id 0 is "untagged"
+
+	names  []string
+	nameID map[string]int32
+
+	cands []cand
+	provs []prov // each candidate's provides, its own name first
+	deps  []dep  // distinct dependency tokens
+
+	candDeps []int32 // D: of each candidate (indexes into deps), by cand.deps range
+	candIIF  []int32 // i: of each candidate, by cand.iif range
+
+	// provider lists per name, best first (see order.go): provOf[provStart[n]:provStart[n+1]]
+	provStart []int32
+	provOf    []int32
+	// install_if candidates first waiting on name n: iifOf[iifStart[n]:iifStart[n+1]]
+	iifStart []int32
+	iifOf    []int32
+
+	repoList string // "[a b]" for errors
+
+	pool sync.Pool // *state
 }
+
+// cand is one installable package of one repository.
+type cand struct {
+	pkg   *index.Package
+	repo  int32
+	name  int32
+	tag   int32 // repository tag id, 0 untagged
+	prio  int32
+	ver   version.Version
+	loose bool // package version malformed: compared as apk compares it
+
+	deps, depsEnd int32 // range in candDeps
+	iif, iifEnd   int32 // range in candIIF
+	provs, provsE int32 // range in provs
+
+	// Uninstallable when badTok != "" (a D: apk cannot read) or badDep >= 0
+	// (a dependency nothing installable provides).
+	badTok string
+	badDep int32
+}
+
+// prov is one name a candidate provides.
+type prov struct {
+	name   int32
+	cand   int32
+	hasVer bool
+	loose  bool // the version is malformed
+	ver    version.Version
+	raw    string // the version as written
+}
+
+// dep is one parsed dependency token, shared by every package using it.
+type dep struct {
+	name int32 // -1: a name no package provides
+	tag  int32 // repository tag of name@tag, 0 none, -1 unknown tag
+	d    version.Dependency
+	text string
+}
+
+func (c *cand) broken() bool { return c.badTok != "" || c.badDep >= 0 }
+
+// maxTags bounds distinct repository tags: pinning is a bit mask.
+const maxTags = 63
 
 // New parses every package's relations and builds the provider tables.
-// Packages for another architecture are left out.
+// Packages of another architecture than their repository's (other than
+// noarch) are left out. All repositories must be for one architecture.
 func New(repos []Repository) (*Resolver, error) {
-	n, nprov := 0, 0
-	for i := range repos {
-		n += len(repos[i].Packages)
-		for _, p := range repos[i].Packages {
-			nprov += len(p.Provides)
-		}
-	}
-	r := &Resolver{providers: make(map[string][]*cand, n+nprov), byName: make(map[string][]*cand, n),
-		iifByCond: map[string][]*cand{}, cands: make([]*cand, 0, n)}
-	for i := range repos {
-		repo := &repos[i]
-		r.repos = append(r.repos, repo)
+	r := &Resolver{repos: slices.Clone(repos), tags: []string{""}}
+	n, nprov, ndep := 0, 0, 0
+	for i := range r.repos {
+		repo := &r.repos[i]
 		if r.arch == "" {
 			r.arch = repo.Arch
 		} else if repo.Arch != "" && repo.Arch != r.arch {
-			return nil, fmt.Errorf("repositories for %s and %s in one resolver", r.arch, repo.Arch)
+			return nil, fmt.Errorf("repositories for %s and %s in one resolver (use ResolveArchs)", r.arch, repo.Arch)
 		}
+		if repo.Tag != "" && r.tagID(repo.Tag) < 0 {
+			if len(r.tags) > maxTags {
+				return nil, fmt.Errorf("repository %s: more than %d repository tags", repo.Name, maxTags)
+			}
+			r.tags = append(r.tags, repo.Tag)
+		}
+		n += len(repo.Packages)
 		for _, p := range repo.Packages {
+			nprov += len(p.Provides)
+			ndep += len(p.Dependencies) + len(p.InstallIf)
+		}
+	}
+	// Sized up front: growing these is most of New's cost on big indexes.
+	r.cands = make([]cand, 0, n)
+	r.provs = make([]prov, 0, n+nprov)
+	r.candDeps = make([]int32, 0, ndep)
+	r.names = make([]string, 0, n+nprov)
+	r.nameID = make(map[string]int32, n+nprov)
+	r.deps = make([]dep, 0, ndep/2)
+	depCache := make(map[string]int32, ndep/2)
+	for i := range r.repos {
+		repo := &r.repos[i]
+		for j, p := range repo.Packages {
 			if repo.Arch != "" && p.Arch != "" && p.Arch != repo.Arch && p.Arch != "noarch" {
 				continue
 			}
-			c, err := newCand(p, repo, i, len(r.cands))
-			if err != nil {
-				return nil, fmt.Errorf("repository %s: %w", repo.Name, err)
+			if p.Name == "" {
+				return nil, fmt.Errorf("repository %s: package #%d has no name", repo.Name, j)
 			}
-			r.cands = append(r.cands, c)
-			r.byName[p.Name] = append(r.byName[p.Name], c)
-			for _, pr := range c.provides {
-				r.providers[pr.name] = append(r.providers[pr.name], c)
+			r.addCand(p, int32(i), depCache)
+		}
+	}
+	r.buildProviders()
+	r.buildInstallIf()
+	r.markUninstallable()
+	names := make([]string, len(r.repos))
+	for i := range r.repos {
+		names[i] = r.repos[i].Name
+		if t := r.repos[i].Tag; t != "" {
+			names[i] = "@" + t + " " + names[i]
+		}
+	}
+	r.repoList = "[" + strings.Join(names, " ") + "]"
+	return r, nil
+}
+
+func (r *Resolver) tagID(tag string) int32 {
+	for i, t := range r.tags {
+		if t == tag {
+			return int32(i)
+		}
+	}
+	return -1
+}
+
+func (r *Resolver) intern(name string) int32 {
+	if id, ok := r.nameID[name]; ok {
+		return id
+	}
+	id := int32(len(r.names))
+	r.names = append(r.names, name)
+	r.nameID[name] = id
+	return id
+}
+
+func (r *Resolver) addCand(p *index.Package, repo int32, depCache map[string]int32) {
+	ci := int32(len(r.cands))
+	c := cand{pkg: p, repo: repo, name: r.intern(p.Name), prio: int32(p.ProviderPriority), badDep: -1}
+	if t := r.repos[repo].Tag; t != "" {
+		c.tag = r.tagID(t)
+	}
+	v, err := version.Parse(p.Version)
+	// apk keeps packages with malformed versions and compares the valid
+	// prefix; so do we.
+	c.ver, c.loose = v, err != nil
+	c.provs = int32(len(r.provs))
+	r.provs = append(r.provs, prov{name: c.name, cand: ci, hasVer: true, loose: c.loose, ver: c.ver, raw: p.Version})
+	for _, tok := range p.Provides {
+		d, _, err := version.ParseDependencyLoose(tok)
+		if err != nil || d.Conflict || (d.Op != version.OpAny && d.Op != version.OpEqual) {
+			continue // apk ignores provides it cannot use
+		}
+		pv := prov{name: r.intern(d.Name), cand: ci}
+		if d.Op == version.OpEqual {
+			pv.hasVer, pv.raw = true, d.Version
+			pv.ver, err = version.Parse(d.Version)
+			pv.loose = err != nil
+		}
+		if pv.name == c.name || r.provides(c.provs, pv.name) {
+			continue // a duplicate would occupy the name twice
+		}
+		r.provs = append(r.provs, pv)
+	}
+	c.provsE = int32(len(r.provs))
+	c.deps = int32(len(r.candDeps))
+	for _, tok := range p.Dependencies {
+		di, ok := r.parseDep(tok, depCache)
+		if !ok {
+			if c.badTok == "" {
+				c.badTok = tok
 			}
-			for _, d := range c.iif {
-				if !d.Conflict {
-					r.iifByCond[d.Name] = append(r.iifByCond[d.Name], c)
+			continue
+		}
+		r.candDeps = append(r.candDeps, di)
+	}
+	c.depsEnd = int32(len(r.candDeps))
+	c.iif = int32(len(r.candIIF))
+	for _, tok := range p.InstallIf {
+		di, ok := r.parseDep(tok, depCache)
+		if !ok {
+			// A condition apk cannot read never holds.
+			r.candIIF = r.candIIF[:c.iif]
+			break
+		}
+		r.candIIF = append(r.candIIF, di)
+	}
+	c.iifEnd = int32(len(r.candIIF))
+	r.cands = append(r.cands, c)
+}
+
+func (r *Resolver) provides(from int32, name int32) bool {
+	for i := from; i < int32(len(r.provs)); i++ {
+		if r.provs[i].name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// parseDep parses an index token once per distinct token.
+func (r *Resolver) parseDep(tok string, cache map[string]int32) (int32, bool) {
+	if i, ok := cache[tok]; ok {
+		return i, i >= 0
+	}
+	d, _, err := version.ParseDependencyLoose(tok)
+	if err != nil {
+		cache[tok] = -1
+		return -1, false
+	}
+	i := int32(len(r.deps))
+	r.deps = append(r.deps, r.newDep(d, tok))
+	cache[tok] = i
+	return i, true
+}
+
+func (r *Resolver) newDep(d version.Dependency, text string) dep {
+	nd := dep{name: r.intern(d.Name), d: d, text: text}
+	if d.Tag != "" {
+		nd.tag = r.tagID(d.Tag)
+	}
+	return nd
+}
+
+// buildProviders fills provStart/provOf, each name's list sorted best first.
+func (r *Resolver) buildProviders() {
+	nn := len(r.names)
+	r.provStart = make([]int32, nn+1)
+	for i := range r.provs {
+		r.provStart[r.provs[i].name+1]++
+	}
+	for i := 1; i <= nn; i++ {
+		r.provStart[i] += r.provStart[i-1]
+	}
+	r.provOf = make([]int32, len(r.provs))
+	fill := slices.Clone(r.provStart[:nn])
+	for i := range r.provs {
+		n := r.provs[i].name
+		r.provOf[fill[n]] = int32(i)
+		fill[n]++
+	}
+	for n := 0; n < nn; n++ {
+		list := r.provOf[r.provStart[n]:r.provStart[n+1]]
+		if len(list) > 1 {
+			slices.SortFunc(list, func(a, b int32) int { return r.compareProviders(int32(n), a, b) })
+		}
+	}
+}
+
+// buildInstallIf files each install_if candidate under one positive
+// condition, the name fewest candidates wait on: it is looked at when
+// that name is first provided, and then waits on its next unmet condition
+// (see state.installIf), so a common trigger such as docs or openrc does
+// not make every resolve scan thousands of candidates. A candidate without
+// a positive condition is never triggered.
+func (r *Resolver) buildInstallIf() {
+	nn := len(r.names)
+	users := make([]int32, nn)
+	for ci := range r.cands {
+		c := &r.cands[ci]
+		for _, di := range r.candIIF[c.iif:c.iifEnd] {
+			users[r.deps[di].name]++
+		}
+	}
+	watch := make([]int32, len(r.cands))
+	r.iifStart = make([]int32, nn+1)
+	for ci := range r.cands {
+		c := &r.cands[ci]
+		watch[ci] = -1
+		for _, di := range r.candIIF[c.iif:c.iifEnd] {
+			d := &r.deps[di]
+			if !d.d.Conflict && (watch[ci] < 0 || users[d.name] < users[watch[ci]]) {
+				watch[ci] = d.name
+			}
+		}
+		if watch[ci] >= 0 {
+			r.iifStart[watch[ci]+1]++
+		}
+	}
+	for i := 1; i <= nn; i++ {
+		r.iifStart[i] += r.iifStart[i-1]
+	}
+	r.iifOf = make([]int32, r.iifStart[nn])
+	fill := slices.Clone(r.iifStart[:nn])
+	for ci, n := range watch {
+		if n >= 0 {
+			r.iifOf[fill[n]] = int32(ci)
+			fill[n]++
+		}
+	}
+}
+
+// markUninstallable rules out, once for every resolve, the packages with
+// a dependency that nothing installable can meet, to a fixpoint.
+func (r *Resolver) markUninstallable() {
+	ok := make([]int8, len(r.deps)) // 0 unknown, 1 yes, -1 no
+	for changed := true; changed; {
+		changed = false
+		clear(ok)
+		for ci := range r.cands {
+			c := &r.cands[ci]
+			if c.broken() {
+				continue
+			}
+			for _, di := range r.candDeps[c.deps:c.depsEnd] {
+				d := &r.deps[di]
+				if d.d.Conflict {
+					continue
+				}
+				if ok[di] == 0 {
+					ok[di] = -1
+					if r.installableProvider(d) {
+						ok[di] = 1
+					}
+				}
+				if ok[di] < 0 {
+					c.badDep = di
+					changed = true
+					break
 				}
 			}
 		}
 	}
-	for name, cs := range r.providers {
-		sortProviders(name, cs)
-	}
-	for name, cs := range r.byName {
-		sortProviders(name, cs)
-	}
-	return r, nil
 }
 
-func newCand(p *index.Package, repo *Repository, repoIdx, order int) (*cand, error) {
-	if p.Name == "" {
-		return nil, fmt.Errorf("package without a name")
-	}
-	c := &cand{pkg: p, repo: repo, repoIdx: repoIdx, order: order, prio: p.ProviderPriority}
-	// A malformed version stays the zero Version: apk keeps such packages
-	// and compares their valid prefix (see cmpVersion, satisfies).
-	c.ver, _ = version.Parse(p.Version)
-	c.provides = append(c.provides, provide{name: p.Name, ver: c.ver, hasVer: true})
-	for _, tok := range p.Dependencies {
-		d, err := version.ParseDependency(tok)
-		if err != nil {
-			c.broken = append(c.broken, tok)
-			continue
+func (r *Resolver) installableProvider(d *dep) bool {
+	for _, pi := range r.providers(d.name) {
+		p := &r.provs[pi]
+		if !r.cands[p.cand].broken() && r.provSatisfies(p, &d.d) {
+			return true
 		}
-		c.deps = append(c.deps, d)
 	}
-	for _, tok := range p.Provides {
-		d, err := version.ParseDependency(tok)
-		if err != nil || d.Conflict || (d.Op != version.OpAny && d.Op != version.OpEqual) {
-			continue // apk ignores provides it cannot read
-		}
-		pr := provide{name: d.Name}
-		if d.Op == version.OpEqual {
-			if pv, err := d.Parsed(); err == nil {
-				pr.ver, pr.hasVer = pv, true
-			}
-		}
-		c.provides = append(c.provides, pr)
-	}
-	for _, tok := range p.InstallIf {
-		d, err := version.ParseDependency(tok)
-		if err != nil {
-			// A condition apk cannot read is never met.
-			c.iif = nil
-			c.broken = append(c.broken, tok)
-			break
-		}
-		c.iif = append(c.iif, d)
-	}
-	return c, nil
+	return false
 }
 
-// satisfies reports whether c meets d through what it provides as d.Name
-// (the version condition only; '!' is the caller's business).
-func (c *cand) satisfies(d version.Dependency) bool {
-	pr, ok := c.provided(d.Name)
-	if !ok {
-		return false
+// providers lists the provides entries for name n, best first.
+func (r *Resolver) providers(n int32) []int32 {
+	if n < 0 {
+		return nil
 	}
+	return r.provOf[r.provStart[n]:r.provStart[n+1]]
+}
+
+// provSatisfies reports whether what p provides meets d's version
+// condition (for a conflict: whether the conflict hits it).
+func (r *Resolver) provSatisfies(p *prov, d *version.Dependency) bool {
 	switch {
 	case d.Op == version.OpAny:
 		return true
 	case d.Op == version.OpChecksum:
-		return d.Name == c.pkg.Name && d.Version == c.pkg.Checksum
-	case !pr.hasVer:
-		return false // a versioned constraint needs a versioned provide
-	case pr.ver.IsZero():
-		s := c.pkg.Version
-		if d.Name != c.pkg.Name {
-			s = pr.ver.String()
-		}
-		return d.MatchesLoose(s)
+		return d.Version == r.cands[p.cand].pkg.Checksum
+	case !p.hasVer:
+		return false
+	case p.loose:
+		return d.MatchesLoose(p.raw)
 	}
-	return d.Matches(pr.ver)
+	return d.Matches(p.ver)
 }
 
-// provided returns what c provides under name.
-func (c *cand) provided(name string) (provide, bool) {
-	for _, p := range c.provides {
-		if p.name == name {
-			return p, true
+// provFor returns c's provides entry for name n, or -1.
+func (r *Resolver) provFor(ci, n int32) int32 {
+	c := &r.cands[ci]
+	for i := c.provs; i < c.provsE; i++ {
+		if r.provs[i].name == n {
+			return i
 		}
 	}
-	return provide{}, false
+	return -1
 }
 
-// sortProviders orders the candidates for name best first: the package
-// really named so, then higher provider_priority, then the higher
-// provided version, then the higher package version, then repository
-// order, then package name.
-func sortProviders(name string, cs []*cand) {
-	sort.SliceStable(cs, func(i, j int) bool { return better(name, cs[i], cs[j]) })
-}
-
-func better(name string, a, b *cand) bool {
-	if (a.pkg.Name == name) != (b.pkg.Name == name) {
-		return a.pkg.Name == name
-	}
-	if a.prio != b.prio {
-		return a.prio > b.prio
-	}
-	pa, _ := a.provided(name)
-	pb, _ := b.provided(name)
-	if pa.hasVer && pb.hasVer {
-		if r := cmpVersion(pa.ver, pb.ver, a, b, name); r != 0 {
-			return r > 0
-		}
-	} else if pa.hasVer != pb.hasVer {
-		return pa.hasVer
-	}
-	if r := cmpVersion(a.ver, b.ver, a, b, ""); r != 0 {
-		return r > 0
-	}
-	if a.repoIdx != b.repoIdx {
-		return a.repoIdx < b.repoIdx
-	}
-	if a.pkg.Name != b.pkg.Name {
-		return a.pkg.Name < b.pkg.Name
-	}
-	return a.order < b.order
-}
-
-// cmpVersion compares two versions; malformed package versions (zero
-// Version) fall back to apk's loose comparison of the strings.
-func cmpVersion(x, y version.Version, a, b *cand, provName string) int {
-	if !x.IsZero() && !y.IsZero() {
-		return x.Compare(y)
-	}
-	xs, ys := a.pkg.Version, b.pkg.Version
-	if provName != "" {
-		pa, _ := a.provided(provName)
-		pb, _ := b.provided(provName)
-		xs, ys = pa.ver.String(), pb.ver.String()
-	}
-	return version.CompareLoose(xs, ys)
-}
-
-// repoNames lists repositories for errors.
-func (r *Resolver) repoNames() string {
-	names := make([]string, len(r.repos))
-	for i, repo := range r.repos {
-		names[i] = repo.Name
-		if repo.Tag != "" {
-			names[i] = "@" + repo.Tag + " " + repo.Name
-		}
-	}
-	return "[" + strings.Join(names, " ") + "]"
+func (r *Resolver) candString(ci int32) string {
+	p := r.cands[ci].pkg
+	return p.Name + "-" + p.Version
 }

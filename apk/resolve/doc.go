@@ -1,0 +1,83 @@
+// Package resolve computes what apk installs for a world: the packages,
+// their install order and the dependency graph, from repository indexes,
+// with apk-tools' semantics for provides, provider_priority, conflicts,
+// install_if and pinned repository tags.
+//
+// # Choosing a provider
+//
+// A name (a package name or a provided name such as so:libc.musl-x86_64.so.1,
+// cmd:sh, pc:zlib or /bin/sh) can have several candidates. A requirement is
+// first satisfied by a package already selected, if one provides the name in
+// a way that meets it. Otherwise the candidates that meet the requirement and
+// every constraint already known on the names they would take are tried in
+// this order:
+//
+//  1. hints learnt by an earlier failed attempt (see Backtracking);
+//  2. the preferred repositories: for a world entry name@tag those tagged
+//     tag, otherwise the untagged ones (apk's tag_preferred);
+//  3. providers that carry a version for the name (the package of that name,
+//     and versioned provides such as so:libfoo.so.1=1.2) before unversioned
+//     provides;
+//  4. the higher version under the requested name (the provided version, as
+//     apk's "latest by requested name": a go-1.22 that provides go=1.22.1
+//     beats an older package really named go);
+//  5. the package really named so, on equal versions (apk would let
+//     provider_priority decide here; kiln prefers the real package);
+//  6. higher provider_priority (k:);
+//  7. package name, then the higher package version, then repository order,
+//     then index order, so that the result never depends on map order.
+//
+// apk-tools will not pick on its own an unversioned provider without
+// provider_priority (it asks for one to be named); like apko, kiln picks
+// it by the order above.
+//
+// # Versions under provided names
+//
+// A versioned constraint is checked against the version a package provides
+// under that name (so:libfoo.so.1>=2 against so:libfoo.so.1=2.1), the
+// package version for its own name. An unversioned provide meets only
+// unversioned constraints and is not hit by a versioned conflict such as
+// !foo<2 (apko's rule; apk-tools treats the missing version as matching
+// anything, both ways).
+//
+// # One package per name
+//
+// As in apk, two selected packages may not both carry a version for the same
+// name (their own names count): two versions of one package, or libfoo and
+// libfoo-compat both providing so:libfoo.so.1=1, never install together.
+// Unversioned provides may be shared (busybox and another /bin/sh). Replaces
+// (r:) do not change this: they only matter to the installer, which finds
+// them in Resolved.Package.Replaces.
+//
+// # Conflicts, install_if, tags
+//
+// !name constraints, in the world or in a package's D:, exclude every
+// provider they match except the package declaring them. A package whose
+// i: conditions are all met by the selection (a !name condition: nothing
+// selected matches it) is added, best version first among the versions
+// whose conditions hold, until nothing more triggers; a package whose
+// conditions are all negative is never added. A repository with a Tag is
+// used only for world entries name@tag, for the dependencies of packages
+// selected through it, and for install_if packages triggered by such
+// packages; untagged repositories are always eligible.
+//
+// # Install order
+//
+// Solution.Packages lists dependencies before their dependents: depth
+// first from the world entries in the order given, each package's D: in
+// the order written, then packages added by install_if after the packages
+// that triggered them. An edge closing a cycle is skipped, so the order of
+// a cycle is that of this walk.
+//
+// # Backtracking
+//
+// Requirements are processed breadth first, and every constraint of a
+// selected package is recorded on its name before that name is chosen, so
+// most version clashes are avoided up front. Candidates whose dependencies
+// could no longer be met by what is already selected are skipped (apk's
+// "dependency no longer satisfiable"). When a requirement still cannot be
+// met, the resolver learns either a hint (prefer versions of a name that
+// meet the constraint that failed) or excludes the most recently selected
+// package involved, and starts again; every retry learns something new, so
+// this ends, and the final error lists what was ruled out and why.
+package resolve

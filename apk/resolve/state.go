@@ -1,0 +1,199 @@
+package resolve
+
+// state is the scratch space of one Resolve, pooled per Resolver. Arrays
+// indexed by candidate or name are reset in O(1) by generation stamps:
+// an entry is valid only when its stamp equals the current generation.
+type state struct {
+	r    *Resolver
+	gen  uint32 // attempt generation: selections, recorded constraints
+	rgen uint32 // resolve generation: exclusions and hints survive attempts
+	pass uint32 // install_if pass, for de-duplication
+
+	// per candidate
+	selGen []uint32 // selected in this attempt when == gen
+	selSeq []int32  // position in order
+	via    []int32  // the record that selected it
+	mask   []uint64 // repository tags its requirers allow (apk's pinning)
+	depRec []int32  // first record of its dependencies (contiguous)
+	exGen  []uint32 // ruled out for this resolve when == rgen
+	exWhy  []string
+	exList []int32 // candidates with an exWhy to clear
+	vis    []uint8 // install-order walk: 1 on the path, 2 done
+
+	// per name
+	nGen   []uint32
+	occ    []int32  // provides entry of the package holding the name with a version, -1
+	shared []int32  // provides entry of the first package providing it unversioned, -1
+	consHd []int32  // recorded constraints on the name
+	seen   []uint32 // install_if pass that queued the name
+	hGen   []uint32
+	hintHd []int32
+	wGen   []uint32 // install_if candidates moved to wait on the name: watch list
+	wHd    []int32
+
+	cons     []consRec
+	queue    []int32
+	qh       int
+	order    []int32 // selected candidates, in selection order
+	newNames []int32 // names with install_if users provided since the last pass
+	spare    []int32
+	todo     []int32
+	hints    []hint
+	watches  []watch
+	world    []dep
+}
+
+// consRec is one constraint in force: a world entry, a dependency of a
+// selected package, or the install_if trigger that selected a package.
+type consRec struct {
+	dep  *dep
+	name int32
+	from int32 // candidate, fromWorld or fromIIF
+	next int32 // next record on the same name
+	to   int32 // the candidate that met it, -1
+	mask uint64
+}
+
+const (
+	fromWorld = -1
+	fromIIF   = -2
+)
+
+// watch is an install_if candidate waiting on a name.
+type watch struct {
+	cand int32
+	next int32
+}
+
+// hint is a constraint learnt from a failed attempt: prefer providers of
+// name that meet dep.
+type hint struct {
+	dep  *dep
+	next int32
+}
+
+func (r *Resolver) getState() *state {
+	if s, ok := r.pool.Get().(*state); ok {
+		return s
+	}
+	nc, nn := len(r.cands), len(r.names)
+	return &state{
+		r:      r,
+		selGen: make([]uint32, nc), selSeq: make([]int32, nc), via: make([]int32, nc),
+		mask: make([]uint64, nc), depRec: make([]int32, nc), exGen: make([]uint32, nc),
+		exWhy: make([]string, nc), vis: make([]uint8, nc),
+		nGen: make([]uint32, nn), occ: make([]int32, nn), shared: make([]int32, nn),
+		consHd: make([]int32, nn), seen: make([]uint32, nn), hGen: make([]uint32, nn), hintHd: make([]int32, nn),
+		wGen: make([]uint32, nn), wHd: make([]int32, nn),
+	}
+}
+
+func (r *Resolver) putState(s *state) {
+	for _, ci := range s.exList {
+		s.exWhy[ci] = ""
+	}
+	s.exList = s.exList[:0]
+	clear(s.world)
+	s.world = s.world[:0]
+	r.pool.Put(s)
+}
+
+// beginResolve forgets exclusions and hints.
+func (s *state) beginResolve() {
+	s.rgen++
+	if s.rgen == 0 {
+		clear(s.exGen)
+		clear(s.hGen)
+		clear(s.exWhy)
+		s.rgen = 1
+	}
+	s.hints = s.hints[:0]
+}
+
+// beginAttempt forgets the selection.
+func (s *state) beginAttempt() {
+	s.gen++
+	if s.gen == 0 {
+		clear(s.selGen)
+		clear(s.nGen)
+		clear(s.wGen)
+		s.gen = 1
+	}
+	s.cons = s.cons[:0]
+	s.queue = s.queue[:0]
+	s.qh = 0
+	s.order = s.order[:0]
+	s.newNames = s.newNames[:0]
+	s.watches = s.watches[:0]
+}
+
+// touch makes name n's per-attempt fields valid.
+func (s *state) touch(n int32) {
+	if s.nGen[n] != s.gen {
+		s.nGen[n] = s.gen
+		s.occ[n], s.shared[n], s.consHd[n] = -1, -1, -1
+	}
+}
+
+func (s *state) selected(ci int32) bool { return s.selGen[ci] == s.gen }
+func (s *state) excluded(ci int32) bool { return s.exGen[ci] == s.rgen }
+
+func (s *state) exclude(ci int32, why string) {
+	s.exGen[ci] = s.rgen
+	s.exWhy[ci] = why
+	s.exList = append(s.exList, ci)
+}
+
+// addCons records a constraint and links it on its name.
+func (s *state) addCons(d *dep, name, from int32) int32 {
+	ri := int32(len(s.cons))
+	rec := consRec{dep: d, name: name, from: from, next: -1, to: -1}
+	if d != nil && name >= 0 {
+		s.touch(name)
+		rec.next = s.consHd[name]
+		s.consHd[name] = ri
+	}
+	s.cons = append(s.cons, rec)
+	return ri
+}
+
+// reqMask is the pinning a requirement passes on.
+func (s *state) reqMask(rec *consRec) uint64 {
+	m := rec.mask
+	if rec.from >= 0 {
+		m |= s.mask[rec.from]
+	}
+	if rec.dep != nil && rec.dep.tag > 0 {
+		m |= 1 << rec.dep.tag
+	}
+	return m
+}
+
+func (s *state) hasHints(n int32) bool { return s.hGen[n] == s.rgen && s.hintHd[n] >= 0 }
+
+// hintsOK reports whether provides entry p meets every hint on its name.
+func (s *state) hintsOK(n int32, p *prov) bool {
+	for h := s.hintHd[n]; h >= 0; h = s.hints[h].next {
+		if !s.r.provSatisfies(p, &s.hints[h].dep.d) {
+			return false
+		}
+	}
+	return true
+}
+
+// addHint records a hint unless an equal one exists; it reports whether
+// it is new.
+func (s *state) addHint(n int32, d *dep) bool {
+	if s.hGen[n] != s.rgen {
+		s.hGen[n] = s.rgen
+		s.hintHd[n] = -1
+	}
+	for h := s.hintHd[n]; h >= 0; h = s.hints[h].next {
+		if s.hints[h].dep.text == d.text {
+			return false
+		}
+	}
+	s.hints = append(s.hints, hint{dep: d, next: s.hintHd[n]})
+	s.hintHd[n] = int32(len(s.hints) - 1)
+	return true
+}

@@ -108,7 +108,7 @@ func (f *Fetcher) Open(ctx context.Context, location string) (io.ReadCloser, err
 	}
 	fh, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open %w", err)
+		return nil, err // *PathError says "open PATH: ..." already
 	}
 	return fh, nil
 }

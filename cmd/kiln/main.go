@@ -24,10 +24,12 @@ var commands = map[string]command{
 	"resolve":       {"print the packages a world resolves to, in install order", runResolve},
 	"frontend":      {"serve a build as a BuildKit frontend (the image's entrypoint)", runFrontend},
 	"show-packages": {"print the packages an apko.yaml installs, per arch", runShowPackages},
+	"sbom":          {"write the SPDX 2.3 SBOM a build of an apko.yaml attaches", runSBOM},
 	// Steps run inside builds; listed so they are discoverable, but users
 	// have no reason to call them.
 	"install-apk": {"(build step) verify and extract .apk files into a layer", runInstallAPK},
 	"image-meta":  {"(build step) write an image's apk database and generated files", runImageMeta},
+	"image-sbom":  {"(build step) write an image's SPDX document", runImageSBOM},
 }
 
 func main() {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/kiln-build/kiln/apk/pkg"
 	"github.com/kiln-build/kiln/apk/sign"
 	"github.com/kiln-build/kiln/imagefs"
+	"github.com/kiln-build/kiln/sbom"
 )
 
 // The steps below run inside kiln's exec ops, not on users' hosts: the
@@ -27,6 +29,9 @@ import (
 
 // apkDigestsFile lists "name sha256" of each installed .apk, for the SBOM.
 const apkDigestsFile = "apk-sha256"
+
+// embeddedSBOMDir holds, per package, the SPDX documents it ships.
+const embeddedSBOMDir = "sbom"
 
 // runInstallAPK verifies and extracts a layer's packages into --out and
 // leaves their installed-database fragment in --meta (outside the image).
@@ -87,7 +92,56 @@ func runInstallAPK(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := frag.WriteDatabase(install.DatabaseFiles{}); err != nil {
 		return err
 	}
+	if err := copyEmbeddedSBOMs(inst, *out, *meta); err != nil {
+		return err
+	}
 	return os.WriteFile(filepath.Join(*meta, apkDigestsFile), []byte(strings.Join(digests, "\n")+"\n"), 0o644)
+}
+
+// Limits on the SPDX documents packages carry, which the SBOM step reads
+// into memory.
+const (
+	maxEmbeddedSBOM      = 32 << 20
+	maxEmbeddedSBOMTotal = 256 << 20
+)
+
+// copyEmbeddedSBOMs keeps each package's own SPDX documents (melange puts
+// them under var/lib/db/sbom) in the fragment as sbom/<package>/<file>,
+// so the SBOM step knows which package shipped which document.
+func copyEmbeddedSBOMs(inst *install.Installer, out, meta string) error {
+	root, err := os.OpenRoot(out)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	var total int64
+	for _, p := range inst.Packages() {
+		for _, f := range inst.Files(p.Name) {
+			if !sbom.IsEmbeddedSBOM(f.Path) || f.Checksum == "" {
+				continue
+			}
+			fi, err := root.Lstat(f.Path)
+			if err != nil || !fi.Mode().IsRegular() {
+				continue // a symlink or replaced by a later package: not this package's document
+			}
+			if fi.Size() > maxEmbeddedSBOM || total+fi.Size() > maxEmbeddedSBOMTotal {
+				return fmt.Errorf("%s: %s is %d bytes, more than kiln reads of a package's SBOM", p.Name, f.Path, fi.Size())
+			}
+			total += fi.Size()
+			data, err := root.ReadFile(f.Path)
+			if err != nil {
+				return err
+			}
+			dir := filepath.Join(meta, embeddedSBOMDir, p.Name)
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(dir, path.Base(f.Path)), data, 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // installOne installs one .apk and returns "name sha256-of-file".

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strconv"
+
+	"github.com/kiln-build/kiln/apk/index"
+	"github.com/kiln-build/kiln/apk/pkg"
+	"github.com/kiln-build/kiln/sbom"
+)
+
+// runSBOM writes the SPDX document a build of an apko.yaml attaches for
+// one architecture, from the host: it resolves the config like the build
+// (all its archs together), then reads every .apk for its SHA-256 and the
+// SPDX documents it ships.
+func runSBOM(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("kiln sbom", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	archFlag := fs.String("arch", "", "apk architecture to describe; needed when the config lists several")
+	output := fs.String("o", "", "write the document to `FILE` instead of stdout")
+	defaultEpoch := int64(0)
+	if v := os.Getenv("SOURCE_DATE_EPOCH"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return usageError{fmt.Errorf("SOURCE_DATE_EPOCH=%q: want seconds since 1970", v)}
+		}
+		defaultEpoch = n
+	}
+	epoch := fs.Int64("source-date-epoch", defaultEpoch, "document creation time, seconds since 1970 (default $SOURCE_DATE_EPOCH, else 0), as the build arg")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: kiln sbom [--arch ARCH] [-o FILE] [--source-date-epoch N] apko.yaml")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{fmt.Errorf("want one apko.yaml")}
+	}
+	var archs []string
+	h, err := loadHostConfig(ctx, fs.Arg(0), nil)
+	if err != nil {
+		return err
+	}
+	archs = h.archs
+	target := *archFlag
+	switch {
+	case target == "" && len(archs) == 1:
+		target = archs[0]
+	case target == "":
+		return usageError{fmt.Errorf("%s builds for %v: pick one with --arch", fs.Arg(0), archs)}
+	}
+	sol, ok := h.solutions[target]
+	if !ok {
+		return usageError{fmt.Errorf("--arch %s: %s builds only for %v", target, fs.Arg(0), archs)}
+	}
+	annotations := map[string]string{}
+	for _, kv := range h.cfg.Annotations {
+		annotations[kv.Key.Value] = kv.Value.Value
+	}
+	in, err := sbom.NewInput(sol, annotations, *epoch)
+	if err != nil {
+		return err
+	}
+	for i, rp := range sol.Packages {
+		sum, embedded, err := h.readPackage(ctx, target, rp.Repository.Name, rp.Package)
+		if err != nil {
+			return err
+		}
+		in.Packages[i].SHA256, in.Packages[i].Embedded = sum, embedded
+	}
+	doc, err := sbom.Build(in)
+	if err != nil {
+		return err
+	}
+	enc, err := sbom.Encode(doc)
+	if err != nil {
+		return err
+	}
+	if *output == "" {
+		_, err = stdout.Write(enc)
+		return err
+	}
+	return os.WriteFile(*output, enc, 0o644)
+}
+
+// readPackage fetches and verifies one .apk, as the build's install step
+// does, and returns its SHA-256 and the SPDX documents it ships.
+func (h *hostConfig) readPackage(ctx context.Context, targetArch, repoName string, p *index.Package) (string, []sbom.Embedded, error) {
+	loc := h.locations[repoName].PackageLocation(targetArch, p)
+	rc, err := h.fetcher.Open(ctx, loc)
+	if err != nil {
+		return "", nil, err
+	}
+	defer rc.Close()
+	sum := sha256.New()
+	pr, err := pkg.Open(io.TeeReader(rc, sum), pkg.ReadOptions{Keyring: h.keyring, ExpectedChecksum: p.Checksum, Name: loc})
+	if err != nil {
+		return "", nil, err
+	}
+	var embedded []sbom.Embedded
+	var total int64
+	for {
+		hdr, err := pr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return "", nil, err
+		}
+		if !hdr.FileInfo().Mode().IsRegular() || !sbom.IsEmbeddedSBOM(hdr.Name) {
+			continue
+		}
+		if hdr.Size > maxEmbeddedSBOM || total+hdr.Size > maxEmbeddedSBOMTotal {
+			return "", nil, fmt.Errorf("%s: %s is %d bytes, more than kiln reads of a package's SBOM", loc, hdr.Name, hdr.Size)
+		}
+		total += hdr.Size
+		data, err := io.ReadAll(pr)
+		if err != nil {
+			return "", nil, err
+		}
+		embedded = append(embedded, sbom.Embedded{Path: sbom.EmbeddedDir + "/" + path.Base(hdr.Name), Data: data})
+	}
+	// Whatever follows the data member (nothing, in a valid package) is
+	// part of the file the SHA-256 names.
+	if _, err := io.Copy(io.Discard, rc); err != nil {
+		return "", nil, err
+	}
+	return hex.EncodeToString(sum.Sum(nil)), embedded, nil
+}

@@ -46,6 +46,10 @@ func (b *builder) buildImage(ctx context.Context, req *imageRequest) (*client.Re
 	if err != nil {
 		return nil, err
 	}
+	withSBOM, err := wantSBOM(b.bc.SBOM)
+	if err != nil {
+		return nil, err
+	}
 	kr, keys, err := b.loadKeys(ctx, req.Keyring)
 	if err != nil {
 		return nil, err
@@ -122,6 +126,7 @@ func (b *builder) buildImage(ctx context.Context, req *imageRequest) (*client.Re
 	b.bc.TargetPlatforms = plats
 	b.bc.MultiPlatformRequested = b.bc.MultiPlatformRequested || len(plats) > 1
 	labels := make([]map[string]string, len(plats))
+	sbomRefs := make([]client.Reference, len(plats))
 	rb, err := b.bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, i int) (*dockerui.BuildResult, error) {
 		a := archs[i]
 		sol := solutions[a]
@@ -136,11 +141,11 @@ func (b *builder) buildImage(ctx context.Context, req *imageRequest) (*client.Re
 		if in.MetaSpec, err = json.Marshal(spec); err != nil {
 			return nil, err
 		}
-		root, layers, err := kllb.Image(in)
+		built, err := kllb.Image(in)
 		if err != nil {
 			return nil, err
 		}
-		def, err := root.Marshal(ctx, llb.Platform(*platform))
+		def, err := built.Root.Marshal(ctx, llb.Platform(*platform))
 		if err != nil {
 			return nil, err
 		}
@@ -155,13 +160,18 @@ func (b *builder) buildImage(ctx context.Context, req *imageRequest) (*client.Re
 		ic := req.Image
 		ic.Platform = *platform
 		ic.Epoch = b.args.Epoch()
-		ic.Layers = layers
+		ic.Layers = built.Layers
 		ic.User = imagefs.RunAsUID(req.RunAs, req.Accounts.Users)
 		img, err := kllb.ImageConfig(ic)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", req.File, err)
 		}
 		labels[i] = ic.Labels()
+		if withSBOM {
+			if sbomRefs[i], err = b.solveSBOM(ctx, built, sol, req.Image.Annotations, *platform); err != nil {
+				return nil, err
+			}
+		}
 		epoch := ic.Epoch
 		return &dockerui.BuildResult{Reference: ref, Image: img, Epoch: &epoch}, nil
 	})
@@ -169,5 +179,10 @@ func (b *builder) buildImage(ctx context.Context, req *imageRequest) (*client.Re
 		return nil, err
 	}
 	addAnnotations(rb.Result, plats, labels, b.bc.MultiPlatformRequested)
+	if withSBOM {
+		if err := attachSBOMs(ctx, rb, plats, sbomRefs); err != nil {
+			return nil, err
+		}
+	}
 	return rb.Finalize()
 }

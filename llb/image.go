@@ -13,14 +13,15 @@ import (
 
 // Mount points inside kiln's exec ops.
 const (
-	ToolBinary  = "/bin/kiln"
-	mountOut    = "/out"
-	mountMeta   = "/meta"
-	mountKeys   = "/keys"
-	mountPkgs   = "/pkgs"
-	mountRootfs = "/rootfs"
-	mountSpec   = "/spec"
-	specFile    = "spec.json"
+	ToolBinary   = "/bin/kiln"
+	mountOut     = "/out"
+	mountMeta    = "/meta"
+	mountKeys    = "/keys"
+	mountPkgs    = "/pkgs"
+	mountRootfs  = "/rootfs"
+	mountSpec    = "/spec"
+	specFile     = "spec.json"
+	sbomSpecFile = "sbom.json"
 )
 
 // PackageSource is one resolved package and the state holding its .apk.
@@ -53,10 +54,19 @@ type Layer struct {
 	Comment  string
 }
 
-// Image returns the merged rootfs and its layers, bottom first.
-func Image(in ImageInput) (bk.State, []Layer, error) {
+// Built is one architecture's image as LLB.
+type Built struct {
+	Root   bk.State // the merged rootfs
+	Layers []Layer  // bottom first
+
+	in    ImageInput
+	metas []bk.State // each layer's install record, outside the image
+}
+
+// Image returns the merged rootfs and its layers.
+func Image(in ImageInput) (*Built, error) {
 	if len(in.Packages) == 0 {
-		return bk.State{}, nil, fmt.Errorf("%s: no packages to install", in.Arch)
+		return nil, fmt.Errorf("%s: no packages to install", in.Arch)
 	}
 	members := make([]Member, len(in.Packages))
 	for i, p := range in.Packages {
@@ -65,7 +75,7 @@ func Image(in ImageInput) (bk.State, []Layer, error) {
 	}
 	groups, err := Group(members, in.Layering)
 	if err != nil {
-		return bk.State{}, nil, err
+		return nil, err
 	}
 
 	var layerStates, metaStates []bk.State
@@ -89,7 +99,37 @@ func Image(in ImageInput) (bk.State, []Layer, error) {
 	metaLayer := generateMetadata(in, rootfs, metaStates)
 	layerStates = append(layerStates, metaLayer)
 	layers = append(layers, Layer{Comment: "kiln: installed database, accounts and generated files"})
-	return bk.Merge(layerStates, bk.WithCustomNamef("[%s] assemble image (%d layers)", in.Arch, len(layerStates))), layers, nil
+	root := bk.Merge(layerStates, bk.WithCustomNamef("[%s] assemble image (%d layers)", in.Arch, len(layerStates)))
+	return &Built{Root: root, Layers: layers, in: in, metas: metaStates}, nil
+}
+
+// SBOMFile is where SBOM's state holds the document.
+const SBOMFile = "/sbom.spdx.json"
+
+// SBOM runs `kiln image-sbom` over the install records, which hold each
+// .apk's SHA-256 and the SPDX documents packages ship, and returns a state
+// holding only the document at SBOMFile. spec is the sbom.Input as JSON.
+// The image graph is the same with or without it, so asking for an SBOM
+// costs no cache.
+func (b *Built) SBOM(spec []byte) bk.State {
+	in := b.in
+	st := bk.Scratch().File(bk.Mkfile("/"+sbomSpecFile, 0o644, spec),
+		bk.WithCustomNamef("[%s] SBOM of %d packages", in.Arch, len(in.Packages)))
+	args := []string{ToolBinary, "image-sbom", "--spec", path.Join(mountSpec, sbomSpecFile), "--out", mountOut}
+	opts := []bk.RunOption{
+		bk.Network(bk.NetModeNone),
+		bk.ReadonlyRootFS(),
+		bk.Platform(in.ToolsPlatform),
+		bk.AddMount(mountSpec, st, bk.Readonly),
+		bk.WithCustomNamef("[%s] write SPDX SBOM", in.Arch),
+	}
+	for i, m := range b.metas {
+		dir := path.Join(mountMeta, strconv.Itoa(i))
+		args = append(args, "--meta", dir)
+		opts = append(opts, bk.AddMount(dir, m, bk.Readonly))
+	}
+	opts = append(opts, bk.Args(args))
+	return in.Tools.Run(opts...).AddMount(mountOut, bk.Scratch())
 }
 
 // installGroup runs `kiln install-apk` over one layer's packages and

@@ -1,6 +1,7 @@
 package llb
 
 import (
+	"bytes"
 	"context"
 	"reflect"
 	"strings"
@@ -60,10 +61,11 @@ func testInput(n int) ImageInput {
 }
 
 func TestImageExecOpsAreSandboxed(t *testing.T) {
-	st, layers, err := Image(testInput(3))
+	b, err := Image(testInput(3))
 	if err != nil {
 		t.Fatal(err)
 	}
+	st, layers := b.Root, b.Layers
 	if len(layers) != 4 {
 		t.Fatalf("%d layers, want 3 package layers + metadata", len(layers))
 	}
@@ -116,11 +118,11 @@ func TestImageExecOpsAreSandboxed(t *testing.T) {
 // for: changing one package changes only its own install op.
 func TestImageOnePackageChange(t *testing.T) {
 	digests := func(in ImageInput) map[string]bool {
-		st, _, err := Image(in)
+		b, err := Image(in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		def, err := st.Marshal(context.Background())
+		def, err := b.Root.Marshal(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,8 +152,71 @@ func TestImageOnePackageChange(t *testing.T) {
 	}
 }
 
+// TestSBOMStep checks the SBOM step: sandboxed like the install steps,
+// fed every layer's install record and the spec, and leaving the image's
+// own graph alone.
+func TestSBOMStep(t *testing.T) {
+	b, err := Image(testInput(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := b.Root.Marshal(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := []byte(`{"arch":"aarch64"}`)
+	execs, names := marshalOps(t, b.SBOM(spec))
+	var sbomExec *pb.ExecOp
+	for _, e := range execs {
+		if e.Meta.Args[1] == "image-sbom" {
+			sbomExec = e
+		}
+	}
+	if sbomExec == nil {
+		t.Fatalf("no image-sbom exec in %q", names)
+	}
+	if sbomExec.Network != pb.NetMode_NONE {
+		t.Errorf("SBOM step network %v, want none", sbomExec.Network)
+	}
+	joined := strings.Join(sbomExec.Meta.Args, " ")
+	if got := strings.Count(joined, "--meta "); got != 3 {
+		t.Errorf("SBOM step reads %d install records, want 3 (one per layer): %s", got, joined)
+	}
+	var readonly int
+	for _, m := range sbomExec.Mounts {
+		if m.Dest == "/" && !m.Readonly {
+			t.Error("SBOM step's root filesystem is writable")
+		}
+		if m.Readonly {
+			readonly++
+		}
+	}
+	if readonly < 5 { // root, spec, three records
+		t.Errorf("%d read-only mounts, want the root, the spec and every record", readonly)
+	}
+	found := false
+	for _, n := range names {
+		found = found || n == "[aarch64] write SPDX SBOM"
+	}
+	if !found {
+		t.Errorf("no SBOM vertex in %q", names)
+	}
+	after, err := b.Root.Marshal(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(before.Def) != len(after.Def) {
+		t.Errorf("asking for an SBOM changed the image graph: %d ops, then %d", len(before.Def), len(after.Def))
+	}
+	for i := range before.Def {
+		if !bytes.Equal(before.Def[i], after.Def[i]) {
+			t.Errorf("asking for an SBOM changed the image graph's op %d", i)
+		}
+	}
+}
+
 func TestImageNoPackages(t *testing.T) {
-	if _, _, err := Image(testInput(0)); err == nil {
+	if _, err := Image(testInput(0)); err == nil {
 		t.Fatal("Image with no packages succeeded")
 	}
 }

@@ -14,18 +14,21 @@ func TestBuildErrors(t *testing.T) {
 	tests := []struct {
 		name   string
 		mutate func(t *testing.T, ctx string)
+		args   []string
 		want   []string
 	}{
 		{"unsatisfiable package", func(t *testing.T, ctx string) {
 			editConfig(t, ctx, "    - hello\n", "    - hello>=3\n")
-		}, []string{"apko.yaml", "hello>=3: only versions 2.12-r0 available"}},
+		}, nil, []string{"apko.yaml", "hello>=3: only versions 2.12-r0 available"}},
 		{"missing dependency explained", func(t *testing.T, ctx string) {
 			editConfig(t, ctx, "    - hello\n", "    - nosuchpkg\n")
-		}, []string{"apko.yaml", "nosuchpkg: provided by nothing in"}},
+		}, nil, []string{"apko.yaml", "nosuchpkg: provided by nothing in"}},
 		{"bad yaml field", func(t *testing.T, ctx string) {
 			editConfig(t, ctx, "entrypoint:\n", "entrypont:\n")
-		}, []string{"apko.yaml:11:1", `unknown field "entrypont"`}},
-		{"unknown KILN build arg", nil, []string{"unknown build arg KILN_NOPE"}},
+		}, nil, []string{"apko.yaml:11:1", `unknown field "entrypont"`}},
+		{"unknown KILN build arg", nil, []string{"--build-arg", "KILN_NOPE=1"}, []string{"unknown build arg KILN_NOPE"}},
+		{"SBOM scanner asked for", nil, []string{"--attest", "type=sbom,generator=example.org/scanner:1"},
+			[]string{"generator=example.org/scanner:1", "kiln writes the SBOM from the packages it installed"}},
 		{"tampered package", func(t *testing.T, ctx string) {
 			p := filepath.Join(ctx, "packages", "x86_64", "hello-2.12-r0.apk")
 			b, err := os.ReadFile(p)
@@ -34,7 +37,7 @@ func TestBuildErrors(t *testing.T) {
 			}
 			b[len(b)/2] ^= 0xff // in the data member: checksums must catch it
 			os.WriteFile(p, b, 0o644)
-		}, []string{"hello-2.12-r0.apk"}},
+		}, nil, []string{"hello-2.12-r0.apk"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,9 +45,8 @@ func TestBuildErrors(t *testing.T) {
 			args := []string{"--output", "type=oci,dest=" + filepath.Join(t.TempDir(), "x.tar")}
 			if tt.mutate != nil {
 				tt.mutate(t, ctx)
-			} else {
-				args = append(args, "--build-arg", "KILN_NOPE=1")
 			}
+			args = append(args, tt.args...)
 			out, err := tryBuildx(ctx, "apko.yaml", args...)
 			if err == nil {
 				t.Fatalf("build succeeded:\n%s", lastLines(out, 10))

@@ -227,3 +227,64 @@ func Paths(fs map[string]Entry) []string {
 	sort.Strings(out)
 	return out
 }
+
+// Statement is one in-toto statement of an attestation manifest.
+type Statement struct {
+	For           string // digest of the image manifest the attestation manifest refers to
+	PredicateType string // from the layer's in-toto.io/predicate-type annotation
+	Raw           []byte // the layer blob as stored
+	Parsed        struct {
+		Type          string `json:"_type"`
+		PredicateType string `json:"predicateType"`
+		Subject       []struct {
+			Name   string            `json:"name"`
+			Digest map[string]string `json:"digest"`
+		} `json:"subject"`
+		Predicate json.RawMessage `json:"predicate"`
+	}
+}
+
+// Statements returns the in-toto statements of every attestation manifest
+// in the layout, as BuildKit stores them: one manifest per platform image,
+// annotated with the digest it refers to, one layer per statement.
+func (l *Layout) Statements() ([]Statement, error) {
+	var out []Statement
+	var walk func(descs []ocispecs.Descriptor) error
+	walk = func(descs []ocispecs.Descriptor) error {
+		for _, d := range descs {
+			b, err := l.Blob(d)
+			if err != nil {
+				return err
+			}
+			switch {
+			case d.MediaType == ocispecs.MediaTypeImageIndex:
+				var idx ocispecs.Index
+				if err := json.Unmarshal(b, &idx); err != nil {
+					return err
+				}
+				if err := walk(idx.Manifests); err != nil {
+					return err
+				}
+			case d.Annotations["vnd.docker.reference.type"] == "attestation-manifest":
+				var m ocispecs.Manifest
+				if err := json.Unmarshal(b, &m); err != nil {
+					return err
+				}
+				for _, layer := range m.Layers {
+					raw, err := l.Blob(layer)
+					if err != nil {
+						return err
+					}
+					s := Statement{For: d.Annotations["vnd.docker.reference.digest"],
+						PredicateType: layer.Annotations["in-toto.io/predicate-type"], Raw: raw}
+					if err := json.Unmarshal(raw, &s.Parsed); err != nil {
+						return fmt.Errorf("attestation layer %s: %w", layer.Digest, err)
+					}
+					out = append(out, s)
+				}
+			}
+		}
+		return nil
+	}
+	return out, walk(l.Index.Manifests)
+}

@@ -6,10 +6,15 @@
 package testrepo
 
 import (
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/kiln-build/kiln/apk/apktest"
 	"github.com/kiln-build/kiln/apk/index"
@@ -82,8 +87,12 @@ func (o Options) packages(arch string) []apktest.Package {
 			Files: []apktest.File{
 				dir("usr", 0o755), dir("usr/bin", 0o755),
 				// Contents carry the version, as a rebuilt binary's would.
-				{Path: "usr/bin/hello", Mode: 0o755, Data: []byte("#!/bin/sh\necho hello from kiln " + o.version("hello", "2.12-r0") + "\n")},
+				{Path: "usr/bin/hello", Mode: 0o755, Data: helloScript(o.version("hello", "2.12-r0"))},
 				{Path: "usr/bin/hi", Hardlink: "usr/bin/hello"},
+				// hello is "built by melange": it ships its own SPDX document.
+				dir("var", 0o755), dir("var/lib", 0o755), dir("var/lib/db", 0o755), dir("var/lib/db/sbom", 0o755),
+				{Path: "var/lib/db/sbom/hello-" + o.version("hello", "2.12-r0") + ".spdx.json",
+					Data: melangeSBOM("hello", o.version("hello", "2.12-r0"), arch, "usr/bin/hello", helloScript(o.version("hello", "2.12-r0")))},
 			},
 		},
 		{
@@ -123,4 +132,58 @@ func HostBusybox() string {
 		}
 	}
 	return ""
+}
+
+func helloScript(version string) []byte {
+	return []byte("#!/bin/sh\necho hello from kiln " + version + "\n")
+}
+
+// melangeSBOM writes the SPDX document melange packs into the packages it
+// builds: the package described, the recipe it is DESCRIBED_BY, the
+// upstream source it is GENERATED_FROM, and its files with checksums.
+func melangeSBOM(name, version, arch, file string, data []byte) []byte {
+	pkgID := "SPDXRef-Package-" + name + "-" + version
+	fileID := "SPDXRef-File--" + strings.ReplaceAll(file, "/", "-")
+	sha1sum, sha256sum := sha1.Sum(data), sha256.Sum256(data)
+	doc := map[string]any{
+		"SPDXID":            "SPDXRef-DOCUMENT",
+		"name":              "apk-" + name + "-" + version,
+		"spdxVersion":       "SPDX-2.3",
+		"dataLicense":       "CC0-1.0",
+		"documentNamespace": "https://spdx.org/spdxdocs/kiln-test/melange/" + name + "-" + version,
+		"creationInfo":      map[string]any{"created": "1970-01-01T00:00:00Z", "creators": []string{"Tool: melange (kiln test fixture)"}},
+		"documentDescribes": []string{pkgID},
+		"files": []map[string]any{{
+			"SPDXID": fileID, "fileName": "/" + file, "licenseConcluded": "NOASSERTION",
+			"checksums": []map[string]string{
+				{"algorithm": "SHA1", "checksumValue": hex.EncodeToString(sha1sum[:])},
+				{"algorithm": "SHA256", "checksumValue": hex.EncodeToString(sha256sum[:])},
+			},
+		}},
+		"packages": []map[string]any{
+			{"SPDXID": pkgID, "name": name, "versionInfo": version, "filesAnalyzed": false,
+				"licenseDeclared": "GPL-3.0-or-later", "downloadLocation": "NOASSERTION",
+				"externalRefs": []map[string]string{{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
+					"referenceLocator": "pkg:apk/kiln-test/" + name + "@" + version + "?arch=" + arch}}},
+			{"SPDXID": "SPDXRef-Package-" + name + ".yaml-0123abcd", "name": name + ".yaml", "versionInfo": "0123abcd",
+				"filesAnalyzed": false, "licenseDeclared": "Apache-2.0", "downloadLocation": "NOASSERTION",
+				"externalRefs": []map[string]string{{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
+					"referenceLocator": "pkg:github/kiln-build/kiln@0123abcd#" + name + ".yaml"}}},
+			{"SPDXID": "SPDXRef-Package-gnu-" + name + "-2.12", "name": name, "versionInfo": "2.12",
+				"filesAnalyzed": false, "licenseDeclared": "GPL-3.0-or-later",
+				"downloadLocation": "https://ftp.gnu.org/gnu/hello/hello-2.12.tar.gz",
+				"externalRefs": []map[string]string{{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
+					"referenceLocator": "pkg:generic/hello@2.12?download_url=https://ftp.gnu.org/gnu/hello/hello-2.12.tar.gz"}}},
+		},
+		"relationships": []map[string]string{
+			{"spdxElementId": pkgID, "relationshipType": "DESCRIBED_BY", "relatedSpdxElement": "SPDXRef-Package-" + name + ".yaml-0123abcd"},
+			{"spdxElementId": pkgID, "relationshipType": "GENERATED_FROM", "relatedSpdxElement": "SPDXRef-Package-gnu-" + name + "-2.12"},
+			{"spdxElementId": pkgID, "relationshipType": "CONTAINS", "relatedSpdxElement": fileID},
+		},
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		panic(err)
+	}
+	return b
 }

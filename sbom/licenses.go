@@ -69,18 +69,19 @@ func DeclaredLicense(apkLicense string) (expr string, extracted []ExtractedLicen
 }
 
 // licenseRef makes a LicenseRef- identifier from free text: only letters,
-// digits, '.' and '-'; long texts are cut and told apart by a hash.
+// digits, '.' and '-'. When that loses anything (spaces, '+', length) a
+// hash of the text follows, so "GPL2" and "GPL2+" never share an id, in
+// one package or across the document.
 func licenseRef(text string) string {
 	id := strings.Trim(notIDChar.ReplaceAllString(text, "-"), "-")
-	if len(id) > 64 || id == "" {
-		sum := sha256.Sum256([]byte(text))
-		if len(id) > 64 {
-			id = strings.TrimRight(id[:64], "-")
-		}
-		id += "-" + hex.EncodeToString(sum[:4])
-		id = strings.TrimLeft(id, "-")
+	if id == text && len(id) <= 64 {
+		return "LicenseRef-" + id
 	}
-	return "LicenseRef-" + id
+	if len(id) > 64 {
+		id = strings.TrimRight(id[:64], "-")
+	}
+	sum := sha256.Sum256([]byte(text))
+	return "LicenseRef-" + strings.TrimLeft(id+"-"+hex.EncodeToString(sum[:4]), "-")
 }
 
 func sortedRefs(m map[string]string) []ExtractedLicense {
@@ -150,8 +151,12 @@ func (p *licenseParser) parse() (string, bool) {
 }
 
 func (p *licenseParser) peekOp(op string) bool {
-	return p.pos < len(p.toks) && strings.EqualFold(p.toks[p.pos], op)
+	return p.pos < len(p.toks) && isOp(p.toks[p.pos], op)
 }
+
+// isOp accepts an operator as SPDX writes it or in lower case, as apk
+// packagers often do; "And" is neither.
+func isOp(tok, op string) bool { return tok == op || tok == strings.ToLower(op) }
 
 func (p *licenseParser) or() bool {
 	if !p.and() {
@@ -182,10 +187,14 @@ func (p *licenseParser) and() bool {
 }
 
 func (p *licenseParser) with() bool {
+	simple := p.pos < len(p.toks) && p.toks[p.pos] != "("
 	if !p.atom() {
 		return false
 	}
 	if p.peekOp("WITH") {
+		if !simple {
+			return false // SPDX allows WITH after one licence, not a group
+		}
 		p.pos++
 		if p.pos >= len(p.toks) {
 			return false
@@ -224,7 +233,7 @@ func (p *licenseParser) atom() bool {
 }
 
 func isLicenseOp(tok string) bool {
-	return strings.EqualFold(tok, "AND") || strings.EqualFold(tok, "OR") || strings.EqualFold(tok, "WITH")
+	return isOp(tok, "AND") || isOp(tok, "OR") || isOp(tok, "WITH")
 }
 
 // licenseID spells a listed licence as the list does and turns anything

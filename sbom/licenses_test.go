@@ -27,15 +27,23 @@ func TestDeclaredLicense(t *testing.T) {
 		{"( MIT  OR (Apache-2.0 AND Zlib) )", "(MIT OR (Apache-2.0 AND Zlib))", nil},
 		{"LicenseRef-custom", "LicenseRef-custom", []ExtractedLicense{{"LicenseRef-custom", "LicenseRef-custom"}}},
 		{"MIT AND custom", "MIT AND LicenseRef-custom", []ExtractedLicense{{"LicenseRef-custom", "custom"}}},
-		{"GPL2+ OR Artistic", "LicenseRef-GPL2 OR LicenseRef-Artistic",
-			[]ExtractedLicense{{"LicenseRef-Artistic", "Artistic"}, {"LicenseRef-GPL2", "GPL2+"}}},
+		{"GPL2+ OR Artistic", "LicenseRef-GPL2-8fa29c85 OR LicenseRef-Artistic",
+			[]ExtractedLicense{{"LicenseRef-Artistic", "Artistic"}, {"LicenseRef-GPL2-8fa29c85", "GPL2+"}}},
+		// Sanitising must not merge two licences: only the lossless one keeps a bare id.
+		{"GPL2 OR GPL2+", "LicenseRef-GPL2 OR LicenseRef-GPL2-8fa29c85",
+			[]ExtractedLicense{{"LicenseRef-GPL2", "GPL2"}, {"LicenseRef-GPL2-8fa29c85", "GPL2+"}}},
 		{"custom", "LicenseRef-custom", []ExtractedLicense{{"LicenseRef-custom", "custom"}}},
-		{"MIT BSD GPL2+", "LicenseRef-MIT-BSD-GPL2", []ExtractedLicense{{"LicenseRef-MIT-BSD-GPL2", "MIT BSD GPL2+"}}},
-		{"Public Domain", "LicenseRef-Public-Domain", []ExtractedLicense{{"LicenseRef-Public-Domain", "Public Domain"}}},
-		{"(MIT", "LicenseRef-MIT", []ExtractedLicense{{"LicenseRef-MIT", "(MIT"}}},
-		{"MIT AND", "LicenseRef-MIT-AND", []ExtractedLicense{{"LicenseRef-MIT-AND", "MIT AND"}}},
-		{"GPL-2.0-or-later WITH Unknown-exception", "LicenseRef-GPL-2.0-or-later-WITH-Unknown-exception",
-			[]ExtractedLicense{{"LicenseRef-GPL-2.0-or-later-WITH-Unknown-exception", "GPL-2.0-or-later WITH Unknown-exception"}}},
+		{"MIT BSD GPL2+", "LicenseRef-MIT-BSD-GPL2-00d9e44b", []ExtractedLicense{{"LicenseRef-MIT-BSD-GPL2-00d9e44b", "MIT BSD GPL2+"}}},
+		{"Public Domain", "LicenseRef-Public-Domain-f6960be1", []ExtractedLicense{{"LicenseRef-Public-Domain-f6960be1", "Public Domain"}}},
+		{"(MIT", "LicenseRef-MIT-81cb5ffc", []ExtractedLicense{{"LicenseRef-MIT-81cb5ffc", "(MIT"}}},
+		{"MIT AND", "LicenseRef-MIT-AND-f743c54c", []ExtractedLicense{{"LicenseRef-MIT-AND-f743c54c", "MIT AND"}}},
+		// WITH follows one licence, never a group.
+		{"(MIT OR Zlib) WITH LLVM-exception", "LicenseRef-MIT-OR-Zlib-WITH-LLVM-exception-d1b66e77",
+			[]ExtractedLicense{{"LicenseRef-MIT-OR-Zlib-WITH-LLVM-exception-d1b66e77", "(MIT OR Zlib) WITH LLVM-exception"}}},
+		// Operators are upper or lower case, as written by SPDX or by packagers.
+		{"MIT And Zlib", "LicenseRef-MIT-And-Zlib-657e7fba", []ExtractedLicense{{"LicenseRef-MIT-And-Zlib-657e7fba", "MIT And Zlib"}}},
+		{"GPL-2.0-or-later WITH Unknown-exception", "LicenseRef-GPL-2.0-or-later-WITH-Unknown-exception-49da4ee7",
+			[]ExtractedLicense{{"LicenseRef-GPL-2.0-or-later-WITH-Unknown-exception-49da4ee7", "GPL-2.0-or-later WITH Unknown-exception"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -51,6 +59,7 @@ func TestDeclaredLicense(t *testing.T) {
 					t.Errorf("extracted %v, want %v", ext, tt.extracted)
 				}
 			}
+			checkLicenseExpression(t, tt.in, got, ext)
 		})
 	}
 }
@@ -68,26 +77,63 @@ func TestDeclaredLicenseLongText(t *testing.T) {
 	}
 }
 
-// checkLicenseExpression re-reads an expression DeclaredLicense wrote: it
-// must parse with listed ids only, and every LicenseRef- it uses must be
-// among the extracted ones.
+// checkLicenseExpression checks an expression DeclaredLicense wrote
+// without its parser: operators upper case, parentheses balanced, every
+// licence listed (spelt as listed, maybe with "+"), every exception listed
+// and after WITH, every LicenseRef- among the extracted ones and every
+// extracted one used.
 func checkLicenseExpression(t *testing.T, in, expr string, extracted []ExtractedLicense) {
 	t.Helper()
 	if expr == "NOASSERTION" {
+		if len(extracted) != 0 {
+			t.Fatalf("%q: NOASSERTION with extracted %v", in, extracted)
+		}
 		return
 	}
-	p := &licenseParser{toks: tokenizeLicense(expr), refs: map[string]string{}}
-	if _, ok := p.parse(); !ok {
-		t.Fatalf("%q gave %q, which does not parse", in, expr)
-	}
+	listOnce.Do(loadLicenseList)
 	have := map[string]bool{}
 	for _, e := range extracted {
 		have[e.ID] = true
 	}
-	for id := range p.refs {
-		if !have[id] {
-			t.Fatalf("%q gave %q using %s with no extracted text", in, expr, id)
+	used := map[string]bool{}
+	depth, prev := 0, ""
+	for _, tok := range tokenizeLicense(expr) {
+		switch {
+		case tok == "(":
+			depth++
+		case tok == ")":
+			if depth--; depth < 0 {
+				t.Fatalf("%q gave %q: unbalanced", in, expr)
+			}
+		case tok == "AND" || tok == "OR" || tok == "WITH":
+		case prev == "WITH":
+			if exceptions[strings.ToLower(tok)] != tok {
+				t.Fatalf("%q gave %q: %q is no listed exception", in, expr, tok)
+			}
+		case strings.HasPrefix(tok, "LicenseRef-"):
+			if !have[tok] {
+				t.Fatalf("%q gave %q: %s has no extracted text", in, expr, tok)
+			}
+			used[tok] = true
+		default:
+			id := strings.TrimSuffix(tok, "+")
+			if licenseIDs[strings.ToLower(tok)] != tok && licenseIDs[strings.ToLower(id)] != id {
+				t.Fatalf("%q gave %q: %q is no listed licence", in, expr, tok)
+			}
 		}
+		prev = tok
+	}
+	if depth != 0 {
+		t.Fatalf("%q gave %q: unbalanced", in, expr)
+	}
+	for id := range have {
+		if !used[id] {
+			t.Fatalf("%q gave %q: extracted %s is not used", in, expr, id)
+		}
+	}
+	// Normalised output is a fixed point.
+	if again, _ := DeclaredLicense(expr); again != expr {
+		t.Fatalf("%q gave %q, which normalises again to %q", in, expr, again)
 	}
 }
 

@@ -109,7 +109,7 @@ func TestBuildPackages(t *testing.T) {
 			"Organization: Alpine Linux", "",
 			[]string{"SHA1:4ea685e280657e3fe75b9c62f9a2f53dc5ea840c"}},
 		{"hello+extra", "Package-hello-extra-2.12-git20230101-r0", "pkg:apk/packages/hello%2Bextra@2.12_git20230101-r0?arch=noarch",
-			`cpe:2.3:a:hello\+extra:hello\+extra:2.12_git20230101:*:*:*:*:*:*:*`, "LicenseRef-MIT-BSD-GPL2",
+			`cpe:2.3:a:hello\+extra:hello\+extra:2.12_git20230101:*:*:*:*:*:*:*`, "LicenseRef-MIT-BSD-GPL2-00d9e44b",
 			"NOASSERTION", "NOASSERTION", "",
 			[]string{"SHA1:6a0f28239649a7015fd2f7d407074ab44d61013d"}},
 	}
@@ -158,7 +158,7 @@ func TestBuildPackages(t *testing.T) {
 			}
 		})
 	}
-	if !strings.Contains(string(enc), `"licenseId": "LicenseRef-MIT-BSD-GPL2"`) {
+	if !strings.Contains(string(enc), `"licenseId": "LicenseRef-MIT-BSD-GPL2-00d9e44b"`) {
 		t.Errorf("the LicenseRef has no extracted licensing info:\n%s", enc)
 	}
 }

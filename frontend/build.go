@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
@@ -78,6 +79,17 @@ type builder struct {
 	bc   *dockerui.Client
 	args BuildArgs
 	file string
+}
+
+// cacheOpts applies --no-cache: BuildKit leaves it to the frontend, so
+// without this every op of a "--no-cache" build would still come from
+// the cache. kiln has no stages, so only the all-stages form means
+// anything; --no-cache-filter names nothing here.
+func (b *builder) cacheOpts() []llb.ConstraintsOpt {
+	if b.bc.IsNoCache("") {
+		return []llb.ConstraintsOpt{llb.IgnoreCache}
+	}
+	return nil
 }
 
 // targetArchs picks the apk architectures to build: --platform when given

@@ -12,8 +12,8 @@ import (
 const readChunk = 8 << 20
 
 // solveState solves st and returns its single reference.
-func solveState(ctx context.Context, c client.Client, st llb.State) (client.Reference, error) {
-	def, err := st.Marshal(ctx)
+func solveState(ctx context.Context, c client.Client, st llb.State, opts ...llb.ConstraintsOpt) (client.Reference, error) {
+	def, err := st.Marshal(ctx, opts...)
 	if err != nil {
 		return nil, err
 	}

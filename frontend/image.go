@@ -145,7 +145,7 @@ func (b *builder) buildImage(ctx context.Context, req *imageRequest) (*client.Re
 		if err != nil {
 			return nil, err
 		}
-		def, err := built.Root.Marshal(ctx, llb.Platform(*platform))
+		def, err := built.Root.Marshal(ctx, append(b.cacheOpts(), llb.Platform(*platform))...)
 		if err != nil {
 			return nil, err
 		}

@@ -73,7 +73,7 @@ func (b *builder) solveSBOM(ctx context.Context, built *kllb.Built, sol *resolve
 	if err != nil {
 		return nil, err
 	}
-	def, err := built.SBOM(spec).Marshal(ctx, llb.Platform(platform))
+	def, err := built.SBOM(spec).Marshal(ctx, append(b.cacheOpts(), llb.Platform(platform))...)
 	if err != nil {
 		return nil, err
 	}

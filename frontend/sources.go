@@ -56,7 +56,7 @@ func (b *builder) contextFiles(ctx context.Context, paths []string, max int64) (
 	if err != nil {
 		return nil, err
 	}
-	ref, err := solveState(ctx, b.c, *st)
+	ref, err := solveState(ctx, b.c, *st, b.cacheOpts()...)
 	if err != nil {
 		return nil, fmt.Errorf("read build context: %w", err)
 	}
@@ -74,7 +74,7 @@ func (b *builder) contextFiles(ctx context.Context, paths []string, max int64) (
 // httpFile fetches one URL through LLB and returns its bytes.
 func (b *builder) httpFile(ctx context.Context, u, name string, max int64) ([]byte, error) {
 	st := llb.HTTP(u, llb.Filename("f"), llb.WithCustomName(name))
-	ref, err := solveState(ctx, b.c, st)
+	ref, err := solveState(ctx, b.c, st, b.cacheOpts()...)
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", u, err)
 	}

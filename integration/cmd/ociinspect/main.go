@@ -1,10 +1,13 @@
 // Command ociinspect prints, for each platform image in an OCI layout tar
 // (docker buildx --output type=oci), its manifest digest, layer count and
-// the apk packages its installed database lists.
+// the apk packages its installed database lists, and a summary of the
+// SPDX SBOM attached to it, if any.
 package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"os"
 
@@ -35,6 +38,10 @@ func run(path string, layersOnly bool) error {
 	if err != nil {
 		return err
 	}
+	stmts, err := l.Statements()
+	if err != nil {
+		return err
+	}
 	for _, img := range imgs {
 		if layersOnly {
 			for _, d := range img.Manifest.Layers {
@@ -58,6 +65,22 @@ func run(path string, layersOnly bool) error {
 		}
 		for _, p := range pkgs {
 			fmt.Printf("  %s-%s\n", p.Name, p.Version)
+		}
+		for _, st := range stmts {
+			if st.For != img.Descriptor.Digest.String() || st.PredicateType != "https://spdx.dev/Document" {
+				continue
+			}
+			var doc struct {
+				Packages      []json.RawMessage `json:"packages"`
+				Files         []json.RawMessage `json:"files"`
+				Relationships []json.RawMessage `json:"relationships"`
+			}
+			if err := json.Unmarshal(st.Parsed.Predicate, &doc); err != nil {
+				return fmt.Errorf("%s: SBOM: %w", plat, err)
+			}
+			sum := sha256.Sum256(st.Raw)
+			fmt.Printf("  SBOM: SPDX, %d packages, %d files, %d relationships, %d bytes, statement sha256:%x\n",
+				len(doc.Packages), len(doc.Files), len(doc.Relationships), len(st.Parsed.Predicate), sum)
 		}
 	}
 	return nil

@@ -189,7 +189,26 @@ func TestLocalRepoImage(t *testing.T) {
 // syftCheck scans the OCI tar the test built, as a user's scanner would.
 func syftCheck(t *testing.T, l *ocitest.Layout, db []install.InstalledPackage) {
 	t.Helper()
-	out, err := exec.Command("syft", "scan", "oci-archive:"+l.Path, "-o", "json", "-q").Output()
+	got := syftScan(t, l, "")
+	var want []string
+	for _, p := range db {
+		want = append(want, p.Name+"-"+p.Version+" apk")
+	}
+	sort.Strings(want)
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("syft found %v, installed %v", got, want)
+	}
+}
+
+// syftScan lists what syft finds in the layout ("name-version type",
+// sorted), in one platform's image when platform (e.g. "arm64") is set.
+func syftScan(t *testing.T, l *ocitest.Layout, platform string) []string {
+	t.Helper()
+	args := []string{"scan", "oci-archive:" + l.Path, "-o", "json", "-q"}
+	if platform != "" {
+		args = append(args, "--platform", "linux/"+platform)
+	}
+	out, err := exec.Command("syft", args...).Output()
 	if err != nil {
 		t.Fatalf("syft: %v", err)
 	}
@@ -199,18 +218,12 @@ func syftCheck(t *testing.T, l *ocitest.Layout, db []install.InstalledPackage) {
 	if err := json.Unmarshal(out, &doc); err != nil {
 		t.Fatal(err)
 	}
-	var got, want []string
+	var got []string
 	for _, a := range doc.Artifacts {
 		got = append(got, a.Name+"-"+a.Version+" "+a.Type)
 	}
-	for _, p := range db {
-		want = append(want, p.Name+"-"+p.Version+" apk")
-	}
 	sort.Strings(got)
-	sort.Strings(want)
-	if strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Errorf("syft found %v, installed %v", got, want)
-	}
+	return got
 }
 
 func TestNoShellImage(t *testing.T) {

@@ -202,6 +202,16 @@ func otherLicenses(m map[string]*spdx.OtherLicense) []*spdx.OtherLicense {
 	return out
 }
 
+// Document builds in's document and encodes it: what both the build step
+// and `kiln sbom` write.
+func Document(in Input) ([]byte, error) {
+	doc, err := Build(in)
+	if err != nil {
+		return nil, err
+	}
+	return Encode(doc)
+}
+
 // Encode writes a document as indented JSON; the same document always
 // gives the same bytes.
 func Encode(doc *spdx.Document) ([]byte, error) {

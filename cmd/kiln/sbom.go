@@ -77,11 +77,7 @@ func runSBOM(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		in.Packages[i].SHA256, in.Packages[i].Embedded = sum, embedded
 	}
-	doc, err := sbom.Build(in)
-	if err != nil {
-		return err
-	}
-	enc, err := sbom.Encode(doc)
+	enc, err := sbom.Document(in)
 	if err != nil {
 		return err
 	}

@@ -62,11 +62,7 @@ func runImageSBOM(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		p.SHA256 = sum
 		p.Embedded = embedded[p.Name]
 	}
-	doc, err := sbom.Build(in)
-	if err != nil {
-		return err
-	}
-	enc, err := sbom.Encode(doc)
+	enc, err := sbom.Document(in)
 	if err != nil {
 		return err
 	}

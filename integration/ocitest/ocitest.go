@@ -94,6 +94,30 @@ type Image struct {
 // descending through a nested index as buildx writes for multi-platform.
 func (l *Layout) Images() ([]Image, error) {
 	var out []Image
+	err := l.walkManifests(func(d ocispecs.Descriptor, b []byte) error {
+		if d.Annotations["vnd.docker.reference.type"] == "attestation-manifest" {
+			return nil
+		}
+		img := Image{Descriptor: d}
+		if err := json.Unmarshal(b, &img.Manifest); err != nil {
+			return err
+		}
+		var err error
+		if img.ConfigRaw, err = l.Blob(img.Manifest.Config); err != nil {
+			return err
+		}
+		if err := json.Unmarshal(img.ConfigRaw, &img.Config); err != nil {
+			return err
+		}
+		out = append(out, img)
+		return nil
+	})
+	return out, err
+}
+
+// walkManifests calls fn with every image manifest the layout's index
+// reaches, descending through nested indexes, in index order.
+func (l *Layout) walkManifests(fn func(d ocispecs.Descriptor, manifest []byte) error) error {
 	var walk func(descs []ocispecs.Descriptor) error
 	walk = func(descs []ocispecs.Descriptor) error {
 		for _, d := range descs {
@@ -111,25 +135,14 @@ func (l *Layout) Images() ([]Image, error) {
 					return err
 				}
 			case ocispecs.MediaTypeImageManifest:
-				if d.Annotations["vnd.docker.reference.type"] == "attestation-manifest" {
-					continue
-				}
-				img := Image{Descriptor: d}
-				if err := json.Unmarshal(b, &img.Manifest); err != nil {
+				if err := fn(d, b); err != nil {
 					return err
 				}
-				if img.ConfigRaw, err = l.Blob(img.Manifest.Config); err != nil {
-					return err
-				}
-				if err := json.Unmarshal(img.ConfigRaw, &img.Config); err != nil {
-					return err
-				}
-				out = append(out, img)
 			}
 		}
 		return nil
 	}
-	return out, walk(l.Index.Manifests)
+	return walk(l.Index.Manifests)
 }
 
 // Entry is one file of a layer.
@@ -249,42 +262,27 @@ type Statement struct {
 // annotated with the digest it refers to, one layer per statement.
 func (l *Layout) Statements() ([]Statement, error) {
 	var out []Statement
-	var walk func(descs []ocispecs.Descriptor) error
-	walk = func(descs []ocispecs.Descriptor) error {
-		for _, d := range descs {
-			b, err := l.Blob(d)
+	err := l.walkManifests(func(d ocispecs.Descriptor, b []byte) error {
+		if d.Annotations["vnd.docker.reference.type"] != "attestation-manifest" {
+			return nil
+		}
+		var m ocispecs.Manifest
+		if err := json.Unmarshal(b, &m); err != nil {
+			return err
+		}
+		for _, layer := range m.Layers {
+			raw, err := l.Blob(layer)
 			if err != nil {
 				return err
 			}
-			switch {
-			case d.MediaType == ocispecs.MediaTypeImageIndex:
-				var idx ocispecs.Index
-				if err := json.Unmarshal(b, &idx); err != nil {
-					return err
-				}
-				if err := walk(idx.Manifests); err != nil {
-					return err
-				}
-			case d.Annotations["vnd.docker.reference.type"] == "attestation-manifest":
-				var m ocispecs.Manifest
-				if err := json.Unmarshal(b, &m); err != nil {
-					return err
-				}
-				for _, layer := range m.Layers {
-					raw, err := l.Blob(layer)
-					if err != nil {
-						return err
-					}
-					s := Statement{For: d.Annotations["vnd.docker.reference.digest"],
-						PredicateType: layer.Annotations["in-toto.io/predicate-type"], Raw: raw}
-					if err := json.Unmarshal(raw, &s.Parsed); err != nil {
-						return fmt.Errorf("attestation layer %s: %w", layer.Digest, err)
-					}
-					out = append(out, s)
-				}
+			s := Statement{For: d.Annotations["vnd.docker.reference.digest"],
+				PredicateType: layer.Annotations["in-toto.io/predicate-type"], Raw: raw}
+			if err := json.Unmarshal(raw, &s.Parsed); err != nil {
+				return fmt.Errorf("attestation layer %s: %w", layer.Digest, err)
 			}
+			out = append(out, s)
 		}
 		return nil
-	}
-	return out, walk(l.Index.Manifests)
+	})
+	return out, err
 }

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha1"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"flag"
 	"fmt"
@@ -131,6 +133,9 @@ func copyEmbeddedSBOMs(inst *install.Installer, out, meta string) error {
 			data, err := root.ReadFile(f.Path)
 			if err != nil {
 				return err
+			}
+			if sum := sha1.Sum(data); "Q1"+base64.StdEncoding.EncodeToString(sum[:]) != f.Checksum {
+				continue // a later package in this layer replaced it
 			}
 			dir := filepath.Join(meta, embeddedSBOMDir, p.Name)
 			if err := os.MkdirAll(dir, 0o755); err != nil {

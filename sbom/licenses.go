@@ -48,8 +48,10 @@ const maxLicenseText = 4 << 10
 // DeclaredLicense turns an apk L: value into an SPDX 2.3 licence
 // expression. Valid expressions over listed licences come back in the
 // list's spelling; unlisted licences inside an expression become
-// LicenseRef-s; anything that is not an expression (Alpine's "MIT BSD
-// GPL2+", "Public Domain") becomes one LicenseRef- for the whole text.
+// LicenseRef-s; a space-separated list of listed licences (Alpine's older
+// style, "GPL-2.0-or-later LGPL-2.1-or-later") is their AND; anything else
+// (Alpine's "MIT BSD GPL2+", "Public Domain") becomes one LicenseRef- for
+// the whole text.
 // Every LicenseRef- used comes back in extracted, so the document can
 // carry its text.
 func DeclaredLicense(apkLicense string) (expr string, extracted []ExtractedLicense) {
@@ -63,9 +65,34 @@ func DeclaredLicense(apkLicense string) (expr string, extracted []ExtractedLicen
 		if out, ok := p.parse(); ok {
 			return out, sortedRefs(p.refs)
 		}
+		if out, ok := spaceSeparated(text); ok {
+			return out, nil
+		}
 	}
 	id := licenseRef(text)
 	return id, []ExtractedLicense{{ID: id, Text: text}}
+}
+
+// spaceSeparated reads the older Alpine convention, licences separated by
+// spaces (or commas), all of which apply to parts of the package: when
+// every one is on the SPDX list, that is their conjunction. Anything less
+// certain ("Public Domain", "GPL PerlArtistic") stays text.
+func spaceSeparated(text string) (string, bool) {
+	fields := strings.Fields(strings.ReplaceAll(text, ",", " "))
+	if len(fields) < 2 {
+		return "", false
+	}
+	out := make([]string, len(fields))
+	for i, f := range fields {
+		if id, ok := licenseIDs[strings.ToLower(f)]; ok {
+			out[i] = id
+		} else if id, ok := licenseIDs[strings.ToLower(strings.TrimSuffix(f, "+"))]; ok && strings.HasSuffix(f, "+") {
+			out[i] = id + "+"
+		} else {
+			return "", false
+		}
+	}
+	return strings.Join(out, " AND "), true
 }
 
 // licenseRef makes a LicenseRef- identifier from free text: only letters,

@@ -34,6 +34,10 @@ func TestDeclaredLicense(t *testing.T) {
 			[]ExtractedLicense{{"LicenseRef-GPL2", "GPL2"}, {"LicenseRef-GPL2-8fa29c85", "GPL2+"}}},
 		{"custom", "LicenseRef-custom", []ExtractedLicense{{"LicenseRef-custom", "custom"}}},
 		{"MIT BSD GPL2+", "LicenseRef-MIT-BSD-GPL2-00d9e44b", []ExtractedLicense{{"LicenseRef-MIT-BSD-GPL2-00d9e44b", "MIT BSD GPL2+"}}},
+		// Alpine's older style: listed licences separated by spaces or commas all apply.
+		{"GPL-2.0-or-later LGPL-2.1-or-later", "GPL-2.0-or-later AND LGPL-2.1-or-later", nil},
+		{"GPL-2.0+, LGPL-2.1+, Zlib", "GPL-2.0+ AND LGPL-2.1+ AND Zlib", nil},
+		{"mit bsd-3-clause", "MIT AND BSD-3-Clause", nil},
 		{"Public Domain", "LicenseRef-Public-Domain-f6960be1", []ExtractedLicense{{"LicenseRef-Public-Domain-f6960be1", "Public Domain"}}},
 		{"(MIT", "LicenseRef-MIT-81cb5ffc", []ExtractedLicense{{"LicenseRef-MIT-81cb5ffc", "(MIT"}}},
 		{"MIT AND", "LicenseRef-MIT-AND-f743c54c", []ExtractedLicense{{"LicenseRef-MIT-AND-f743c54c", "MIT AND"}}},

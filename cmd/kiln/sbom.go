@@ -12,6 +12,7 @@ import (
 	"path"
 	"strconv"
 
+	"github.com/kiln-build/kiln/apk/arch"
 	"github.com/kiln-build/kiln/apk/index"
 	"github.com/kiln-build/kiln/apk/pkg"
 	"github.com/kiln-build/kiln/sbom"
@@ -45,22 +46,24 @@ func runSBOM(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if fs.NArg() != 1 {
 		return usageError{fmt.Errorf("want one apko.yaml")}
 	}
-	var archs []string
 	h, err := loadHostConfig(ctx, fs.Arg(0), nil)
 	if err != nil {
 		return err
 	}
-	archs = h.archs
 	target := *archFlag
 	switch {
-	case target == "" && len(archs) == 1:
-		target = archs[0]
-	case target == "":
-		return usageError{fmt.Errorf("%s builds for %v: pick one with --arch", fs.Arg(0), archs)}
+	case target != "":
+		if target, err = arch.Normalize(target); err != nil {
+			return usageError{err}
+		}
+	case len(h.archs) == 1:
+		target = h.archs[0]
+	default:
+		return usageError{fmt.Errorf("%s builds for %v: pick one with --arch", fs.Arg(0), h.archs)}
 	}
 	sol, ok := h.solutions[target]
 	if !ok {
-		return usageError{fmt.Errorf("--arch %s: %s builds only for %v", target, fs.Arg(0), archs)}
+		return usageError{fmt.Errorf("--arch %s: %s builds only for %v", target, fs.Arg(0), h.archs)}
 	}
 	annotations := map[string]string{}
 	for _, kv := range h.cfg.Annotations {

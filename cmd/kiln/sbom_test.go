@@ -136,6 +136,7 @@ func TestSBOMCommandErrors(t *testing.T) {
 	}{
 		{[]string{"sbom", filepath.Join(dir, "apko.yaml")}, 2, "pick one with --arch"},
 		{[]string{"sbom", "--arch", "riscv64", filepath.Join(dir, "apko.yaml")}, 2, "builds only for [x86_64 aarch64]"},
+		{[]string{"sbom", "--arch", "sparc", filepath.Join(dir, "apko.yaml")}, 2, "sparc"},
 		{[]string{"sbom"}, 2, "want one apko.yaml"},
 		{[]string{"sbom", filepath.Join(dir, "missing.yaml")}, 1, "missing.yaml"},
 	}
@@ -146,7 +147,8 @@ func TestSBOMCommandErrors(t *testing.T) {
 		}
 	}
 	var out, errb bytes.Buffer
-	if code := run(context.Background(), []string{"sbom", "--arch", "aarch64", filepath.Join(dir, "apko.yaml")}, &out, &errb); code != 0 {
+	// OCI names work as in show-packages.
+	if code := run(context.Background(), []string{"sbom", "--arch", "arm64", filepath.Join(dir, "apko.yaml")}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	if !strings.Contains(out.String(), "pkg:apk/repo/hello@2.12-r0?arch=aarch64") {

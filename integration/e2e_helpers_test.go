@@ -26,6 +26,15 @@ func requireStack(t *testing.T) {
 	}
 }
 
+// requireArm64Busybox fails a multi-platform test whose arm64 repository
+// would lack a shell: the stack's installer fetches that busybox.
+func requireArm64Busybox(t *testing.T) {
+	t.Helper()
+	if os.Getenv("KILN_ARM64_BUSYBOX") == "" {
+		t.Fatal("KILN_ARM64_BUSYBOX unset: integration/stack/install.sh fetches an arm64 busybox")
+	}
+}
+
 func frontendImage() string {
 	if v := os.Getenv("KILN_FRONTEND_IMAGE"); v != "" {
 		return v

@@ -79,9 +79,7 @@ func pushedPackages(t *testing.T, repo string, desc ocispecs.Descriptor) []strin
 
 func TestMultiPlatformPush(t *testing.T) {
 	requireStack(t)
-	if os.Getenv("KILN_ARM64_BUSYBOX") == "" {
-		t.Fatal("KILN_ARM64_BUSYBOX unset: integration/stack/install.sh fetches an arm64 busybox")
-	}
+	requireArm64Busybox(t)
 	ctx := exampleContext(t, "local-repo", nil, 0)
 	ref := registry + "/kiln-e2e/local:multi"
 	buildx(t, ctx, "apko.yaml", "--platform", "linux/amd64,linux/arm64", "--sbom=true",

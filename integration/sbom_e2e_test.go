@@ -3,7 +3,6 @@ package integration
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
@@ -130,9 +129,7 @@ func checkDocument(t *testing.T, predicate []byte) *spdx.Document {
 // installed database, syft's scan and `kiln sbom` on the host.
 func TestSBOMAttestation(t *testing.T) {
 	requireStack(t)
-	if os.Getenv("KILN_ARM64_BUSYBOX") == "" {
-		t.Fatal("KILN_ARM64_BUSYBOX unset: integration/stack/install.sh fetches an arm64 busybox")
-	}
+	requireArm64Busybox(t)
 	ctx := exampleContext(t, "local-repo", nil, 0)
 	args := []string{"--sbom=true", "--provenance=mode=max", "--build-arg", "SOURCE_DATE_EPOCH=1700000000"}
 	l := buildNamedOCI(t, ctx, args...)

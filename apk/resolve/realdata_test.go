@@ -2,7 +2,6 @@ package resolve
 
 import (
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/kiln-build/kiln/apk/index"
 	"github.com/kiln-build/kiln/apk/version"
+	"github.com/kiln-build/kiln/internal/testkit"
 )
 
 // alpineIndex reads shared/testdata's real Alpine 3.16 x86_64 index. Its
@@ -26,25 +26,7 @@ var alpine struct {
 
 func alpineIndexPath(tb testing.TB) string {
 	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skip("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "testdata", "alpine-3.16", "x86_64", "APKINDEX.tar.gz")
-	if _, err := os.Stat(p); err != nil {
-		tb.Skipf("real Alpine index absent, skipping: %v", err)
-	}
-	return p
+	return testkit.SharedTestdata(tb, "alpine-3.16/x86_64/APKINDEX.tar.gz")
 }
 
 func alpineResolver(tb testing.TB) (*Resolver, []*index.Package) {

@@ -5,39 +5,22 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
-	"errors"
 	"io"
 	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/kiln-build/kiln/internal/testkit"
 )
 
 // alpineIndex returns the text of shared/testdata's real Alpine 3.16
 // APKINDEX, found from the module root, or skips.
 func alpineIndex(tb testing.TB) []byte {
 	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skip("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	path := filepath.Join(dir, "..", "shared", "testdata", "alpine-3.16", "x86_64", "APKINDEX.tar.gz")
+	path := testkit.SharedTestdata(tb, "alpine-3.16/x86_64/APKINDEX.tar.gz")
 	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		tb.Skipf("real index not present at %s", path)
-	}
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package imagefs
 
 import (
 	"fmt"
-	"io/fs"
 	"os"
 	"path"
 	"sort"
@@ -164,19 +163,4 @@ func sortedCopy(ss []string) []string {
 	out := append([]string(nil), ss...)
 	sort.Strings(out)
 	return out
-}
-
-// permBits converts apko's numeric permissions to an fs.FileMode.
-func permBits(p uint32) fs.FileMode {
-	m := fs.FileMode(p & 0o777)
-	if p&0o4000 != 0 {
-		m |= fs.ModeSetuid
-	}
-	if p&0o2000 != 0 {
-		m |= fs.ModeSetgid
-	}
-	if p&0o1000 != 0 {
-		m |= fs.ModeSticky
-	}
-	return m
 }

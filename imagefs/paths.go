@@ -8,6 +8,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/kiln-build/kiln/apk/install"
 )
 
 // applyPaths carries out the config's `paths` entries in order, as apko
@@ -128,7 +130,7 @@ func (l *layerFS) setPerms(rel string, p Path) error {
 	if err := l.chownIfSet(rel, p); err != nil {
 		return err
 	}
-	return l.out.Chmod(rel, permBits(p.Permissions))
+	return l.out.Chmod(rel, install.FileMode(p.Permissions))
 }
 
 func (l *layerFS) chownIfSet(rel string, p Path) error {

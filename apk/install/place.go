@@ -43,7 +43,7 @@ func (in *Installer) finish() error {
 	}
 	sort.Strings(dirs)
 	for _, p := range dirs {
-		if err := in.root.Chmod(p, fileMode(in.pendingModes[p])); err != nil {
+		if err := in.root.Chmod(p, FileMode(in.pendingModes[p])); err != nil {
 			return fmt.Errorf("chmod directory %q: %w", p, err)
 		}
 	}
@@ -61,8 +61,9 @@ func (in *Installer) finish() error {
 	return nil
 }
 
-// fileMode converts Unix permission bits to an fs.FileMode.
-func fileMode(m uint32) fs.FileMode {
+// FileMode converts Unix permission bits (07777, as the installed database
+// and apko's numeric permissions write them) to an fs.FileMode.
+func FileMode(m uint32) fs.FileMode {
 	fm := fs.FileMode(m & 0o777)
 	if m&0o4000 != 0 {
 		fm |= fs.ModeSetuid

@@ -4,8 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path"
-	"sort"
+	"slices"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
@@ -92,12 +93,7 @@ func (b *builder) buildImage(ctx context.Context, req *imageRequest) (*client.Re
 		toolsPlatform = b.bc.BuildPlatforms[0]
 	}
 	keysState := llb.Scratch()
-	keyNames := make([]string, 0, len(keys))
-	for n := range keys {
-		keyNames = append(keyNames, n)
-	}
-	sort.Strings(keyNames)
-	for _, n := range keyNames {
+	for _, n := range slices.Sorted(maps.Keys(keys)) {
 		keysState = keysState.File(llb.Mkfile("/"+n, 0o644, keys[n]), llb.WithCustomNamef("keyring %s", n))
 	}
 

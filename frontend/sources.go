@@ -3,9 +3,10 @@ package frontend
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/url"
 	"path"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 
@@ -121,12 +122,7 @@ func (b *builder) loadKeys(ctx context.Context, entries []located) (*sign.Keyrin
 		keys[path.Base(p)] = dt
 	}
 	kr := sign.NewKeyring()
-	names := make([]string, 0, len(keys))
-	for n := range keys {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(keys)) {
 		if err := kr.Add(n, keys[n]); err != nil {
 			e := localEntry[n]
 			return nil, nil, fmt.Errorf("%skeyring: %w", e.where(), err)

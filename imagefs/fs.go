@@ -135,17 +135,26 @@ func (l *layerFS) setMeta(rel string, mode fs.FileMode, uid, gid int) error {
 	return nil
 }
 
+// prepare resolves p through the image's symlinks and creates its parent
+// directories in out, returning the path to create, relative to out.
+func (l *layerFS) prepare(p string) (string, error) {
+	rp, err := l.resolveParent(p)
+	if err != nil {
+		return "", err
+	}
+	if err := l.mkdirAll(path.Dir(rp)); err != nil {
+		return "", err
+	}
+	return strings.TrimPrefix(rp, "/"), nil
+}
+
 // writeFile writes a generated regular file at p (resolved through lower's
 // symlinks), creating parents as mkdirAll does.
 func (l *layerFS) writeFile(p string, data []byte, mode fs.FileMode, uid, gid int) error {
-	rp, err := l.resolveParent(p)
+	rel, err := l.prepare(p)
 	if err != nil {
 		return err
 	}
-	if err := l.mkdirAll(path.Dir(rp)); err != nil {
-		return err
-	}
-	rel := strings.TrimPrefix(rp, "/")
 	if err := l.out.WriteFile(rel, data, 0o600); err != nil {
 		return fmt.Errorf("write %s: %w", p, err)
 	}
@@ -154,14 +163,10 @@ func (l *layerFS) writeFile(p string, data []byte, mode fs.FileMode, uid, gid in
 
 // symlink creates p -> target in out.
 func (l *layerFS) symlink(target, p string) error {
-	rp, err := l.resolveParent(p)
+	rel, err := l.prepare(p)
 	if err != nil {
 		return err
 	}
-	if err := l.mkdirAll(path.Dir(rp)); err != nil {
-		return err
-	}
-	rel := strings.TrimPrefix(rp, "/")
 	if err := l.out.Symlink(target, rel); err != nil {
 		return fmt.Errorf("symlink %s -> %s: %w", p, target, err)
 	}

@@ -1,15 +1,15 @@
-// Package frontend is kiln's BuildKit gateway glue: it reads the YAML from
-// the build context, fetches indexes and keys through LLB, resolves every
-// platform's packages together, hands the conversion to kiln/llb and
-// assembles the multi-platform result. The conversion itself lives in
-// kiln/llb so it can be tested without a daemon.
+// Package frontend is kiln's BuildKit gateway glue, as BuildKit's
+// dockerfile/builder is for Dockerfiles: it reads the options through
+// dockerui and the YAML from the build context, plans the build (package
+// plan, reading keys and indexes through BuildKit), converts each
+// platform (package plan2llb), solves, and hands BuildKit's exporter the
+// images, their configs and their SBOM attestations.
 package frontend
 
 import (
 	"bytes"
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
@@ -18,7 +18,8 @@ import (
 	"github.com/moby/buildkit/frontend/gateway/client"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/kiln-build/kiln/apk/arch"
+	"github.com/kiln-build/kiln/plan"
+	"github.com/kiln-build/kiln/plan2llb"
 )
 
 // Build is the frontend's entry point (grpcclient.RunFromEnvironment).
@@ -35,16 +36,16 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	file := src.Filename
 	switch kind := detectKind(src.Data); kind {
 	case kindApko:
 	case kindMelange:
-		return nil, fmt.Errorf("%s: melange package builds are not supported by this kiln version yet; only apko image configs are", file)
+		return nil, fmt.Errorf("%s: melange package builds are not supported by this kiln version yet; only apko image configs are", src.Filename)
 	default:
-		return nil, fmt.Errorf("%s: not an apko image config (no top-level \"contents\")", file)
+		return nil, fmt.Errorf("%s: not an apko image config (no top-level \"contents\")", src.Filename)
 	}
-	b := &builder{c: c, bc: bc, args: args, file: file}
-	req, err := b.loadApko(ctx, src.Data)
+	b := &builder{c: c, bc: bc, args: args}
+	b.src = &llbSource{c: c, bc: bc, opts: b.cacheOpts()}
+	req, err := plan.Load(ctx, src.Filename, src.Data, b.src)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +79,7 @@ type builder struct {
 	c    client.Client
 	bc   *dockerui.Client
 	args BuildArgs
-	file string
+	src  *llbSource
 }
 
 // cacheOpts applies --no-cache: BuildKit leaves it to the frontend, so
@@ -92,51 +93,97 @@ func (b *builder) cacheOpts() []llb.ConstraintsOpt {
 	return nil
 }
 
-// targetArchs picks the apk architectures to build: --platform when given
-// (each must be in the config's archs, if it lists any), else the config's
-// archs, else the builder's own platform.
-func (b *builder) targetArchs(configArchs []string) ([]string, []ocispecs.Platform, error) {
-	var out []string
-	var plats []ocispecs.Platform
-	if len(b.bc.TargetPlatforms) > 0 {
-		allowed := map[string]bool{}
-		for _, a := range configArchs {
-			allowed[a] = true
-		}
-		for _, p := range b.bc.TargetPlatforms {
-			a, err := arch.FromPlatform(p.Architecture, p.Variant)
-			if err != nil {
-				return nil, nil, fmt.Errorf("--platform %s: %w", platforms.Format(p), err)
-			}
-			if len(configArchs) > 0 && !allowed[a] {
-				return nil, nil, fmt.Errorf("--platform %s: %s builds only for archs [%s]", platforms.Format(p), b.file, strings.Join(configArchs, " "))
-			}
-			out = append(out, a)
-			plats = append(plats, p)
-		}
-		return out, plats, nil
+// builderPlatform is the platform of the builder's first worker, which
+// runs kiln's own steps and is the default target.
+func (b *builder) builderPlatform() ocispecs.Platform {
+	if len(b.bc.BuildPlatforms) > 0 {
+		return b.bc.BuildPlatforms[0]
 	}
-	archs := configArchs
-	if len(archs) == 0 {
-		p := platforms.DefaultSpec()
-		if len(b.bc.BuildPlatforms) > 0 {
-			p = b.bc.BuildPlatforms[0]
-		}
-		a, err := arch.FromPlatform(p.Architecture, p.Variant)
+	return platforms.DefaultSpec()
+}
+
+// toolsState is kiln's own image, whose binary runs every step.
+func (b *builder) toolsState() (llb.State, error) {
+	cf, ok := b.c.(interface{ CurrentFrontend() (*llb.State, error) })
+	if !ok {
+		return llb.State{}, fmt.Errorf("this BuildKit gives frontends no access to their own image; kiln needs it to install packages")
+	}
+	st, err := cf.CurrentFrontend()
+	if err != nil {
+		return llb.State{}, fmt.Errorf("load kiln's own image: %w", err)
+	}
+	if st == nil {
+		return llb.State{}, fmt.Errorf("kiln must run as a frontend image (# syntax=ghcr.io/kiln-build/kiln:v0 or --frontend gateway.v0)")
+	}
+	return *st, nil
+}
+
+// buildImage plans, converts and solves every platform of an apko config.
+func (b *builder) buildImage(ctx context.Context, req *plan.Request) (*client.Result, error) {
+	targets, err := plan.Targets(req, b.bc.TargetPlatforms, b.builderPlatform())
+	if err != nil {
+		return nil, err
+	}
+	withSBOM, err := wantSBOM(b.bc.SBOM)
+	if err != nil {
+		return nil, err
+	}
+	pl, err := plan.Resolve(ctx, req, targets, b.src, plan.Options{SourceDateEpoch: b.args.SourceDateEpoch})
+	if err != nil {
+		return nil, err
+	}
+	in := plan2llb.Inputs{Context: llb.Scratch(), ToolsPlatform: b.builderPlatform()}
+	if in.Tools, err = b.toolsState(); err != nil {
+		return nil, err
+	}
+	if paths := pl.ContextPaths(); len(paths) > 0 {
+		st, err := b.bc.MainContext(ctx, llb.FollowPaths(paths))
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		archs = []string{a}
+		in.Context = *st
 	}
-	for _, a := range archs {
-		p, err := arch.ToPlatform(a)
+
+	plats := make([]ocispecs.Platform, len(targets))
+	for i, t := range targets {
+		plats[i] = t.Platform
+	}
+	b.bc.TargetPlatforms = plats
+	b.bc.MultiPlatformRequested = b.bc.MultiPlatformRequested || len(plats) > 1
+	labels := make([]map[string]string, len(plats))
+	sbomRefs := make([]client.Reference, len(plats))
+	rb, err := b.bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, i int) (*dockerui.BuildResult, error) {
+		img, err := plan2llb.Convert(pl, pl.Platforms[i], in)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		out = append(out, a)
-		plats = append(plats, ocispecs.Platform{OS: "linux", Architecture: p.Architecture, Variant: p.Variant})
+		ref, err := b.solve(ctx, img.Root, *platform)
+		if err != nil {
+			return nil, err
+		}
+		if withSBOM {
+			if sbomRefs[i], err = b.solve(ctx, img.SBOM, *platform); err != nil {
+				return nil, fmt.Errorf("SBOM for %s: %w", platforms.Format(*platform), err)
+			}
+		}
+		labels[i] = img.Labels
+		return &dockerui.BuildResult{Reference: ref, Image: img.Config, Epoch: img.Config.Created}, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return out, plats, nil
+	addAnnotations(rb.Result, plats, labels, b.bc.MultiPlatformRequested)
+	if withSBOM {
+		if err := attachSBOMs(ctx, rb, plats, sbomRefs); err != nil {
+			return nil, err
+		}
+	}
+	return rb.Finalize()
+}
+
+// solve marshals st for platform (with --no-cache applied) and solves it.
+func (b *builder) solve(ctx context.Context, st llb.State, platform ocispecs.Platform) (client.Reference, error) {
+	return solveState(ctx, b.c, st, append(b.cacheOpts(), llb.Platform(platform))...)
 }
 
 // addAnnotations puts the image labels on each manifest (and on the index

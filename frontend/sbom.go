@@ -2,23 +2,19 @@ package frontend
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
-	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	gatewaypb "github.com/moby/buildkit/frontend/gateway/pb"
 	"github.com/moby/buildkit/solver/result"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/kiln-build/kiln/apk/resolve"
-	kllb "github.com/kiln-build/kiln/llb"
-	"github.com/kiln-build/kiln/sbom"
+	"github.com/kiln-build/kiln/plan2llb"
 )
 
 // predicateSPDX is the in-toto predicate type of an SPDX document. A
@@ -63,27 +59,6 @@ func wantSBOM(opt *dockerui.SBOM) (bool, error) {
 	return true, nil
 }
 
-// solveSBOM builds one platform's SPDX document next to its image.
-func (b *builder) solveSBOM(ctx context.Context, built *kllb.Built, sol *resolve.Solution, annotations map[string]string, platform ocispecs.Platform) (client.Reference, error) {
-	in, err := sbom.NewInput(sol, annotations, b.args.SourceDateEpoch)
-	if err != nil {
-		return nil, err
-	}
-	spec, err := json.Marshal(in)
-	if err != nil {
-		return nil, err
-	}
-	def, err := built.SBOM(spec).Marshal(ctx, append(b.cacheOpts(), llb.Platform(platform))...)
-	if err != nil {
-		return nil, err
-	}
-	res, err := b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
-	if err != nil {
-		return nil, fmt.Errorf("SBOM for %s: %w", platforms.Format(platform), err)
-	}
-	return res.SingleRef()
-}
-
 // attachSBOMs adds each platform's document as its in-toto attestation;
 // BuildKit makes the statement's subject that platform's manifest.
 func attachSBOMs(ctx context.Context, rb *dockerui.ResultBuilder, plats []ocispecs.Platform, refs []client.Reference) error {
@@ -99,7 +74,7 @@ func attachSBOMs(ctx context.Context, rb *dockerui.ResultBuilder, plats []ocispe
 		rb.AddAttestation(id, result.Attestation[client.Reference]{
 			Kind:     gatewaypb.AttestationKind_InToto,
 			Ref:      ref,
-			Path:     kllb.SBOMFile,
+			Path:     plan2llb.SBOMPath,
 			Metadata: map[string][]byte{result.AttestationReasonKey: []byte(result.AttestationReasonSBOM)},
 			InToto:   result.InTotoAttestation{PredicateType: predicateSPDX},
 		})

@@ -5,6 +5,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/kiln-build/kiln/step"
 )
 
 // writeAccounts extends the /etc/passwd and /etc/group that packages ship
@@ -18,7 +20,7 @@ func writeAccounts(l *layerFS, in Input) error {
 		return err
 	}
 	users := existingIDs(passwd)
-	var added []User
+	var added []step.User
 	for _, u := range acc.Users {
 		u = withUserDefaults(u)
 		if id, ok := users[u.Name]; ok {
@@ -102,8 +104,8 @@ func writeAccounts(l *layerFS, in Input) error {
 
 // passwdEntries parses the accounts of a passwd file; malformed lines are
 // left alone, as they are in the file.
-func passwdEntries(passwd []byte) []User {
-	var out []User
+func passwdEntries(passwd []byte) []step.User {
+	var out []step.User
 	for _, line := range strings.Split(string(passwd), "\n") {
 		f := strings.Split(line, ":")
 		if len(f) != 7 {
@@ -115,12 +117,12 @@ func passwdEntries(passwd []byte) []User {
 			continue
 		}
 		g := uint32(gid)
-		out = append(out, User{Name: f[0], UID: uint32(uid), GID: &g, HomeDir: f[5], Shell: f[6]})
+		out = append(out, step.User{Name: f[0], UID: uint32(uid), GID: &g, HomeDir: f[5], Shell: f[6]})
 	}
 	return out
 }
 
-func withUserDefaults(u User) User {
+func withUserDefaults(u step.User) step.User {
 	if u.Shell == "" {
 		u.Shell = "/bin/sh"
 	}
@@ -164,15 +166,4 @@ func appendLine(file []byte, line string) []byte {
 		file = append(file, '\n')
 	}
 	return append(append(file, line...), '\n')
-}
-
-// RunAsUID resolves an apko run-as value the way apko does: a configured
-// user name becomes its uid; anything else is kept as written.
-func RunAsUID(runAs string, users []User) string {
-	for _, u := range users {
-		if u.Name == runAs {
-			return strconv.FormatUint(uint64(u.UID), 10)
-		}
-	}
-	return runAs
 }

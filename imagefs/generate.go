@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/kiln-build/kiln/step"
 )
 
 // Installed is what the generator needs to know of an installed package.
@@ -17,7 +19,7 @@ type Installed struct {
 
 // Input is one run of the metadata step.
 type Input struct {
-	Spec        *Spec
+	Spec        *step.ImageSpec
 	Lower, Out  string            // merged package rootfs (read-only) and the metadata layer
 	Epoch       time.Time         // every mtime written
 	InstalledDB []byte            // the merged usr/lib/apk/db/installed

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kiln-build/kiln/step"
 )
 
 // lowerTree builds a usr-merged package rootfs like Wolfi's.
@@ -41,15 +43,15 @@ func u32(v uint32) *uint32 { return &v }
 func TestGenerate(t *testing.T) {
 	lower := lowerTree(t)
 	out := t.TempDir()
-	spec := &Spec{
+	spec := &step.ImageSpec{
 		Arch:         "x86_64",
 		World:        []string{"nginx", "busybox"},
 		Repositories: []string{"https://packages.wolfi.dev/os"},
-		Accounts: Accounts{
-			Users:  []User{{Name: "www", UID: 1000, GID: u32(1000)}, {Name: "nonroot", UID: 65532}},
-			Groups: []Group{{Name: "www", GID: 1000, Members: []string{"www"}}},
+		Accounts: step.Accounts{
+			Users:  []step.User{{Name: "www", UID: 1000, GID: u32(1000)}, {Name: "nonroot", UID: 65532}},
+			Groups: []step.Group{{Name: "www", GID: 1000, Members: []string{"www"}}},
 		},
-		Paths: []Path{
+		Paths: []step.Path{
 			{Path: "/var/cache/app", Type: "directory", UID: u32(1000), GID: u32(1000), Permissions: 0o750},
 			{Path: "/etc/app/ready", Type: "empty-file", Permissions: 0o600},
 			{Path: "/etc/nginx/nginx.conf", Type: "permissions", UID: u32(1000), Permissions: 0o640},
@@ -166,13 +168,13 @@ func checkMeta(t *testing.T, root, p string, mode fs.FileMode, uid, gid uint32) 
 func TestGenerateErrors(t *testing.T) {
 	tests := []struct {
 		name    string
-		spec    Spec
+		spec    step.ImageSpec
 		wantErr string
 	}{
-		{"uid clash", Spec{Accounts: Accounts{Users: []User{{Name: "nonroot", UID: 1}}}}, `user "nonroot" has uid 1`},
-		{"symlink over package file", Spec{Paths: []Path{{Path: "/etc/passwd", Type: "symlink", Source: "x"}}}, "already exists"},
-		{"permissions on nothing", Spec{Paths: []Path{{Path: "/nope", Type: "permissions", Permissions: 0o600}}}, "nothing at that path"},
-		{"unknown type", Spec{Paths: []Path{{Path: "/x", Type: "fifo"}}}, `unknown path type "fifo"`},
+		{"uid clash", step.ImageSpec{Accounts: step.Accounts{Users: []step.User{{Name: "nonroot", UID: 1}}}}, `user "nonroot" has uid 1`},
+		{"symlink over package file", step.ImageSpec{Paths: []step.Path{{Path: "/etc/passwd", Type: "symlink", Source: "x"}}}, "already exists"},
+		{"permissions on nothing", step.ImageSpec{Paths: []step.Path{{Path: "/nope", Type: "permissions", Permissions: 0o600}}}, "nothing at that path"},
+		{"unknown type", step.ImageSpec{Paths: []step.Path{{Path: "/x", Type: "fifo"}}}, `unknown path type "fifo"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -187,7 +189,7 @@ func TestGenerateErrors(t *testing.T) {
 func TestBusyboxWithoutPathsList(t *testing.T) {
 	lower := lowerTree(t)
 	os.Remove(filepath.Join(lower, "etc/busybox-paths.d/busybox"))
-	err := Generate(Input{Spec: &Spec{}, Lower: lower, Out: t.TempDir(), Packages: []Installed{{Name: "busybox"}}})
+	err := Generate(Input{Spec: &step.ImageSpec{}, Lower: lower, Out: t.TempDir(), Packages: []Installed{{Name: "busybox"}}})
 	if err == nil || !strings.Contains(err.Error(), "busybox-paths.d") {
 		t.Fatalf("err = %v", err)
 	}

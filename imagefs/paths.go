@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kiln-build/kiln/step"
+
 	"github.com/kiln-build/kiln/apk/install"
 )
 
@@ -26,7 +28,7 @@ func applyPaths(l *layerFS, in Input) error {
 	return nil
 }
 
-func applyPath(l *layerFS, p Path) error {
+func applyPath(l *layerFS, p step.Path) error {
 	rp, err := l.resolveParent(p.Path)
 	if err != nil {
 		return err
@@ -119,7 +121,7 @@ func applyPath(l *layerFS, p Path) error {
 
 // setPerms applies a path entry's permissions and, when uid or gid is set,
 // its owner (the unset one defaulting to root, as apko does).
-func (l *layerFS) setPerms(rel string, p Path) error {
+func (l *layerFS) setPerms(rel string, p step.Path) error {
 	fi, err := l.out.Lstat(rel)
 	if err != nil {
 		return err
@@ -133,7 +135,7 @@ func (l *layerFS) setPerms(rel string, p Path) error {
 	return l.out.Chmod(rel, install.FileMode(p.Permissions))
 }
 
-func (l *layerFS) chownIfSet(rel string, p Path) error {
+func (l *layerFS) chownIfSet(rel string, p step.Path) error {
 	if p.UID == nil && p.GID == nil {
 		return nil
 	}

@@ -198,7 +198,7 @@ func TestSBOMAttestation(t *testing.T) {
 			}
 
 			// `kiln sbom` on the host writes the same document.
-			cmd := exec.Command(kiln, "sbom", "--arch", arch, "--source-date-epoch", "1700000000", filepath.Join(ctx, "apko.yaml"))
+			cmd := exec.Command(kiln, "sbom", "--context", ctx, "--arch", arch, "--source-date-epoch", "1700000000", filepath.Join(ctx, "apko.yaml"))
 			host, err := cmd.Output()
 			if err != nil {
 				t.Fatalf("kiln sbom: %v", err)

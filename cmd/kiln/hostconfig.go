@@ -2,103 +2,137 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
-	"path/filepath"
-	"strings"
+
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/kiln-build/kiln/apk/arch"
-	"github.com/kiln-build/kiln/apk/index"
 	"github.com/kiln-build/kiln/apk/repo"
-	"github.com/kiln-build/kiln/apk/resolve"
-	"github.com/kiln-build/kiln/apk/sign"
-	"github.com/kiln-build/kiln/config/apko"
+	"github.com/kiln-build/kiln/plan"
 )
 
-// hostConfig is an apko.yaml resolved on the host, as a build resolves it
-// in the frontend. Local repositories and keys are read relative to the
-// config's directory, as the build reads them relative to the context.
-type hostConfig struct {
-	file      string
-	cfg       *apko.Config
-	archs     []string
-	solutions map[string]*resolve.Solution
-	keyring   *sign.Keyring
-	fetcher   *repo.Fetcher
-	// where each resolver repository (named as the config wrote it) is
-	// read from on this host
-	locations map[string]repo.Repository
+// hostSource reads what planning needs on the host, the way the frontend
+// reads it through BuildKit: the --context directory stands for the build
+// context (as apko reads paths relative to its working directory), and
+// URLs are fetched directly.
+type hostSource struct {
+	root    string
+	fetcher *repo.Fetcher
 }
 
-// loadHostConfig parses and validates file and resolves it for archs
-// (default: the config's archs, else the host's), all together.
-func loadHostConfig(ctx context.Context, file string, archs []string) (*hostConfig, error) {
-	root := filepath.Dir(file)
-	cfg, err := apko.Load(filepath.Base(file), func(p string) ([]byte, error) { return os.ReadFile(filepath.Join(root, p)) })
+func (s *hostSource) ReadContext(ctx context.Context, paths []string, max int64) (map[string][]byte, error) {
+	root, err := os.OpenRoot(s.root)
+	if err != nil {
+		return nil, fmt.Errorf("context: %w", err)
+	}
+	defer root.Close()
+	out := map[string][]byte{}
+	for _, p := range paths {
+		f, err := root.Open(p)
+		if err != nil {
+			return nil, &plan.PathError{Path: p, Err: notFound(err)}
+		}
+		data, err := readMax(f, max)
+		f.Close()
+		if err != nil {
+			return nil, &plan.PathError{Path: p, Err: err}
+		}
+		out[p] = data
+	}
+	return out, nil
+}
+
+func (s *hostSource) Fetch(ctx context.Context, url, name string, max int64) ([]byte, error) {
+	rc, err := s.fetcher.Open(ctx, url)
 	if err != nil {
 		return nil, err
 	}
-	if err := cfg.Validate(); err != nil {
+	defer rc.Close()
+	return readMax(rc, max)
+}
+
+// open opens a planned package's .apk.
+func (s *hostSource) open(ctx context.Context, pk plan.Package, apkArch string) (io.ReadCloser, string, error) {
+	if u := pk.URL(apkArch); u != "" {
+		rc, err := s.fetcher.Open(ctx, u)
+		return rc, u, err
+	}
+	root, err := os.OpenRoot(s.root)
+	if err != nil {
+		return nil, "", fmt.Errorf("context: %w", err)
+	}
+	defer root.Close()
+	p := pk.ContextPath(apkArch)
+	f, err := root.Open(p)
+	return f, p, err
+}
+
+// notFound words a missing context file the way the build says it.
+func notFound(err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return errors.New("not found in the build context")
+	}
+	return err
+}
+
+func readMax(r io.Reader, max int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
 		return nil, err
 	}
-	if len(archs) == 0 {
-		for _, a := range cfg.Archs {
-			archs = append(archs, a.Name)
-		}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("more than the %d-byte limit", max)
 	}
-	if len(archs) == 0 {
-		archs = []string{arch.Host()}
+	return data, nil
+}
+
+// hostFlags are the flags every host command that plans a config takes.
+type hostFlags struct {
+	context string
+}
+
+func (h *hostFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&h.context, "context", ".", "`DIR` standing for the build context: includes, local repositories and keys are read relative to it (apko reads them relative to its working directory)")
+}
+
+// planOnHost plans file as a build of it with the given context would:
+// the same parsing, refusals and resolution. archs narrow the targets as
+// --platform does; none means the config's archs, else the host's.
+func planOnHost(ctx context.Context, h hostFlags, file string, archs []string, opts plan.Options) (*plan.Plan, *hostSource, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, nil, err
 	}
-	for i, a := range archs {
-		if archs[i], err = arch.Normalize(a); err != nil {
-			return nil, usageError{err}
-		}
+	src := &hostSource{root: h.context, fetcher: &repo.Fetcher{}}
+	req, err := plan.Load(ctx, file, data, src)
+	if err != nil {
+		return nil, nil, err
 	}
-	local := func(loc string) string {
-		if strings.Contains(loc, "://") {
-			return loc
-		}
-		return filepath.Join(root, strings.TrimPrefix(filepath.Clean("/"+loc), "/"))
+	host, err := plan.TargetOf(arch.Host())
+	if err != nil {
+		return nil, nil, err
 	}
-	h := &hostConfig{file: file, cfg: cfg, archs: archs, fetcher: &repo.Fetcher{},
-		keyring: sign.NewKeyring(), locations: map[string]repo.Repository{}}
-	for _, k := range cfg.Contents.Keyring {
-		rc, err := h.fetcher.Open(ctx, local(k.Value))
-		if err != nil {
-			return nil, fmt.Errorf("%s: keyring: %w", k.Pos, err)
-		}
-		data, err := io.ReadAll(io.LimitReader(rc, 64<<10))
-		rc.Close()
-		if err != nil {
-			return nil, err
-		}
-		if err := h.keyring.Add(filepath.Base(k.Value), data); err != nil {
-			return nil, fmt.Errorf("%s: keyring: %w", k.Pos, err)
-		}
-	}
-	byArch := map[string][]resolve.Repository{}
-	repos := append(append([]apko.Repository(nil), cfg.Contents.Repositories...), cfg.Contents.BuildRepositories...)
-	for _, r := range repos {
-		name := strings.TrimRight(r.URL, "/")
-		h.locations[name] = repo.Repository{Tag: r.Tag, Base: strings.TrimRight(local(r.URL), "/")}
-	}
+	var requested []ocispecs.Platform
 	for _, a := range archs {
-		for _, r := range repos {
-			name := strings.TrimRight(r.URL, "/")
-			idx, err := h.fetcher.LoadIndex(ctx, h.locations[name], a, index.ReadOptions{Keyring: h.keyring})
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", r.Pos, err)
-			}
-			byArch[a] = append(byArch[a], resolve.Repository{Name: name, Tag: r.Tag, Arch: a, Packages: idx.Packages})
+		name, err := arch.Normalize(a)
+		if err != nil {
+			return nil, nil, usageError{err}
 		}
+		t, err := plan.TargetOf(name)
+		if err != nil {
+			return nil, nil, usageError{err}
+		}
+		requested = append(requested, t.Platform)
 	}
-	var world []string
-	for _, p := range cfg.Contents.Packages {
-		world = append(world, p.Value)
+	targets, err := plan.Targets(req, requested, host.Platform)
+	if err != nil {
+		return nil, nil, usageError{err}
 	}
-	if h.solutions, err = resolve.ResolveArchs(byArch, world); err != nil {
-		return nil, fmt.Errorf("%s: contents.packages: %w", file, err)
-	}
-	return h, nil
+	pl, err := plan.Resolve(ctx, req, targets, src, opts)
+	return pl, src, err
 }

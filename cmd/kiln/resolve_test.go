@@ -126,7 +126,7 @@ func TestShowPackages(t *testing.T) {
 	cfg := "contents:\n  repositories:\n    - ./repo\n  keyring:\n    - ./keys/" + filepath.Base(key) + "\n  packages:\n    - hello\narchs: [x86_64, arm64]\n"
 	os.WriteFile(filepath.Join(dir, "apko.yaml"), []byte(cfg), 0o644)
 	var out, errb bytes.Buffer
-	if code := run(context.Background(), []string{"show-packages", filepath.Join(dir, "apko.yaml")}, &out, &errb); code != 0 {
+	if code := run(context.Background(), []string{"show-packages", "--context", dir, filepath.Join(dir, "apko.yaml")}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	want := "# x86_64\nlibhello 1.0-r0\nhello 2.12-r0\n# aarch64\nlibhello 1.0-r0\nhello 2.12-r0\n"
@@ -136,7 +136,7 @@ func TestShowPackages(t *testing.T) {
 	out.Reset()
 	errb.Reset()
 	os.WriteFile(filepath.Join(dir, "apko.yaml"), []byte(strings.Replace(cfg, "- hello", "- hello>=3", 1)), 0o644)
-	if code := run(context.Background(), []string{"show-packages", "--arch", "x86_64", filepath.Join(dir, "apko.yaml")}, &out, &errb); code != 1 ||
+	if code := run(context.Background(), []string{"show-packages", "--context", dir, "--arch", "x86_64", filepath.Join(dir, "apko.yaml")}, &out, &errb); code != 1 ||
 		!strings.Contains(errb.String(), "hello>=3: only versions 2.12-r0") {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}

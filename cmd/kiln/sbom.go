@@ -13,8 +13,10 @@ import (
 	"strconv"
 
 	"github.com/kiln-build/kiln/apk/arch"
-	"github.com/kiln-build/kiln/apk/index"
 	"github.com/kiln-build/kiln/apk/pkg"
+	"github.com/kiln-build/kiln/apk/sign"
+	"github.com/kiln-build/kiln/imagefs"
+	"github.com/kiln-build/kiln/plan"
 	"github.com/kiln-build/kiln/sbom"
 )
 
@@ -36,8 +38,10 @@ func runSBOM(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		defaultEpoch = n
 	}
 	epoch := fs.Int64("source-date-epoch", defaultEpoch, "document creation time, seconds since 1970 (default $SOURCE_DATE_EPOCH, else 0), as the build arg")
+	var h hostFlags
+	h.register(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kiln sbom [--arch ARCH] [-o FILE] [--source-date-epoch N] apko.yaml")
+		fmt.Fprintln(stderr, "usage: kiln sbom [--context DIR] [--arch ARCH] [-o FILE] [--source-date-epoch N] apko.yaml")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -46,35 +50,35 @@ func runSBOM(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if fs.NArg() != 1 {
 		return usageError{fmt.Errorf("want one apko.yaml")}
 	}
-	h, err := loadHostConfig(ctx, fs.Arg(0), nil)
+	// All the config's archs resolve together, as in a build without
+	// --platform; the document describes one of them.
+	pl, src, err := planOnHost(ctx, h, fs.Arg(0), nil, plan.Options{SourceDateEpoch: *epoch})
 	if err != nil {
 		return err
 	}
-	target := *archFlag
-	switch {
-	case target != "":
-		if target, err = arch.Normalize(target); err != nil {
+	var archs []string
+	var p *plan.Platform
+	want := *archFlag
+	if want != "" {
+		if want, err = arch.Normalize(want); err != nil {
 			return usageError{err}
 		}
-	case len(h.archs) == 1:
-		target = h.archs[0]
-	default:
-		return usageError{fmt.Errorf("%s builds for %v: pick one with --arch", fs.Arg(0), h.archs)}
 	}
-	sol, ok := h.solutions[target]
-	if !ok {
-		return usageError{fmt.Errorf("--arch %s: %s builds only for %v", target, fs.Arg(0), h.archs)}
+	for _, pp := range pl.Platforms {
+		archs = append(archs, pp.Arch)
+		if pp.Arch == want || want == "" && len(pl.Platforms) == 1 {
+			p = pp
+		}
 	}
-	annotations := map[string]string{}
-	for _, kv := range h.cfg.Annotations {
-		annotations[kv.Key.Value] = kv.Value.Value
+	switch {
+	case p == nil && want == "":
+		return usageError{fmt.Errorf("%s builds for %v: pick one with --arch", fs.Arg(0), archs)}
+	case p == nil:
+		return usageError{fmt.Errorf("--arch %s: %s builds only for %v", want, fs.Arg(0), archs)}
 	}
-	in, err := sbom.NewInput(sol, annotations, *epoch)
-	if err != nil {
-		return err
-	}
-	for i, rp := range sol.Packages {
-		sum, embedded, err := h.readPackage(ctx, target, rp.Repository.Name, rp.Package)
+	in := p.SBOM
+	for i, pk := range p.Packages {
+		sum, embedded, err := readPackage(ctx, src, pl.Keys, p.Arch, pk)
 		if err != nil {
 			return err
 		}
@@ -93,15 +97,20 @@ func runSBOM(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // readPackage fetches and verifies one .apk, as the build's install step
 // does, and returns its SHA-256 and the SPDX documents it ships.
-func (h *hostConfig) readPackage(ctx context.Context, targetArch, repoName string, p *index.Package) (string, []sbom.Embedded, error) {
-	loc := h.locations[repoName].PackageLocation(targetArch, p)
-	rc, err := h.fetcher.Open(ctx, loc)
+func readPackage(ctx context.Context, src *hostSource, keys map[string][]byte, targetArch string, p plan.Package) (string, []sbom.Embedded, error) {
+	kr := sign.NewKeyring()
+	for name, data := range keys {
+		if err := kr.Add(name, data); err != nil {
+			return "", nil, err
+		}
+	}
+	rc, loc, err := src.open(ctx, p, targetArch)
 	if err != nil {
 		return "", nil, err
 	}
 	defer rc.Close()
 	sum := sha256.New()
-	pr, err := pkg.Open(io.TeeReader(rc, sum), pkg.ReadOptions{Keyring: h.keyring, ExpectedChecksum: p.Checksum, Name: loc})
+	pr, err := pkg.Open(io.TeeReader(rc, sum), pkg.ReadOptions{Keyring: kr, ExpectedChecksum: p.Checksum, Name: loc})
 	if err != nil {
 		return "", nil, err
 	}
@@ -118,7 +127,7 @@ func (h *hostConfig) readPackage(ctx context.Context, targetArch, repoName strin
 		if !hdr.FileInfo().Mode().IsRegular() || !sbom.IsEmbeddedSBOM(hdr.Name) {
 			continue
 		}
-		if hdr.Size > maxEmbeddedSBOM || total+hdr.Size > maxEmbeddedSBOMTotal {
+		if hdr.Size > imagefs.MaxEmbeddedSBOM || total+hdr.Size > imagefs.MaxEmbeddedSBOMTotal {
 			return "", nil, fmt.Errorf("%s: %s is %d bytes, more than kiln reads of a package's SBOM", loc, hdr.Name, hdr.Size)
 		}
 		total += hdr.Size

@@ -13,8 +13,9 @@ import (
 	"testing"
 
 	"github.com/kiln-build/kiln/apk/apktest"
-	"github.com/kiln-build/kiln/sbom"
+	"github.com/kiln-build/kiln/plan"
 	"github.com/kiln-build/kiln/sbom/spdxschema"
+	"github.com/kiln-build/kiln/step"
 )
 
 const helloOwnSBOM = `{"SPDXID": "SPDXRef-DOCUMENT", "name": "apk-hello-2.12-r0", "spdxVersion": "SPDX-2.3",
@@ -60,47 +61,42 @@ func TestSBOMStepMatchesHost(t *testing.T) {
 	}
 
 	var hostOut, errb bytes.Buffer
-	if code := run(context.Background(), []string{"sbom", "--source-date-epoch", "1700000000", cfgFile}, &hostOut, &errb); code != 0 {
+	if code := run(context.Background(), []string{"sbom", "--context", base, "--source-date-epoch", "1700000000", cfgFile}, &hostOut, &errb); code != 0 {
 		t.Fatalf("kiln sbom: exit %d: %s", code, errb.String())
 	}
 	if err := spdxschema.Validate(hostOut.Bytes()); err != nil {
 		t.Fatalf("kiln sbom wrote invalid SPDX: %v", err)
 	}
 
-	// The build: one install step per package, then the SBOM step over
-	// their records, with the spec the frontend would send.
-	h, err := loadHostConfig(context.Background(), cfgFile, nil)
+	// The build: the planned install steps, then the SBOM step over their
+	// records, with the arguments the conversion would give them.
+	pl, _, err := planOnHost(context.Background(), hostFlags{context: base}, cfgFile, nil, plan.Options{SourceDateEpoch: 1700000000})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sol := h.solutions["x86_64"]
+	p := pl.Platforms[0]
 	var metas []string
-	for i, rp := range sol.Packages {
-		file := filepath.Join(base, "repo", "x86_64", rp.Package.Filename())
-		out, meta := filepath.Join(base, "layer", strconv.Itoa(i)), filepath.Join(base, "meta", strconv.Itoa(i))
-		os.MkdirAll(out, 0o755)
-		os.MkdirAll(meta, 0o755)
-		args := []string{"install-apk", "--out", out, "--meta", meta, "--keyring", filepath.Join(base, "keys"),
-			"--expect", file + "=" + rp.Package.Checksum, file}
-		if code := run(context.Background(), args, &bytes.Buffer{}, &errb); code != 0 {
+	for i, l := range p.Layers[:len(p.Layers)-1] {
+		s := step.InstallAPK{Out: filepath.Join(base, "layer", strconv.Itoa(i)), Meta: filepath.Join(base, "meta", strconv.Itoa(i)),
+			Keyring: filepath.Join(base, "keys")}
+		for _, n := range l.Packages {
+			s.Packages = append(s.Packages, step.APKFile{Path: filepath.Join(base, p.Packages[n].ContextPath(p.Arch)), Checksum: p.Packages[n].Checksum})
+		}
+		os.MkdirAll(s.Out, 0o755)
+		os.MkdirAll(s.Meta, 0o755)
+		if code := run(context.Background(), s.Args()[1:], &bytes.Buffer{}, &errb); code != 0 {
 			t.Fatalf("install-apk: exit %d: %s", code, errb.String())
 		}
-		metas = append(metas, "--meta", meta)
+		metas = append(metas, s.Meta)
 	}
-	in, err := sbom.NewInput(sol, map[string]string{"org.opencontainers.image.title": "demo"}, 1700000000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, _ := json.Marshal(in)
-	specFile := filepath.Join(base, "sbom.json")
-	os.WriteFile(specFile, spec, 0o644)
-	outDir := filepath.Join(base, "sbom-out")
-	os.MkdirAll(outDir, 0o755)
-	args := append([]string{"image-sbom", "--spec", specFile, "--out", outDir}, metas...)
-	if code := run(context.Background(), args, &bytes.Buffer{}, &errb); code != 0 {
+	spec, _ := json.Marshal(p.SBOM)
+	sb := step.ImageSBOM{Spec: filepath.Join(base, "sbom.json"), Out: filepath.Join(base, "sbom-out"), Metas: metas}
+	os.WriteFile(sb.Spec, spec, 0o644)
+	os.MkdirAll(sb.Out, 0o755)
+	if code := run(context.Background(), sb.Args()[1:], &bytes.Buffer{}, &errb); code != 0 {
 		t.Fatalf("image-sbom: exit %d: %s", code, errb.String())
 	}
-	stepOut, err := os.ReadFile(filepath.Join(outDir, sbomFile))
+	stepOut, err := os.ReadFile(filepath.Join(sb.Out, step.SBOMFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,9 +130,9 @@ func TestSBOMCommandErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"sbom", filepath.Join(dir, "apko.yaml")}, 2, "pick one with --arch"},
-		{[]string{"sbom", "--arch", "riscv64", filepath.Join(dir, "apko.yaml")}, 2, "builds only for [x86_64 aarch64]"},
-		{[]string{"sbom", "--arch", "sparc", filepath.Join(dir, "apko.yaml")}, 2, "sparc"},
+		{[]string{"sbom", "--context", dir, filepath.Join(dir, "apko.yaml")}, 2, "pick one with --arch"},
+		{[]string{"sbom", "--context", dir, "--arch", "riscv64", filepath.Join(dir, "apko.yaml")}, 2, "builds only for [x86_64 aarch64]"},
+		{[]string{"sbom", "--context", dir, "--arch", "sparc", filepath.Join(dir, "apko.yaml")}, 2, "sparc"},
 		{[]string{"sbom"}, 2, "want one apko.yaml"},
 		{[]string{"sbom", filepath.Join(dir, "missing.yaml")}, 1, "missing.yaml"},
 	}
@@ -148,7 +144,7 @@ func TestSBOMCommandErrors(t *testing.T) {
 	}
 	var out, errb bytes.Buffer
 	// OCI names work as in show-packages.
-	if code := run(context.Background(), []string{"sbom", "--arch", "arm64", filepath.Join(dir, "apko.yaml")}, &out, &errb); code != 0 {
+	if code := run(context.Background(), []string{"sbom", "--context", dir, "--arch", "arm64", filepath.Join(dir, "apko.yaml")}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	if !strings.Contains(out.String(), "pkg:apk/repo/hello@2.12-r0?arch=aarch64") {

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+
+	"github.com/kiln-build/kiln/plan"
 )
 
 // runShowPackages prints what an apko.yaml would install, like
@@ -14,8 +16,10 @@ func runShowPackages(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.SetOutput(stderr)
 	var archs stringList
 	fs.Var(&archs, "arch", "apk architecture (repeatable); default the config's archs, else the host's")
+	var h hostFlags
+	h.register(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kiln show-packages [--arch ARCH...] apko.yaml")
+		fmt.Fprintln(stderr, "usage: kiln show-packages [--context DIR] [--arch ARCH...] apko.yaml")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -24,16 +28,16 @@ func runShowPackages(ctx context.Context, args []string, stdout, stderr io.Write
 	if fs.NArg() != 1 {
 		return usageError{fmt.Errorf("want one apko.yaml")}
 	}
-	h, err := loadHostConfig(ctx, fs.Arg(0), archs)
+	pl, _, err := planOnHost(ctx, h, fs.Arg(0), archs, plan.Options{})
 	if err != nil {
 		return err
 	}
-	for _, a := range h.archs {
-		if len(h.archs) > 1 {
-			fmt.Fprintf(stdout, "# %s\n", a)
+	for _, p := range pl.Platforms {
+		if len(pl.Platforms) > 1 {
+			fmt.Fprintf(stdout, "# %s\n", p.Arch)
 		}
-		for _, rp := range h.solutions[a].Packages {
-			fmt.Fprintf(stdout, "%s %s\n", rp.Package.Name, rp.Package.Version)
+		for _, pk := range p.Packages {
+			fmt.Fprintf(stdout, "%s %s\n", pk.Name, pk.Version)
 		}
 	}
 	return nil

@@ -1,12 +1,8 @@
-// Package imagefs writes the files of an image that no package ships: the
-// apk configuration and installed database, accounts, busybox applet
-// links and the config's `paths` entries. It runs inside kiln's metadata
-// exec op, reading the merged package layers (read-only) and writing only
-// the metadata layer, so every other byte of the image comes from an apk.
-package imagefs
+package step
 
-// Spec is what the frontend hands the metadata step, as JSON.
-type Spec struct {
+// ImageSpec is what the frontend plans for image-meta (ImageSpecFile), as
+// JSON: everything the generated files need that the packages do not say.
+type ImageSpec struct {
 	Arch         string   `json:"arch"`
 	World        []string `json:"world"`
 	Repositories []string `json:"repositories"`

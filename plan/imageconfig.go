@@ -1,4 +1,4 @@
-package llb
+package plan
 
 import (
 	"fmt"
@@ -31,8 +31,8 @@ type ImageConfigInput struct {
 	Environment       map[string]string
 	Volumes           []string
 	Annotations       map[string]string
-	VCSURL            string // "url@revision" adds the OCI source/revision labels
-	Layers            []Layer
+	VCSURL            string   // "url@revision" adds the OCI source/revision labels
+	History           []string // one comment per layer, bottom first
 }
 
 // Labels returns the image labels, which apko also uses as manifest
@@ -104,10 +104,10 @@ func ImageConfig(in ImageConfigInput) (*dockerspec.DockerOCIImage, error) {
 
 	// One history entry per layer, in place of the exporter's default
 	// (which would name LLB ops), so `docker history` says what is where.
-	for _, l := range in.Layers {
+	for _, comment := range in.History {
 		img.History = append(img.History, ocispecs.History{
 			Created:   &created,
-			CreatedBy: l.Comment,
+			CreatedBy: comment,
 			Author:    "kiln",
 			Comment:   "kiln",
 		})

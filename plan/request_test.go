@@ -1,4 +1,4 @@
-package frontend
+package plan
 
 import (
 	"os"
@@ -21,18 +21,18 @@ func loadFixture(t *testing.T, name string) *apko.Config {
 }
 
 func TestRequestFromApko(t *testing.T) {
-	req, err := requestFromApko(loadFixture(t, "paths.yaml"))
+	req, err := FromApko(loadFixture(t, "paths.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(req.ResolveRepositories) != 1 || req.ResolveRepositories[0].Value != "https://packages.wolfi.dev/os" ||
-		req.ResolveRepositories[0].Pos != "paths.yaml:3:7" {
-		t.Errorf("repositories %+v", req.ResolveRepositories)
+	if len(req.Repositories) != 1 || req.Repositories[0].Entry.Value != "https://packages.wolfi.dev/os" ||
+		req.Repositories[0].Entry.Pos.String() != "paths.yaml:3:7" {
+		t.Errorf("repositories %+v", req.Repositories)
 	}
 	if !reflect.DeepEqual(req.RuntimeRepositories, []string{"https://packages.wolfi.dev/os"}) {
 		t.Errorf("runtime repositories %v", req.RuntimeRepositories)
 	}
-	if len(req.Packages) != 1 || req.Packages[0].Value != "wolfi-baselayout" || !strings.HasPrefix(req.Packages[0].Pos, "paths.yaml:7:") {
+	if len(req.Packages) != 1 || req.Packages[0].Value != "wolfi-baselayout" || !strings.HasPrefix(req.Packages[0].Pos.String(), "paths.yaml:7:") {
 		t.Errorf("packages %+v", req.Packages)
 	}
 	if len(req.Paths) < 5 {
@@ -50,7 +50,7 @@ func TestRequestFromApko(t *testing.T) {
 func TestRequestFromApkoAccountsAndImage(t *testing.T) {
 	cfg := loadFixture(t, "nginx.yaml")
 	cfg.Entrypoint = apko.Entrypoint{Command: apko.Str{Value: "/usr/sbin/nginx -g 'daemon off;'"}}
-	req, err := requestFromApko(cfg)
+	req, err := FromApko(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestRequestFromApkoAccountsAndImage(t *testing.T) {
 		req.Image.EntrypointCommand == "" || req.Image.Environment["PATH"] == "" {
 		t.Errorf("image %+v", req.Image)
 	}
-	if !reflect.DeepEqual(req.Archs, []string{"x86_64"}) {
+	if len(req.Archs) != 1 || req.Archs[0].Name != "x86_64" {
 		t.Errorf("archs %v", req.Archs)
 	}
 }
@@ -70,57 +70,19 @@ func TestRequestFromApkoAccountsAndImage(t *testing.T) {
 func TestRequestFromApkoUnsupported(t *testing.T) {
 	// service bundles need s6 files kiln does not generate yet: a clear
 	// error at the line, not a silently different image.
-	_, err := requestFromApko(loadFixture(t, "nginx.yaml"))
+	_, err := FromApko(loadFixture(t, "nginx.yaml"))
 	if err == nil || !strings.Contains(err.Error(), "nginx.yaml:12:") || !strings.Contains(err.Error(), "service-bundle") {
 		t.Fatalf("err = %v", err)
 	}
 }
 
-func TestParseBuildArgs(t *testing.T) {
-	tests := []struct {
-		args    map[string]string
-		epoch   int64
-		wantErr string
-	}{
-		{map[string]string{}, 0, ""},
-		{map[string]string{"SOURCE_DATE_EPOCH": "1700000000", "OTHER": "x", "BUILDKIT_SYNTAX": "y"}, 1700000000, ""},
-		{map[string]string{"SOURCE_DATE_EPOCH": "yesterday"}, 0, `SOURCE_DATE_EPOCH="yesterday"`},
-		{map[string]string{"SOURCE_DATE_EPOCH": "-5"}, 0, "non-negative"},
-		{map[string]string{"KILN_LAYERS": "3", "KILN_X": "1"}, 0, "unknown build arg KILN_LAYERS, KILN_X"},
-	}
-	for _, tt := range tests {
-		got, err := ParseBuildArgs(tt.args)
-		if tt.wantErr != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("%v: err = %v, want %q", tt.args, err, tt.wantErr)
-			}
-			continue
-		}
-		if err != nil || got.SourceDateEpoch != tt.epoch {
-			t.Errorf("%v: %+v, %v", tt.args, got, err)
-		}
-	}
-}
-
-func TestDetectKind(t *testing.T) {
-	for in, want := range map[string]fileKind{
-		"# syntax=x\ncontents:\n  packages: [a]\n": kindApko,
-		"package:\n  name: x\n":                    kindMelange,
-		"foo: bar\n":                               kindUnknown,
-	} {
-		if got := detectKind([]byte(in)); got != want {
-			t.Errorf("detectKind(%q) = %v, want %v", in, got, want)
-		}
-	}
-}
-
 func TestContextPath(t *testing.T) {
 	for in, want := range map[string]string{"./packages": "packages", "/packages/": "packages", "file:///repo": "repo", "a/../b": "b", "../../etc": "etc"} {
-		if got, err := contextPath(in); err != nil || got != want {
-			t.Errorf("contextPath(%q) = %q, %v; want %q", in, got, err, want)
+		if got, err := ContextPath(in); err != nil || got != want {
+			t.Errorf("ContextPath(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	if _, err := contextPath("."); err == nil {
-		t.Error("contextPath(.) accepted the whole context")
+	if _, err := ContextPath("."); err == nil {
+		t.Error("ContextPath(.) accepted the whole context")
 	}
 }

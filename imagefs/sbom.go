@@ -1,41 +1,24 @@
-package main
+package imagefs
 
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/kiln-build/kiln/sbom"
+	"github.com/kiln-build/kiln/step"
 )
 
-// sbomFile is the document's name in the SBOM step's output.
-const sbomFile = "sbom.spdx.json"
-
-// runImageSBOM writes one platform's SPDX document from the frontend's
-// spec and what the install steps recorded: each .apk's SHA-256 and the
-// SPDX documents packages ship.
-func runImageSBOM(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("kiln image-sbom", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	specPath := fs.String("spec", "", "JSON SBOM input from the frontend")
-	out := fs.String("out", "", "directory to write "+sbomFile+" into")
-	var metas stringList
-	fs.Var(&metas, "meta", "a layer's install record directory (repeatable)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *specPath == "" || *out == "" || len(metas) == 0 {
-		return usageError{fmt.Errorf("need --spec, --out and --meta")}
-	}
-	data, err := os.ReadFile(*specPath)
+// ImageSBOM runs the SBOM step: one platform's SPDX document from the
+// planned input (sbom.Input as JSON) and what the install steps recorded,
+// each .apk's SHA-256 and the SPDX documents packages ship.
+func ImageSBOM(s step.ImageSBOM) error {
+	data, err := os.ReadFile(s.Spec)
 	if err != nil {
 		return err
 	}
@@ -45,11 +28,11 @@ func runImageSBOM(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	digests := map[string]string{}
 	embedded := map[string][]sbom.Embedded{}
-	for _, m := range metas {
-		if err := readDigests(filepath.Join(m, apkDigestsFile), digests); err != nil {
+	for _, m := range s.Metas {
+		if err := readDigests(filepath.Join(m, step.APKDigestsFile), digests); err != nil {
 			return err
 		}
-		if err := readEmbedded(filepath.Join(m, embeddedSBOMDir), embedded); err != nil {
+		if err := readEmbedded(filepath.Join(m, step.EmbeddedSBOMDir), embedded); err != nil {
 			return err
 		}
 	}
@@ -66,10 +49,10 @@ func runImageSBOM(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(*out, sbomFile), enc, 0o644)
+	return os.WriteFile(filepath.Join(s.Out, step.SBOMFile), enc, 0o644)
 }
 
-// readDigests reads "name sha256" lines written by install-apk.
+// readDigests reads "name sha256" lines written by the install step.
 func readDigests(file string, into map[string]string) error {
 	data, err := os.ReadFile(file)
 	if err != nil {
@@ -86,8 +69,8 @@ func readDigests(file string, into map[string]string) error {
 	return sc.Err()
 }
 
-// readEmbedded reads <dir>/<package>/<file>.spdx.json as written by
-// install-apk; a layer without any has no directory.
+// readEmbedded reads <dir>/<package>/<file> as written by the install
+// step; a layer without any has no directory.
 func readEmbedded(dir string, into map[string][]sbom.Embedded) error {
 	pkgs, err := os.ReadDir(dir)
 	if os.IsNotExist(err) {

@@ -1,0 +1,44 @@
+package frontend
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseBuildArgs(t *testing.T) {
+	tests := []struct {
+		args    map[string]string
+		epoch   int64
+		wantErr string
+	}{
+		{map[string]string{}, 0, ""},
+		{map[string]string{"SOURCE_DATE_EPOCH": "1700000000", "OTHER": "x", "BUILDKIT_SYNTAX": "y"}, 1700000000, ""},
+		{map[string]string{"SOURCE_DATE_EPOCH": "yesterday"}, 0, `SOURCE_DATE_EPOCH="yesterday"`},
+		{map[string]string{"SOURCE_DATE_EPOCH": "-5"}, 0, "non-negative"},
+		{map[string]string{"KILN_LAYERS": "3", "KILN_X": "1"}, 0, "unknown build arg KILN_LAYERS, KILN_X"},
+	}
+	for _, tt := range tests {
+		got, err := ParseBuildArgs(tt.args)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%v: err = %v, want %q", tt.args, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got.SourceDateEpoch != tt.epoch {
+			t.Errorf("%v: %+v, %v", tt.args, got, err)
+		}
+	}
+}
+
+func TestDetectKind(t *testing.T) {
+	for in, want := range map[string]fileKind{
+		"# syntax=x\ncontents:\n  packages: [a]\n": kindApko,
+		"package:\n  name: x\n":                    kindMelange,
+		"foo: bar\n":                               kindUnknown,
+	} {
+		if got := detectKind([]byte(in)); got != want {
+			t.Errorf("detectKind(%q) = %v, want %v", in, got, want)
+		}
+	}
+}

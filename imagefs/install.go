@@ -1,0 +1,136 @@
+package imagefs
+
+import (
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/kiln-build/kiln/apk/install"
+	"github.com/kiln-build/kiln/apk/pkg"
+	"github.com/kiln-build/kiln/apk/sign"
+	"github.com/kiln-build/kiln/sbom"
+	"github.com/kiln-build/kiln/step"
+)
+
+// Limits on the SPDX documents packages carry, which the SBOM step reads
+// into memory.
+const (
+	MaxEmbeddedSBOM      = 32 << 20
+	MaxEmbeddedSBOMTotal = 256 << 20
+)
+
+// InstallAPK runs the install step: it verifies each package against the
+// keyring and its index checksum while extracting it into s.Out, and
+// leaves the layer's record in s.Meta (outside the image): an installed
+// database fragment, each .apk's SHA-256 and the SPDX documents packages
+// ship.
+func InstallAPK(s step.InstallAPK) error {
+	keys, err := readKeys(s.Keyring)
+	if err != nil {
+		return err
+	}
+	kr, err := keyring(keys)
+	if err != nil {
+		return err
+	}
+	inst, err := install.New(s.Out, install.Options{SourceDateEpoch: s.SourceDateEpoch, Chown: install.ChownAlways})
+	if err != nil {
+		return err
+	}
+	defer inst.Close()
+	var digests []string
+	for _, f := range s.Packages {
+		digest, err := installOne(inst, f, kr)
+		if err != nil {
+			return err
+		}
+		digests = append(digests, digest)
+	}
+	// The fragment is a small installed database of its own, laid out
+	// where install.LoadDatabase looks for one.
+	frag, err := install.New(s.Meta, install.Options{SourceDateEpoch: s.SourceDateEpoch, Chown: install.ChownAlways})
+	if err != nil {
+		return err
+	}
+	defer frag.Close()
+	if err := frag.AddInstalled(inst.Packages()); err != nil {
+		return err
+	}
+	if err := frag.WriteDatabase(install.DatabaseFiles{}); err != nil {
+		return err
+	}
+	if err := copyEmbeddedSBOMs(inst, s.Out, s.Meta); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(s.Meta, step.APKDigestsFile), []byte(strings.Join(digests, "\n")+"\n"), 0o644)
+}
+
+// installOne installs one .apk and returns "name sha256-of-file".
+func installOne(inst *install.Installer, f step.APKFile, kr *sign.Keyring) (string, error) {
+	fh, err := os.Open(f.Path)
+	if err != nil {
+		return "", err
+	}
+	defer fh.Close()
+	h := sha256.New()
+	tee := io.TeeReader(fh, h)
+	p, err := inst.InstallAPK(tee, pkg.ReadOptions{Keyring: kr, ExpectedChecksum: f.Checksum, Name: filepath.Base(f.Path)})
+	if err != nil {
+		return "", err
+	}
+	// Whatever follows the data member (nothing, in a valid package) is
+	// part of the file the SHA-256 names.
+	if _, err := io.Copy(io.Discard, tee); err != nil {
+		return "", err
+	}
+	return p.Name + " " + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// copyEmbeddedSBOMs keeps each package's own SPDX documents (melange puts
+// them under var/lib/db/sbom) in the record as sbom/<package>/<file>, so
+// the SBOM step knows which package shipped which document.
+func copyEmbeddedSBOMs(inst *install.Installer, out, meta string) error {
+	root, err := os.OpenRoot(out)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	var total int64
+	for _, p := range inst.Packages() {
+		for _, f := range inst.Files(p.Name) {
+			if !sbom.IsEmbeddedSBOM(f.Path) || f.Checksum == "" {
+				continue
+			}
+			fi, err := root.Lstat(f.Path)
+			if err != nil || !fi.Mode().IsRegular() {
+				continue // a symlink or replaced by a later package: not this package's document
+			}
+			if fi.Size() > MaxEmbeddedSBOM || total+fi.Size() > MaxEmbeddedSBOMTotal {
+				return fmt.Errorf("%s: %s is %d bytes, more than kiln reads of a package's SBOM", p.Name, f.Path, fi.Size())
+			}
+			total += fi.Size()
+			data, err := root.ReadFile(f.Path)
+			if err != nil {
+				return err
+			}
+			if sum := sha1.Sum(data); "Q1"+base64.StdEncoding.EncodeToString(sum[:]) != f.Checksum {
+				continue // a later package in this layer replaced it
+			}
+			dir := filepath.Join(meta, step.EmbeddedSBOMDir, p.Name)
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(dir, path.Base(f.Path)), data, 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

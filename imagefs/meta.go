@@ -1,0 +1,65 @@
+package imagefs
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/kiln-build/kiln/apk/install"
+	"github.com/kiln-build/kiln/step"
+)
+
+// ImageMeta runs the metadata step: it merges the layers' database
+// fragments, checks that no two layers claim a path against apk's rules,
+// and writes the metadata layer.
+func ImageMeta(s step.ImageMeta) error {
+	specData, err := os.ReadFile(s.Spec)
+	if err != nil {
+		return err
+	}
+	var spec step.ImageSpec
+	if err := json.Unmarshal(specData, &spec); err != nil {
+		return fmt.Errorf("image spec: %w", err)
+	}
+	var layers [][]install.InstalledPackage
+	for _, m := range s.Metas {
+		pkgs, err := loadFragment(m, s.SourceDateEpoch)
+		if err != nil {
+			return err
+		}
+		layers = append(layers, pkgs)
+	}
+	all, err := install.MergeLayers(layers)
+	if err != nil {
+		return err
+	}
+	keys, err := readKeys(s.Keyring)
+	if err != nil {
+		return err
+	}
+	var scripts bytes.Buffer
+	if err := install.WriteScriptsTar(&scripts, all, s.SourceDateEpoch); err != nil {
+		return err
+	}
+	in := Input{Spec: &spec, Lower: s.Rootfs, Out: s.Out, Epoch: time.Unix(s.SourceDateEpoch, 0),
+		InstalledDB: install.EncodeInstalled(all), Scripts: scripts.Bytes(), Keys: keys}
+	for _, p := range all {
+		in.Packages = append(in.Packages, Installed{Name: p.Name, Provides: p.Provides})
+	}
+	return Generate(in)
+}
+
+// loadFragment reads one install record's database fragment.
+func loadFragment(dir string, epoch int64) ([]install.InstalledPackage, error) {
+	frag, err := install.New(dir, install.Options{SourceDateEpoch: epoch, Chown: install.ChownNever})
+	if err != nil {
+		return nil, err
+	}
+	defer frag.Close()
+	if err := frag.LoadDatabase(); err != nil {
+		return nil, err
+	}
+	return frag.Packages(), nil
+}

@@ -1,0 +1,152 @@
+package plan
+
+import (
+	"fmt"
+	"path"
+	"strings"
+	"time"
+
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+
+	"github.com/kiln-build/kiln/apk/index"
+	"github.com/kiln-build/kiln/apk/resolve"
+	"github.com/kiln-build/kiln/sbom"
+	"github.com/kiln-build/kiln/step"
+)
+
+// Platform is one target's resolved plan: everything the conversion needs
+// to make its image, and nothing it would have to look up.
+type Platform struct {
+	Target
+	SourceDateEpoch int64
+
+	Packages []Package // install order
+	// Layers are the image's layers, bottom first: the package groups,
+	// then the metadata layer (no packages) that holds the generated files.
+	Layers []Layer
+	Image  *dockerspec.DockerOCIImage
+	Labels map[string]string // also the manifest's annotations, as apko does
+	Meta   step.ImageSpec    // what the metadata step generates
+	SBOM   sbom.Input        // what the SBOM step describes
+}
+
+// Package is one resolved package and where the build reaches its .apk.
+type Package struct {
+	*index.Package
+	Repository *Repository
+}
+
+// URL is where a remote repository serves the package; "" for a package
+// in the build context.
+func (p Package) URL(arch string) string {
+	if p.Repository.ContextDir != "" {
+		return ""
+	}
+	return p.Repository.Repo.PackageLocation(arch, p.Package)
+}
+
+// ContextPath is the package's path in the build context; "" for a
+// remote package.
+func (p Package) ContextPath(arch string) string {
+	if p.Repository.ContextDir == "" {
+		return ""
+	}
+	return path.Join(p.Repository.ContextDir, arch, p.Filename())
+}
+
+// Layer is one layer of the image.
+type Layer struct {
+	Packages []int // indexes into Platform.Packages, install order; none for the metadata layer
+	Comment  string
+}
+
+// IsMetadata reports whether l is the generated-files layer.
+func (l Layer) IsMetadata() bool { return len(l.Packages) == 0 }
+
+// metadataComment is the metadata layer's history entry.
+const metadataComment = "kiln: installed database, accounts and generated files"
+
+func newPlatform(req *Request, t Target, sol *resolve.Solution, opts Options) (*Platform, error) {
+	if sol == nil {
+		return nil, fmt.Errorf("%s: nothing resolved for %s", req.File, t.Arch)
+	}
+	p := &Platform{Target: t, SourceDateEpoch: opts.SourceDateEpoch}
+	repoByName := map[string]*Repository{}
+	for i := range req.Repositories {
+		r := &req.Repositories[i]
+		repoByName[r.Repo.Base] = r
+	}
+	members := make([]Member, len(sol.Packages))
+	for i, rp := range sol.Packages {
+		r := repoByName[rp.Repository.Name]
+		if r == nil {
+			return nil, fmt.Errorf("%s: %s resolved from unknown repository %q", req.File, rp.Package, rp.Repository.Name)
+		}
+		p.Packages = append(p.Packages, Package{Package: rp.Package, Repository: r})
+		members[i] = Member{Name: rp.Package.Name, Origin: rp.Package.Origin,
+			InstalledSize: rp.Package.InstalledSize, Replaces: rp.Package.Replaces}
+	}
+	groups, err := Group(members, req.Layering)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", req.File, err)
+	}
+	for _, g := range groups {
+		p.Layers = append(p.Layers, Layer{Packages: g, Comment: "apk add " + p.NameVersions(g, len(g))})
+	}
+	p.Layers = append(p.Layers, Layer{Comment: metadataComment})
+
+	ic := req.Image
+	ic.Platform = t.Platform
+	ic.Epoch = time.Unix(opts.SourceDateEpoch, 0).UTC()
+	for _, l := range p.Layers {
+		ic.History = append(ic.History, l.Comment)
+	}
+	if p.Image, err = ImageConfig(ic); err != nil {
+		return nil, fmt.Errorf("%s: %w", req.File, err)
+	}
+	p.Labels = ic.Labels()
+
+	world := make([]string, len(req.Packages))
+	for i, pk := range req.Packages {
+		world[i] = pk.Value
+	}
+	p.Meta = step.ImageSpec{Arch: t.Arch, World: world, Repositories: req.RuntimeRepositories,
+		Accounts: req.Accounts, Paths: req.Paths}
+	if p.SBOM, err = sbom.NewInput(sol, req.Image.Annotations, opts.SourceDateEpoch); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// NameVersions lists up to max of the given packages as name-version, for
+// vertex names and history.
+func (p *Platform) NameVersions(idx []int, max int) string {
+	var b strings.Builder
+	for i, n := range idx {
+		if i == max {
+			fmt.Fprintf(&b, " and %d more", len(idx)-max)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(p.Packages[n].String())
+	}
+	return b.String()
+}
+
+// ContextPaths lists every package file the plan reads from the build
+// context, for one local transfer of exactly those files.
+func (pl *Plan) ContextPaths() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, p := range pl.Platforms {
+		for _, pk := range p.Packages {
+			if cp := pk.ContextPath(p.Arch); cp != "" && !seen[cp] {
+				seen[cp] = true
+				out = append(out, cp)
+			}
+		}
+	}
+	return out
+}

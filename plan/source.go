@@ -1,0 +1,44 @@
+package plan
+
+import (
+	"context"
+	"errors"
+)
+
+// Source reads what planning needs. The frontend reads through BuildKit
+// (one local transfer for context files, one HTTP source per URL); the
+// host commands read a directory and the network.
+type Source interface {
+	// ReadContext reads files from the build context by their
+	// ContextPath, each at most max bytes.
+	ReadContext(ctx context.Context, paths []string, max int64) (map[string][]byte, error)
+	// Fetch downloads url, at most max bytes; name says what it is, for
+	// progress output.
+	Fetch(ctx context.Context, url, name string, max int64) ([]byte, error)
+}
+
+// Limits on what planning reads into memory.
+const (
+	MaxConfigBytes = 4 << 20
+	MaxIndexBytes  = 256 << 20
+	MaxKeyBytes    = 64 << 10
+)
+
+// PathError is a Source's failure to read one context file; planning
+// turns it into an error at the config entry that named the file.
+type PathError struct {
+	Path string
+	Err  error
+}
+
+func (e *PathError) Error() string { return e.Path + ": " + e.Err.Error() }
+func (e *PathError) Unwrap() error { return e.Err }
+
+// failedPath returns the context path a Source error is about, if any.
+func failedPath(err error) (string, bool) {
+	var pe *PathError
+	if errors.As(err, &pe) {
+		return pe.Path, true
+	}
+	return "", false
+}

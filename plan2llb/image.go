@@ -1,0 +1,179 @@
+package plan2llb
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"path"
+	"slices"
+	"strconv"
+
+	"github.com/moby/buildkit/client/llb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/kiln-build/kiln/plan"
+	"github.com/kiln-build/kiln/step"
+)
+
+// SBOMPath is where Image.SBOM holds the SPDX document.
+const SBOMPath = "/" + step.SBOMFile
+
+// Inputs are the states a conversion starts from, which only the frontend
+// can make.
+type Inputs struct {
+	// Tools is kiln's own image, whose binary (step.ToolBinary) runs every
+	// step; ToolsPlatform is its platform: extracting files and writing
+	// metadata need no emulation whatever the target arch.
+	Tools         llb.State
+	ToolsPlatform ocispecs.Platform
+	// Context holds the plan's ContextPaths (the build context, narrowed
+	// to them); unused when every package is remote.
+	Context llb.State
+}
+
+// Image is one platform's image as LLB plus what the exporter needs.
+type Image struct {
+	Root   llb.State // the merged rootfs
+	Config *dockerspec.DockerOCIImage
+	Labels map[string]string // the manifest's annotations
+	// SBOM holds the platform's SPDX document at SBOMPath. The image graph
+	// is the same whether or not it is solved, so asking for an SBOM
+	// costs no cache.
+	SBOM llb.State
+}
+
+// Convert makes the LLB of one platform of a plan.
+func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
+	if len(p.Layers) < 2 {
+		return nil, fmt.Errorf("%s: no packages to install", p.Arch)
+	}
+	c := &converter{p: p, in: in, keys: keysState(pl.Keys)}
+	var layers, records []llb.State
+	for _, l := range p.Layers {
+		if l.IsMetadata() {
+			continue
+		}
+		files, record := c.install(l)
+		layers = append(layers, files)
+		records = append(records, record)
+	}
+	rootfs := llb.Merge(layers, llb.WithCustomNamef("[%s] merge %d package layers", p.Arch, len(layers)))
+	meta, err := c.metadata(rootfs, records)
+	if err != nil {
+		return nil, err
+	}
+	layers = append(layers, meta)
+	root := llb.Merge(layers, llb.WithCustomNamef("[%s] assemble image (%d layers)", p.Arch, len(layers)))
+	sbom, err := c.sbom(records)
+	if err != nil {
+		return nil, err
+	}
+	return &Image{Root: root, Config: p.Image, Labels: p.Labels, SBOM: sbom}, nil
+}
+
+type converter struct {
+	p    *plan.Platform
+	in   Inputs
+	keys llb.State
+}
+
+// keysState holds the trusted public keys as /<name>, in name order so the
+// same keys always make the same graph.
+func keysState(keys map[string][]byte) llb.State {
+	st := llb.Scratch()
+	for _, n := range slices.Sorted(maps.Keys(keys)) {
+		st = st.File(llb.Mkfile("/"+n, 0o644, keys[n]), llb.WithCustomNamef("keyring %s", n))
+	}
+	return st
+}
+
+// packageSource is the state holding one package's .apk at "/<file>": an
+// HTTP fetch for remote repositories, a copy out of the build context for
+// local ones (content-addressed, so an unchanged package keeps its cache
+// when its neighbours change).
+func (c *converter) packageSource(pk plan.Package) llb.State {
+	file := pk.Filename()
+	if u := pk.URL(c.p.Arch); u != "" {
+		return llb.HTTP(u, llb.Filename(file), llb.WithCustomNamef("fetch %s", file))
+	}
+	return llb.Scratch().File(llb.Copy(c.in.Context, "/"+pk.ContextPath(c.p.Arch), "/"+file),
+		llb.WithCustomNamef("fetch %s", file))
+}
+
+// sandbox is what every step runs with: no network, a read-only root
+// (kiln's image), the tools' own platform.
+func (c *converter) sandbox(name string, args []string) []llb.RunOption {
+	return []llb.RunOption{
+		llb.Args(args),
+		llb.Network(llb.NetModeNone),
+		llb.ReadonlyRootFS(),
+		llb.Platform(c.in.ToolsPlatform),
+		llb.WithCustomName(name),
+	}
+}
+
+// install runs the install step over one layer's packages and returns the
+// layer (the extracted files) and its record, which stays out of the image.
+func (c *converter) install(l plan.Layer) (files, record llb.State) {
+	s := step.InstallAPK{Out: step.MountOut, Meta: step.MountMeta, Keyring: step.MountKeys,
+		SourceDateEpoch: c.p.SourceDateEpoch}
+	var mounts []llb.RunOption
+	for i, n := range l.Packages {
+		pk := c.p.Packages[n]
+		dir := path.Join(step.MountPkgs, strconv.Itoa(i))
+		s.Packages = append(s.Packages, step.APKFile{Path: path.Join(dir, pk.Filename()), Checksum: pk.Checksum})
+		mounts = append(mounts, llb.AddMount(dir, c.packageSource(pk), llb.Readonly))
+	}
+	opts := append(c.sandbox(fmt.Sprintf("[%s] install %s", c.p.Arch, c.p.NameVersions(l.Packages, 4)), s.Args()),
+		llb.AddMount(step.MountKeys, c.keys, llb.Readonly))
+	run := c.in.Tools.Run(append(opts, mounts...)...)
+	return run.AddMount(step.MountOut, llb.Scratch()), run.AddMount(step.MountMeta, llb.Scratch())
+}
+
+// metadata runs the metadata step, which reads the merged package files
+// and the install records and writes only generated files.
+func (c *converter) metadata(rootfs llb.State, records []llb.State) (llb.State, error) {
+	spec, err := json.Marshal(c.p.Meta)
+	if err != nil {
+		return llb.State{}, err
+	}
+	// The spec carries the resolution's outcome into the build, so its
+	// vertex says what was resolved.
+	specSt := llb.Scratch().File(llb.Mkfile("/"+step.ImageSpecFile, 0o644, spec),
+		llb.WithCustomNamef("[%s] resolved %d packages", c.p.Arch, len(c.p.Packages)))
+	s := step.ImageMeta{Spec: path.Join(step.MountSpec, step.ImageSpecFile), Rootfs: step.MountRootfs,
+		Keyring: step.MountKeys, Out: step.MountOut, SourceDateEpoch: c.p.SourceDateEpoch}
+	var mounts []llb.RunOption
+	for i, r := range records {
+		dir := path.Join(step.MountMeta, strconv.Itoa(i))
+		s.Metas = append(s.Metas, dir)
+		mounts = append(mounts, llb.AddMount(dir, r, llb.Readonly))
+	}
+	opts := append(c.sandbox(fmt.Sprintf("[%s] generate installed database, accounts and links", c.p.Arch), s.Args()),
+		llb.AddMount(step.MountRootfs, rootfs, llb.Readonly),
+		llb.AddMount(step.MountSpec, specSt, llb.Readonly),
+		llb.AddMount(step.MountKeys, c.keys, llb.Readonly))
+	return c.in.Tools.Run(append(opts, mounts...)...).AddMount(step.MountOut, llb.Scratch()), nil
+}
+
+// sbom runs the SBOM step over the install records, which hold each
+// .apk's SHA-256 and the SPDX documents packages ship.
+func (c *converter) sbom(records []llb.State) (llb.State, error) {
+	spec, err := json.Marshal(c.p.SBOM)
+	if err != nil {
+		return llb.State{}, err
+	}
+	specSt := llb.Scratch().File(llb.Mkfile("/"+step.SBOMSpecFile, 0o644, spec),
+		llb.WithCustomNamef("[%s] SBOM of %d packages", c.p.Arch, len(c.p.Packages)))
+	s := step.ImageSBOM{Spec: path.Join(step.MountSpec, step.SBOMSpecFile), Out: step.MountOut}
+	var mounts []llb.RunOption
+	for i, r := range records {
+		dir := path.Join(step.MountMeta, strconv.Itoa(i))
+		s.Metas = append(s.Metas, dir)
+		mounts = append(mounts, llb.AddMount(dir, r, llb.Readonly))
+	}
+	opts := append(c.sandbox(fmt.Sprintf("[%s] write SPDX SBOM", c.p.Arch), s.Args()),
+		llb.AddMount(step.MountSpec, specSt, llb.Readonly))
+	return c.in.Tools.Run(append(opts, mounts...)...).AddMount(step.MountOut, llb.Scratch()), nil
+}

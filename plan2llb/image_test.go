@@ -1,0 +1,271 @@
+package plan2llb
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/kiln-build/kiln/apk/index"
+	"github.com/kiln-build/kiln/apk/repo"
+	"github.com/kiln-build/kiln/plan"
+)
+
+// marshalOps marshals st and returns its exec ops and op metadata names.
+func marshalOps(t *testing.T, st llb.State) ([]*pb.ExecOp, []string) {
+	t.Helper()
+	def, err := st.Marshal(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var execs []*pb.ExecOp
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			t.Fatal(err)
+		}
+		if e := op.GetExec(); e != nil {
+			execs = append(execs, e)
+		}
+	}
+	var names []string
+	for _, m := range def.Metadata {
+		if n := m.Description["llb.customname"]; n != "" {
+			names = append(names, n)
+		}
+	}
+	return execs, names
+}
+
+// testPlan is a plan of n packages from a remote repository, one layer
+// each, for aarch64.
+func testPlan(t *testing.T, n int) (*plan.Plan, Inputs) {
+	t.Helper()
+	r := &plan.Repository{Repo: repo.Repository{Base: "http://127.0.0.1:1"}}
+	tg, err := plan.TargetOf("aarch64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &plan.Platform{Target: tg, Image: &dockerspec.DockerOCIImage{}}
+	for i := 0; i < n; i++ {
+		pk := &index.Package{Name: string(rune('a' + i)), Version: "1.0-r0", Origin: string(rune('a' + i)), Checksum: "Q1" + string(rune('A'+i))}
+		p.Packages = append(p.Packages, plan.Package{Package: pk, Repository: r})
+		p.Layers = append(p.Layers, plan.Layer{Packages: []int{i}, Comment: "apk add " + pk.String()})
+	}
+	p.Layers = append(p.Layers, plan.Layer{Comment: "metadata"})
+	in := Inputs{
+		Tools:         llb.Image("127.0.0.1:5000/kiln:dev"),
+		ToolsPlatform: ocispecs.Platform{OS: "linux", Architecture: "amd64"},
+		Context:       llb.Scratch(),
+	}
+	return &plan.Plan{Keys: map[string][]byte{"k.rsa.pub": []byte("key"), "b.rsa.pub": []byte("other")}, Platforms: []*plan.Platform{p}}, in
+}
+
+func convert(t *testing.T, pl *plan.Plan, in Inputs) *Image {
+	t.Helper()
+	img, err := Convert(pl, pl.Platforms[0], in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+func TestImageExecOpsAreSandboxed(t *testing.T) {
+	pl, in := testPlan(t, 3)
+	execs, names := marshalOps(t, convert(t, pl, in).Root)
+	if len(execs) != 4 {
+		t.Fatalf("%d exec ops, want 4", len(execs))
+	}
+	var installs int
+	for _, e := range execs {
+		if e.Network != pb.NetMode_NONE {
+			t.Errorf("exec %v has network %v", e.Meta.Args, e.Network)
+		}
+		for _, m := range e.Mounts {
+			output := m.Output != -1 // pb.SkipOutput
+			switch m.Dest {
+			case "/out", "/meta":
+				if !output || m.Readonly {
+					t.Errorf("exec %v: %s must be a writable output", e.Meta.Args[1], m.Dest)
+				}
+			default:
+				if !m.Readonly {
+					t.Errorf("exec %v: input mount %s is writable", e.Meta.Args[1], m.Dest)
+				}
+			}
+		}
+		if e.Meta.Args[1] == "install-apk" {
+			installs++
+			joined := strings.Join(e.Meta.Args, " ")
+			if !strings.Contains(joined, "--expect Q1") || !strings.Contains(joined, ":/pkgs/0/") {
+				t.Errorf("install args lack expected checksums: %s", joined)
+			}
+		}
+	}
+	if installs != 3 {
+		t.Errorf("%d install ops, want one per package", installs)
+	}
+	want := []string{"[aarch64] install a-1.0-r0", "[aarch64] resolved 3 packages", "[aarch64] generate installed database, accounts and links", "[aarch64] assemble image (4 layers)"}
+	for _, w := range want {
+		found := false
+		for _, n := range names {
+			found = found || n == w
+		}
+		if !found {
+			t.Errorf("no vertex named %q in %q", w, names)
+		}
+	}
+}
+
+// TestImageOnePackageChange checks the cache property the layering exists
+// for: changing one package changes only its own install op.
+func TestImageOnePackageChange(t *testing.T) {
+	digests := func(pl *plan.Plan, in Inputs) map[string]bool {
+		def, err := convert(t, pl, in).Root.Marshal(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for _, dt := range def.Def {
+			var op pb.Op
+			op.UnmarshalVT(dt)
+			if e := op.GetExec(); e != nil && e.Meta.Args[1] == "install-apk" {
+				out[strings.Join(e.Meta.Args, " ")] = true
+			}
+		}
+		return out
+	}
+	before := digests(testPlan(t, 5))
+	pl, in := testPlan(t, 5)
+	pl.Platforms[0].Packages[2].Package.Version = "1.1-r0"
+	pl.Platforms[0].Packages[2].Package.Checksum = "Q1changed"
+	after := digests(pl, in)
+	var changed int
+	for k := range after {
+		if !before[k] {
+			changed++
+		}
+	}
+	if changed != 1 {
+		t.Fatalf("%d install ops changed after a one-package bump, want 1", changed)
+	}
+}
+
+// TestSBOMStep checks the SBOM step: sandboxed like the install steps,
+// fed every layer's install record and the spec, and leaving the image's
+// own graph alone.
+func TestSBOMStep(t *testing.T) {
+	pl, in := testPlan(t, 3)
+	img := convert(t, pl, in)
+	before, err := img.Root.Marshal(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	execs, names := marshalOps(t, img.SBOM)
+	var sbomExec *pb.ExecOp
+	for _, e := range execs {
+		if e.Meta.Args[1] == "image-sbom" {
+			sbomExec = e
+		}
+	}
+	if sbomExec == nil {
+		t.Fatalf("no image-sbom exec in %q", names)
+	}
+	if sbomExec.Network != pb.NetMode_NONE {
+		t.Errorf("SBOM step network %v, want none", sbomExec.Network)
+	}
+	joined := strings.Join(sbomExec.Meta.Args, " ")
+	if got := strings.Count(joined, "--meta "); got != 3 {
+		t.Errorf("SBOM step reads %d install records, want 3 (one per layer): %s", got, joined)
+	}
+	var readonly int
+	for _, m := range sbomExec.Mounts {
+		if m.Dest == "/" && !m.Readonly {
+			t.Error("SBOM step's root filesystem is writable")
+		}
+		if m.Readonly {
+			readonly++
+		}
+	}
+	if readonly < 5 { // root, spec, three records
+		t.Errorf("%d read-only mounts, want the root, the spec and every record", readonly)
+	}
+	found := false
+	for _, n := range names {
+		found = found || n == "[aarch64] write SPDX SBOM"
+	}
+	if !found {
+		t.Errorf("no SBOM vertex in %q", names)
+	}
+	after, err := convert(t, pl, in).Root.Marshal(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(before.Def) != len(after.Def) {
+		t.Errorf("asking for an SBOM changed the image graph: %d ops, then %d", len(before.Def), len(after.Def))
+	}
+	for i := range before.Def {
+		if !bytes.Equal(before.Def[i], after.Def[i]) {
+			t.Errorf("asking for an SBOM changed the image graph's op %d", i)
+		}
+	}
+}
+
+func TestImageNoPackages(t *testing.T) {
+	pl, in := testPlan(t, 0)
+	if _, err := Convert(pl, pl.Platforms[0], in); err == nil {
+		t.Fatal("Convert with no packages succeeded")
+	}
+}
+
+// TestConvertDeterministic checks that one plan always gives one graph:
+// BuildKit's cache keys are the ops' digests, so a graph that depended on
+// map order would miss the cache at random. Each run rebuilds the plan's
+// maps in a shuffled insertion order.
+func TestConvertDeterministic(t *testing.T) {
+	graph := func(pl *plan.Plan, in Inputs) string {
+		img := convert(t, pl, in)
+		h := sha256.New()
+		for _, st := range []llb.State{img.Root, img.SBOM} {
+			def, err := st.Marshal(context.Background(), llb.Platform(ocispecs.Platform{OS: "linux", Architecture: "arm64"}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, dt := range def.Def {
+				h.Write(dt)
+			}
+			for _, dg := range slices.Sorted(maps.Keys(def.Metadata)) {
+				m := def.Metadata[dg]
+				fmt.Fprintf(h, "%s %v %v\n", dg, m.IgnoreCache, m.Description)
+			}
+		}
+		return hex.EncodeToString(h.Sum(nil))
+	}
+	pl, in := testPlan(t, 12)
+	want := graph(pl, in)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for run := 0; run < 100; run++ {
+		pl, in := testPlan(t, 12)
+		names := slices.Collect(maps.Keys(pl.Keys))
+		rng.Shuffle(len(names), func(i, j int) { names[i], names[j] = names[j], names[i] })
+		keys := map[string][]byte{}
+		for _, n := range names {
+			keys[n] = pl.Keys[n]
+		}
+		pl.Keys = keys
+		if got := graph(pl, in); got != want {
+			t.Fatalf("run %d: graph digest %s, want %s", run, got, want)
+		}
+	}
+}

@@ -1,0 +1,212 @@
+// Package step is the contract between kiln's LLB conversion and the
+// commands kiln's own binary runs inside build steps: each command's
+// arguments (built by the conversion with Args, read back by the binary
+// with the matching Parse), the mount points the conversion gives it, and
+// the layout of the records one step leaves for the next. It imports
+// nothing but the standard library, so both sides, and their tests, agree
+// on one definition.
+package step
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// ToolBinary is where kiln's binary sits in kiln's own image, which every
+// step runs from.
+const ToolBinary = "/bin/kiln"
+
+// Mount points inside kiln's steps.
+const (
+	MountOut    = "/out"    // the step's output (a layer, a document)
+	MountMeta   = "/meta"   // an install step's record, kept out of the image
+	MountKeys   = "/keys"   // the trusted public keys, one file each
+	MountPkgs   = "/pkgs"   // the .apk files, one directory per package
+	MountRootfs = "/rootfs" // the merged package layers, read-only
+	MountSpec   = "/spec"   // the JSON spec the frontend planned
+)
+
+// Files inside MountSpec.
+const (
+	ImageSpecFile = "spec.json" // ImageSpec, for image-meta
+	SBOMSpecFile  = "sbom.json" // sbom.Input, for image-sbom
+)
+
+// Layout of an install step's record (its MountMeta output): an installed
+// database fragment where install.LoadDatabase looks for one, plus these.
+const (
+	// APKDigestsFile lists "name sha256" per installed .apk, for the SBOM.
+	APKDigestsFile = "apk-sha256"
+	// EmbeddedSBOMDir holds <package>/<file> for the SPDX documents each
+	// package ships, copied out only when they are that package's bytes.
+	EmbeddedSBOMDir = "sbom"
+)
+
+// SBOMFile is the document image-sbom writes into its output.
+const SBOMFile = "sbom.spdx.json"
+
+// Command names, as the binary's subcommands.
+const (
+	CmdInstallAPK = "install-apk"
+	CmdImageMeta  = "image-meta"
+	CmdImageSBOM  = "image-sbom"
+)
+
+// UsageError marks arguments a step cannot run with: the conversion and
+// the binary disagree, which is a kiln bug rather than a user's mistake.
+type UsageError struct{ Err error }
+
+func (e UsageError) Error() string { return e.Err.Error() }
+func (e UsageError) Unwrap() error { return e.Err }
+
+func usagef(format string, args ...any) error { return UsageError{fmt.Errorf(format, args...)} }
+
+// APKFile is one package an install step installs: the .apk's path in the
+// step and the control-section checksum (Q1...) the signed index gives it.
+type APKFile struct {
+	Path     string
+	Checksum string
+}
+
+// InstallAPK verifies and extracts packages into Out (a layer) and leaves
+// their record in Meta.
+type InstallAPK struct {
+	Out, Meta, Keyring string
+	SourceDateEpoch    int64
+	Packages           []APKFile // install order
+}
+
+// Args is the command line the conversion runs.
+func (s InstallAPK) Args() []string {
+	args := []string{ToolBinary, CmdInstallAPK, "--out", s.Out, "--meta", s.Meta, "--keyring", s.Keyring,
+		"--source-date-epoch", strconv.FormatInt(s.SourceDateEpoch, 10)}
+	for _, p := range s.Packages {
+		args = append(args, "--expect", p.Checksum+":"+p.Path)
+	}
+	for _, p := range s.Packages {
+		args = append(args, p.Path)
+	}
+	return args
+}
+
+// ParseInstallAPK reads the arguments after the command name.
+func ParseInstallAPK(args []string, stderr io.Writer) (InstallAPK, error) {
+	var s InstallAPK
+	fs := newFlags(CmdInstallAPK, stderr)
+	fs.StringVar(&s.Out, "out", "", "directory to extract into (the layer)")
+	fs.StringVar(&s.Meta, "meta", "", "directory for the install record")
+	fs.StringVar(&s.Keyring, "keyring", "", "directory of trusted public keys")
+	fs.Int64Var(&s.SourceDateEpoch, "source-date-epoch", 0, "mtime of every extracted entry")
+	var expects stringList
+	fs.Var(&expects, "expect", "`Q1...:FILE`: the index checksum FILE must have (required for every file; checksums have no ':', paths may)")
+	if err := fs.Parse(args); err != nil {
+		return s, err
+	}
+	if s.Out == "" || s.Meta == "" || s.Keyring == "" || fs.NArg() == 0 {
+		return s, usagef("need --out, --meta, --keyring and at least one .apk")
+	}
+	want := map[string]string{}
+	for _, e := range expects {
+		sum, file, ok := strings.Cut(e, ":")
+		if !ok || sum == "" || file == "" {
+			return s, usagef("--expect %q: want CHECKSUM:FILE", e)
+		}
+		want[file] = sum
+	}
+	for _, file := range fs.Args() {
+		sum, ok := want[file]
+		if !ok {
+			return s, fmt.Errorf("%s: no --expect checksum: kiln installs only packages it can check against a signed index", file)
+		}
+		s.Packages = append(s.Packages, APKFile{Path: file, Checksum: sum})
+	}
+	return s, nil
+}
+
+// ImageMeta merges the install records of every layer (Metas, in layer
+// order), checks them against each other, and writes the image's
+// generated files into Out, reading the merged packages at Rootfs.
+type ImageMeta struct {
+	Spec, Rootfs, Keyring, Out string
+	SourceDateEpoch            int64
+	Metas                      []string
+}
+
+// Args is the command line the conversion runs.
+func (s ImageMeta) Args() []string {
+	args := []string{ToolBinary, CmdImageMeta, "--spec", s.Spec, "--rootfs", s.Rootfs,
+		"--keyring", s.Keyring, "--out", s.Out, "--source-date-epoch", strconv.FormatInt(s.SourceDateEpoch, 10)}
+	for _, m := range s.Metas {
+		args = append(args, "--meta", m)
+	}
+	return args
+}
+
+// ParseImageMeta reads the arguments after the command name.
+func ParseImageMeta(args []string, stderr io.Writer) (ImageMeta, error) {
+	var s ImageMeta
+	fs := newFlags(CmdImageMeta, stderr)
+	fs.StringVar(&s.Spec, "spec", "", "JSON image spec from the frontend")
+	fs.StringVar(&s.Rootfs, "rootfs", "", "the merged package layers (read-only)")
+	fs.StringVar(&s.Keyring, "keyring", "", "directory of the image's apk keys")
+	fs.StringVar(&s.Out, "out", "", "directory to write the metadata layer into")
+	fs.Int64Var(&s.SourceDateEpoch, "source-date-epoch", 0, "mtime of every written entry")
+	fs.Var((*stringList)(&s.Metas), "meta", "a layer's install record directory, in layer order (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return s, err
+	}
+	if s.Spec == "" || s.Rootfs == "" || s.Out == "" || len(s.Metas) == 0 || fs.NArg() > 0 {
+		return s, usagef("need --spec, --rootfs, --out and --meta, and no other arguments")
+	}
+	return s, nil
+}
+
+// ImageSBOM writes one platform's SPDX document (SBOMFile in Out) from the
+// planned spec and the install records.
+type ImageSBOM struct {
+	Spec, Out string
+	Metas     []string
+}
+
+// Args is the command line the conversion runs.
+func (s ImageSBOM) Args() []string {
+	args := []string{ToolBinary, CmdImageSBOM, "--spec", s.Spec, "--out", s.Out}
+	for _, m := range s.Metas {
+		args = append(args, "--meta", m)
+	}
+	return args
+}
+
+// ParseImageSBOM reads the arguments after the command name.
+func ParseImageSBOM(args []string, stderr io.Writer) (ImageSBOM, error) {
+	var s ImageSBOM
+	fs := newFlags(CmdImageSBOM, stderr)
+	fs.StringVar(&s.Spec, "spec", "", "JSON SBOM input from the frontend")
+	fs.StringVar(&s.Out, "out", "", "directory to write "+SBOMFile+" into")
+	fs.Var((*stringList)(&s.Metas), "meta", "a layer's install record directory (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return s, err
+	}
+	if s.Spec == "" || s.Out == "" || len(s.Metas) == 0 || fs.NArg() > 0 {
+		return s, usagef("need --spec, --out and --meta, and no other arguments")
+	}
+	return s, nil
+}
+
+func newFlags(cmd string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("kiln "+cmd, flag.ContinueOnError)
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }

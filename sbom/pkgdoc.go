@@ -20,10 +20,10 @@ type PackageDoc struct {
 	Name    string
 	Version string // full version, <version>-r<epoch>
 	Arch    string
-	// License is the package's licence, an SPDX expression (melange
-	// joins its copyright entries with AND); other text becomes a
-	// LicenseRef- with the text extracted. "" is NOASSERTION.
-	License   string
+	// Licenses are the licences of the package's copyright entries,
+	// which melange declares together with AND. Each is an SPDX
+	// expression or else text kept as a LicenseRef-. None is NOASSERTION.
+	Licenses  []string
 	Copyright string // copyright attestation text; "" is NOASSERTION
 	// Namespace is the distribution building the package (melange's
 	// --namespace): the purl namespace and supplier. "" is "unknown".
@@ -107,7 +107,7 @@ func buildPackageDocument(d PackageDoc) (*spdx.Document, error) {
 		PackageHomePage:         d.URL,
 		PackageDescription:      d.Description,
 		PackageLicenseConcluded: noAssertion,
-		PackageLicenseDeclared:  declared(d.License),
+		PackageLicenseDeclared:  declaredAll(d.Licenses, declared),
 		PackageCopyrightText:    orDefault(d.Copyright, noAssertion),
 		PrimaryPackagePurpose:   "APPLICATION",
 		PackageExternalReferences: []*spdx.PackageExternalReference{
@@ -214,6 +214,28 @@ func buildPackageDocument(d PackageDoc) (*spdx.Document, error) {
 	doc.Relationships = rels.list
 	doc.OtherLicenses = otherLicenses(licenses)
 	return doc, nil
+}
+
+// declaredAll joins the copyright entries' licences with AND,
+// parenthesising compound ones.
+func declaredAll(licenses []string, declared func(string) string) string {
+	var parts []string
+	for _, l := range licenses {
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		e := declared(l)
+		if len(licenses) > 1 && strings.Contains(e, " ") {
+			e = "(" + e + ")"
+		}
+		if !slices.Contains(parts, e) {
+			parts = append(parts, e)
+		}
+	}
+	if len(parts) == 0 {
+		return noAssertion
+	}
+	return strings.Join(parts, " AND ")
 }
 
 // builtPURL is melange's purl for a built apk:

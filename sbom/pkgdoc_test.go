@@ -22,7 +22,7 @@ func testFile(path, content string) PackageFile {
 
 func testPackageDoc() PackageDoc {
 	return PackageDoc{
-		Name: "hello", Version: "2.12-r0", Arch: "x86_64", License: "GPL-3.0-or-later AND MIT",
+		Name: "hello", Version: "2.12-r0", Arch: "x86_64", Licenses: []string{"GPL-3.0-or-later", "MIT"},
 		Namespace: "wolfi", Description: "the GNU hello program", URL: "https://www.gnu.org/software/hello/",
 		SourceDateEpoch: 1700000000,
 		Files: []PackageFile{
@@ -138,10 +138,12 @@ func TestPackageDocumentVariants(t *testing.T) {
 			"pkg:apk/acme/hello@2.12-r0?arch=x86_64&distro=acme", "GPL-3.0-or-later AND MIT", "acme"},
 		{"plus in name", func(d *PackageDoc) { d.Name = "g++" },
 			"pkg:apk/wolfi/g%2B%2B@2.12-r0?arch=x86_64&distro=wolfi", "GPL-3.0-or-later AND MIT", "Wolfi"},
-		{"no licence", func(d *PackageDoc) { d.License = "" },
+		{"no licence", func(d *PackageDoc) { d.Licenses = nil },
 			"pkg:apk/wolfi/hello@2.12-r0?arch=x86_64&distro=wolfi", "NOASSERTION", "Wolfi"},
-		{"non-SPDX licence", func(d *PackageDoc) { d.License = "Custom licence" },
+		{"non-SPDX licence", func(d *PackageDoc) { d.Licenses = []string{"Custom licence"} },
 			"pkg:apk/wolfi/hello@2.12-r0?arch=x86_64&distro=wolfi", "LicenseRef-", "Wolfi"},
+		{"compound licences", func(d *PackageDoc) { d.Licenses = []string{"MIT OR Apache-2.0", "BSD-3-Clause", "MIT OR Apache-2.0"} },
+			"pkg:apk/wolfi/hello@2.12-r0?arch=x86_64&distro=wolfi", "(MIT OR Apache-2.0) AND BSD-3-Clause", "Wolfi"},
 		{"no files, no sources", func(d *PackageDoc) { d.Files, d.Sources, d.BuildConfig = nil, nil, nil },
 			"pkg:apk/wolfi/hello@2.12-r0?arch=x86_64&distro=wolfi", "GPL-3.0-or-later AND MIT", "Wolfi"},
 	}
@@ -200,7 +202,7 @@ func TestPackageDocumentMerges(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := Input{Arch: "x86_64", Platform: "linux/amd64", ImageName: "img", Packages: []Package{{
-		Name: d.Name, Version: d.Version, Arch: d.Arch, License: d.License,
+		Name: d.Name, Version: d.Version, Arch: d.Arch, License: "GPL-3.0-or-later AND MIT",
 		Checksum:   "Q1" + strings.Repeat("A", 27) + "=",
 		Repository: "https://packages.wolfi.dev/os",
 		Embedded:   []Embedded{{Path: PackageDocumentPath(d.Name, d.Version), Data: enc}},

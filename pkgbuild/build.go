@@ -25,6 +25,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -182,12 +183,15 @@ func BuildFile(ctx context.Context, outDir, dir string, p Package, opts Options)
 	return dst, res, nil
 }
 
+// revision is the -r<epoch> every melange full version ends with.
+var revision = regexp.MustCompile(`-r[0-9]+$`)
+
 func (p *Package) validate() error {
 	if p.Name == "" || strings.ContainsAny(p.Name, "/") || strings.IndexFunc(p.Name, unicode.IsSpace) >= 0 ||
 		strings.HasPrefix(p.Name, ".") || strings.HasPrefix(p.Name, "-") {
 		return fmt.Errorf("invalid package name %q", p.Name)
 	}
-	if !version.Valid(p.Version) {
+	if !version.Valid(p.Version) || !revision.MatchString(p.Version) {
 		return fmt.Errorf("invalid package version %q (want <version>-r<epoch>)", p.Version)
 	}
 	if p.Arch == "" || strings.ContainsAny(p.Arch, "/") || strings.IndexFunc(p.Arch, unicode.IsSpace) >= 0 {

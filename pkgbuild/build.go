@@ -160,7 +160,7 @@ func BuildFile(ctx context.Context, outDir, dir string, p Package, opts Options)
 	if err := p.validate(); err != nil {
 		return "", nil, fmt.Errorf("package %s-%s: %w", p.Name, p.Version, err)
 	}
-	tmp, err := os.CreateTemp(outDir, ".kiln-"+p.Name+"-*.apk")
+	tmp, err := os.CreateTemp(outDir, ".kiln-"+p.Name+"-*.apk.tmp")
 	if err != nil {
 		return "", nil, fmt.Errorf("package %s-%s: %w", p.Name, p.Version, err)
 	}

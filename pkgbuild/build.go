@@ -14,6 +14,7 @@ package pkgbuild
 
 import (
 	"archive/tar"
+	"bufio"
 	"context"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -268,9 +269,13 @@ func build(ctx context.Context, w io.Writer, dir string, p Package, opts Options
 	}
 	defer os.Remove(spool.Name())
 	defer spool.Close()
-	dataHash, err := t.writeData(spool, mtime)
+	buffered := bufio.NewWriterSize(spool, copyBufSize)
+	dataHash, err := t.writeData(buffered, mtime)
 	if err != nil {
 		return nil, err
+	}
+	if err := buffered.Flush(); err != nil {
+		return nil, fmt.Errorf("data section spool: %w", err)
 	}
 
 	info := &pkgInfo{
@@ -344,7 +349,13 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 func analyze(t *tree, p Package, opts Options) (*sca.Result, error) {
 	in := sca.Input{
 		Name: p.Name, Version: p.Version, FS: t.root.FS(), Declared: p.Dependencies.Runtime,
-		Options: sca.Options{NoProvides: p.Options.NoProvides, NoDepends: p.Options.NoDepends, NoCommands: p.Options.NoCommands},
+		Options:  sca.Options{NoProvides: p.Options.NoProvides, NoDepends: p.Options.NoDepends, NoCommands: p.Options.NoCommands},
+		ELFFiles: map[string]bool{},
+	}
+	for _, n := range t.nodes {
+		if n.elf {
+			in.ELFFiles[n.name] = true
+		}
 	}
 	for _, s := range opts.Siblings {
 		if s.Name == p.Name {

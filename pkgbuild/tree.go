@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"crypto/sha256"
+	"debug/elf"
 	"errors"
 	"fmt"
 	"io"
@@ -48,6 +49,7 @@ type node struct {
 	sha256   [sha256.Size]byte
 	data     []byte // contents of a generated file (not on disk)
 	dev, ino uint64 // identity of an on-disk regular file
+	elf      bool   // a regular file starting with the ELF magic
 }
 
 // tree is a scanned output directory.
@@ -71,18 +73,20 @@ func scan(ctx context.Context, dir string, opts scanOptions) (*tree, error) {
 	}
 	t := &tree{root: root}
 	seen := map[[2]uint64]string{} // (dev, inode) → first name, for hard links
-	if err := t.walk(ctx, ".", opts, seen); err != nil {
+	if err := t.walk(ctx, root, ".", opts, seen); err != nil {
 		root.Close()
 		return nil, err
 	}
 	return t, nil
 }
 
-func (t *tree) walk(ctx context.Context, dir string, opts scanOptions, seen map[[2]uint64]string) error {
+// walk scans the directory d (named dir in the tree). Entries are
+// reached from their directory's own handle, so each costs one lookup.
+func (t *tree) walk(ctx context.Context, d *os.Root, dir string, opts scanOptions, seen map[[2]uint64]string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	f, err := t.root.Open(dir)
+	f, err := d.Open(".")
 	if err != nil {
 		return fmt.Errorf("open directory %q: %w", dir, err)
 	}
@@ -93,11 +97,12 @@ func (t *tree) walk(ctx context.Context, dir string, opts scanOptions, seen map[
 	}
 	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
 	for _, e := range entries {
-		name := path.Join(dir, e.Name())
+		base := e.Name()
+		name := path.Join(dir, base)
 		if err := checkName(name); err != nil {
 			return err
 		}
-		fi, err := t.root.Lstat(name)
+		fi, err := d.Lstat(base)
 		if err != nil {
 			return fmt.Errorf("%q: %w", name, err)
 		}
@@ -110,13 +115,19 @@ func (t *tree) walk(ctx context.Context, dir string, opts scanOptions, seen map[
 		case m.IsDir():
 			n.typ = tar.TypeDir
 			t.nodes = append(t.nodes, n)
-			if err := t.walk(ctx, name, opts, seen); err != nil {
+			sub, err := d.OpenRoot(base)
+			if err != nil {
+				return fmt.Errorf("open directory %q: %w", name, err)
+			}
+			err = t.walk(ctx, sub, name, opts, seen)
+			sub.Close()
+			if err != nil {
 				return err
 			}
 			continue
 		case m&fs.ModeSymlink != 0:
 			n.typ = tar.TypeSymlink
-			if n.link, err = t.root.Readlink(name); err != nil {
+			if n.link, err = d.Readlink(base); err != nil {
 				return fmt.Errorf("%q: %w", name, err)
 			}
 			if n.link == "" {
@@ -130,7 +141,7 @@ func (t *tree) walk(ctx context.Context, dir string, opts scanOptions, seen map[
 			}
 			seen[key] = name
 			n.typ, n.size, n.dev, n.ino = tar.TypeReg, fi.Size(), key[0], key[1]
-			if err := t.hashFile(n); err != nil {
+			if err := n.hash(d, base); err != nil {
 				return err
 			}
 		default:
@@ -187,36 +198,39 @@ func tarMode(m fs.FileMode) int64 {
 	return v
 }
 
-// openRegular opens an on-disk regular file of the tree and checks it is
-// still the file scanned (a build step must not change its output while
-// it is packaged).
-func (t *tree) openRegular(n *node) (*os.File, error) {
-	f, err := t.root.OpenFile(n.name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+// openRegular opens an on-disk regular file, base in directory d, and
+// checks it is still the file scanned (a build step must not change its
+// output while it is packaged).
+func (n *node) open(d *os.Root, base string) (*os.File, error) {
+	f, err := d.OpenFile(base, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {
 		return nil, fmt.Errorf("%q: %w", n.name, err)
 	}
-	var st unix.Stat_t
-	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+	fi, err := f.Stat()
+	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%q: %w", n.name, err)
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG || (n.ino != 0 && (uint64(st.Dev) != n.dev || st.Ino != n.ino)) || st.Size != n.size {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || !fi.Mode().IsRegular() || uint64(st.Dev) != n.dev || st.Ino != n.ino || fi.Size() != n.size {
 		f.Close()
 		return nil, fmt.Errorf("%q changed while it was being packaged", n.name)
 	}
 	return f, nil
 }
 
-// hashFile computes a regular file's SHA-1 (apk's per-file checksum) and
-// SHA-256 (the SBOM's) in one read, and reads its extended attributes.
-func (t *tree) hashFile(n *node) error {
-	f, err := t.openRegular(n)
+// hash computes a regular file's SHA-1 (apk's per-file checksum) and
+// SHA-256 (the SBOM's) in one read, notes whether it starts with the ELF
+// magic, and reads its extended attributes.
+func (n *node) hash(d *os.Root, base string) error {
+	f, err := n.open(d, base)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	h1, h256 := sha1.New(), sha256.New()
-	got, err := io.Copy(io.MultiWriter(h1, h256), f)
+	head := &headWriter{}
+	got, err := io.Copy(io.MultiWriter(h1, h256, head), f)
 	if err != nil {
 		return fmt.Errorf("%q: %w", n.name, err)
 	}
@@ -225,6 +239,7 @@ func (t *tree) hashFile(n *node) error {
 	}
 	h1.Sum(n.sha1[:0])
 	h256.Sum(n.sha256[:0])
+	n.elf = head.n == len(head.b) && string(head.b[:]) == elf.ELFMAG
 	n.xattrs, err = readXattrs(f)
 	if err != nil {
 		return fmt.Errorf("%q: %w", n.name, err)
@@ -232,10 +247,34 @@ func (t *tree) hashFile(n *node) error {
 	return nil
 }
 
+// headWriter keeps the first bytes written to it.
+type headWriter struct {
+	b [len(elf.ELFMAG)]byte
+	n int
+}
+
+func (h *headWriter) Write(p []byte) (int, error) {
+	if h.n < len(h.b) {
+		h.n += copy(h.b[h.n:], p)
+	}
+	return len(p), nil
+}
+
 // readXattrs lists a file's extended attributes. A filesystem without
 // them is not an error.
-func readXattrs(f *os.File) (map[string]string, error) {
-	fd := int(f.Fd())
+func readXattrs(f *os.File) (attrs map[string]string, err error) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	cerr := rc.Control(func(fd uintptr) { attrs, err = fdXattrs(int(fd)) })
+	if cerr != nil {
+		return nil, cerr
+	}
+	return attrs, err
+}
+
+func fdXattrs(fd int) (map[string]string, error) {
 	size, err := unix.Flistxattr(fd, nil)
 	if err != nil {
 		if errors.Is(err, unix.ENOTSUP) || errors.Is(err, unix.EOPNOTSUPP) {

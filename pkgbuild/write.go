@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"os"
+	"path"
 	"slices"
 	"time"
 
@@ -78,6 +80,8 @@ func (t *tree) writeData(w io.Writer, mtime time.Time) (string, error) {
 	tw := tar.NewWriter(zw)
 	buf := make([]byte, copyBufSize)
 	sum := sha1.New()
+	dirs := &dirCache{top: t.root}
+	defer dirs.close()
 	for _, n := range t.nodes {
 		if err := tw.WriteHeader(n.header(mtime)); err != nil {
 			return "", fmt.Errorf("data section: %q: %w", n.name, err)
@@ -91,7 +95,11 @@ func (t *tree) writeData(w io.Writer, mtime time.Time) (string, error) {
 			}
 			continue
 		}
-		if err := t.copyFile(tw, n, sum, buf); err != nil {
+		d, err := dirs.get(path.Dir(n.name))
+		if err != nil {
+			return "", err
+		}
+		if err := n.copyTo(tw, d, sum, buf); err != nil {
 			return "", err
 		}
 	}
@@ -104,8 +112,41 @@ func (t *tree) writeData(w io.Writer, mtime time.Time) (string, error) {
 	return hex.EncodeToString(digest.Sum(nil)), nil
 }
 
-func (t *tree) copyFile(w io.Writer, n *node, sum hash.Hash, buf []byte) error {
-	f, err := t.openRegular(n)
+// dirCache holds the directory of the files being written; the data
+// section visits each directory's files together.
+type dirCache struct {
+	top  *os.Root
+	name string
+	cur  *os.Root
+}
+
+func (c *dirCache) get(dir string) (*os.Root, error) {
+	if dir == "." {
+		return c.top, nil
+	}
+	if c.cur != nil && c.name == dir {
+		return c.cur, nil
+	}
+	c.close()
+	r, err := c.top.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open directory %q: %w", dir, err)
+	}
+	c.name, c.cur = dir, r
+	return r, nil
+}
+
+func (c *dirCache) close() {
+	if c.cur != nil {
+		c.cur.Close()
+		c.cur = nil
+	}
+}
+
+// copyTo writes a file's contents, which must still have the SHA-1 the
+// scan put in its header.
+func (n *node) copyTo(w io.Writer, d *os.Root, sum hash.Hash, buf []byte) error {
+	f, err := n.open(d, path.Base(n.name))
 	if err != nil {
 		return err
 	}

@@ -79,6 +79,10 @@ type Input struct {
 	// perl, python or ruby dependency keeps the generated one out.
 	Declared []string
 	Options  Options
+	// ELFFiles, when not nil, are the regular files known to start with
+	// the ELF magic (a packager that has read every file knows): only
+	// these are opened as ELF. nil opens every regular file to look.
+	ELFFiles map[string]bool
 }
 
 // Result is what the analysis generated, each list sorted and without
@@ -157,7 +161,9 @@ func (a *analysis) visit(p string, d fs.DirEntry, err error) error {
 		if info.Mode().Perm()&0o555 == 0o555 && inDir(p, binDirs) {
 			a.res.Provides = append(a.res.Provides, "cmd:"+path.Base(p)+"="+a.in.Version)
 		}
-		a.elf(p)
+		if a.in.ELFFiles == nil || a.in.ELFFiles[p] {
+			a.elf(p)
+		}
 		if strings.HasSuffix(p, ".pc") {
 			a.pkgConfig(p)
 		}

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -213,7 +214,7 @@ func TestDeterministic(t *testing.T) {
 	s := signer(t)
 	entries := []entry{
 		{path: "usr/bin/a", mode: 0o755, data: "a"},
-		{path: "usr/share/doc/b", data: strings.Repeat("b", 100000)},
+		{path: "usr/share/doc/b", data: strings.Repeat("several blocks of data ", 150000)}, // > 3 MiB
 		{path: "usr/lib/c", data: "c"},
 		{path: "usr/lib/c.link", hardlink: "usr/lib/c"},
 		{path: "usr/lib/d", symlink: "c"},
@@ -236,6 +237,14 @@ func TestDeterministic(t *testing.T) {
 	c, _ := buildBytes(t, dir1, basePackage(), opts)
 	if !bytes.Equal(a, c) {
 		t.Fatal("same directory gave different packages")
+	}
+	// The data section is compressed on every core: one core must give
+	// the same bytes.
+	prev := runtime.GOMAXPROCS(1)
+	one, _ := buildBytes(t, dir1, basePackage(), opts)
+	runtime.GOMAXPROCS(prev)
+	if !bytes.Equal(a, one) {
+		t.Fatal("the number of cores changes the package")
 	}
 	opts.SourceDateEpoch = 43
 	d, _ := buildBytes(t, dir1, basePackage(), opts)

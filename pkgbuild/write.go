@@ -17,6 +17,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/kiln-build/kiln/apk/pkg"
+	"github.com/kiln-build/kiln/pkgbuild/internal/pargzip"
 )
 
 // gzipLevel is fixed because the datahash, the index checksum and the
@@ -72,11 +73,13 @@ func (n *node) header(mtime time.Time) *tar.Header {
 // are read again from disk and must still match the scanned checksum.
 func (t *tree) writeData(w io.Writer, mtime time.Time) (string, error) {
 	digest := sha256.New()
-	zw, err := gzip.NewWriterLevel(io.MultiWriter(w, digest), gzipLevel)
+	// Compressed on every core, in blocks fixed in size: the bytes do
+	// not depend on the number of cores.
+	zw, err := pargzip.NewWriter(io.MultiWriter(w, digest), gzipLevel, 0)
 	if err != nil {
 		return "", err
 	}
-	zw.ModTime = time.Unix(0, 0) // as `gzip -n`
+	defer zw.Close() // stops the workers on early returns
 	tw := tar.NewWriter(zw)
 	buf := make([]byte, copyBufSize)
 	sum := sha1.New()

@@ -133,3 +133,24 @@ func TestImageSBOMMerge(t *testing.T) {
 		t.Errorf("upstream source listed %d times, want once", n)
 	}
 }
+
+// A hard link is analysed under each of its names, as melange's walk
+// sees each: here the library is provided from usr/lib and vendored
+// from a private directory.
+func TestHardLinkedLibrary(t *testing.T) {
+	o := elftest.Compile(t)
+	dir := t.TempDir()
+	copyInto(t, o.Lib, filepath.Join(dir, "usr/lib", elftest.SOName), 0o755)
+	if err := os.MkdirAll(filepath.Join(dir, "opt/app"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(filepath.Join(dir, "usr/lib", elftest.SOName), filepath.Join(dir, "opt/app", elftest.SOName)); err != nil {
+		t.Fatal(err)
+	}
+	p := Package{Name: "libkilntest", Version: "1.0-r0", Arch: "x86_64"}
+	_, res := buildBytes(t, dir, p, Options{})
+	want := []string{"so-ver:" + elftest.SOName + "=1.0-r0", "so:" + elftest.SOName + "=1"}
+	if !slices.Equal(res.Generated.Vendored, want) || !slices.Equal(res.Record.Provides, want) {
+		t.Errorf("vendored %q provides %q, want both %q", res.Generated.Vendored, res.Record.Provides, want)
+	}
+}

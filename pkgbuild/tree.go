@@ -49,7 +49,7 @@ type node struct {
 	sha256   [sha256.Size]byte
 	data     []byte // contents of a generated file (not on disk)
 	dev, ino uint64 // identity of an on-disk regular file
-	elf      bool   // a regular file starting with the ELF magic
+	elf      bool   // a regular file (or a hard link to one) starting with the ELF magic
 }
 
 // tree is a scanned output directory.
@@ -72,7 +72,7 @@ func scan(ctx context.Context, dir string, opts scanOptions) (*tree, error) {
 		return nil, fmt.Errorf("open package directory: %w", err)
 	}
 	t := &tree{root: root}
-	seen := map[[2]uint64]string{} // (dev, inode) → first name, for hard links
+	seen := map[[2]uint64]*node{} // (dev, inode) → first of its names, for hard links
 	if err := t.walk(ctx, root, ".", opts, seen); err != nil {
 		root.Close()
 		return nil, err
@@ -82,7 +82,7 @@ func scan(ctx context.Context, dir string, opts scanOptions) (*tree, error) {
 
 // walk scans the directory d (named dir in the tree). Entries are
 // reached from their directory's own handle, so each costs one lookup.
-func (t *tree) walk(ctx context.Context, d *os.Root, dir string, opts scanOptions, seen map[[2]uint64]string) error {
+func (t *tree) walk(ctx context.Context, d *os.Root, dir string, opts scanOptions, seen map[[2]uint64]*node) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -136,10 +136,10 @@ func (t *tree) walk(ctx context.Context, d *os.Root, dir string, opts scanOption
 		case m.IsRegular():
 			key := [2]uint64{uint64(st.Dev), st.Ino}
 			if first, ok := seen[key]; ok && st.Nlink > 1 {
-				n.typ, n.link = tar.TypeLink, first
+				n.typ, n.link, n.elf = tar.TypeLink, first.name, first.elf
 				break
 			}
-			seen[key] = name
+			seen[key] = n
 			n.typ, n.size, n.dev, n.ino = tar.TypeReg, fi.Size(), key[0], key[1]
 			if err := n.hash(d, base); err != nil {
 				return err

@@ -376,6 +376,7 @@ func TestSymlinksNotFollowed(t *testing.T) {
 		entry{path: "usr/bin", symlink: filepath.Join(outside, "bin")},
 		entry{path: "usr/lib/libout.so", symlink: filepath.Join(outside, "bin/secret")},
 		entry{path: "usr/lib/librel.so", symlink: "../../../../../../../" + outside + "/bin/secret"},
+		entry{path: "etc/ld.so.conf.d", symlink: "/etc/ld.so.conf.d"},
 	)
 	s := signer(t)
 	apk, res := buildBytes(t, dir, basePackage(), Options{Signer: s})

@@ -434,7 +434,8 @@ func ldSoConfDirs(rels []Relative) ([]string, error) {
 	for _, rel := range rels {
 		err := fs.WalkDir(rel.FS, "etc/ld.so.conf.d", func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
-				if errors.Is(err, fs.ErrNotExist) {
+				// Missing, or a symlink out of the tree: nothing to read.
+				if p == "etc/ld.so.conf.d" || errors.Is(err, fs.ErrNotExist) {
 					return fs.SkipAll
 				}
 				return err

@@ -16,6 +16,7 @@ import (
 // Reads see out over lower, as the final image will.
 type layerFS struct {
 	lower, out *os.Root
+	outPath    string // out's directory, for what os.Root cannot do (mknod)
 	epoch      time.Time
 	written    []string // paths created in out, for the final mtime pass
 }

@@ -2,8 +2,10 @@ package imagefs
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -15,6 +17,7 @@ import (
 type Installed struct {
 	Name     string
 	Provides []string
+	Files    []string // paths as the installed database lists them
 }
 
 // Input is one run of the metadata step.
@@ -24,6 +27,7 @@ type Input struct {
 	Epoch       time.Time         // every mtime written
 	InstalledDB []byte            // the merged usr/lib/apk/db/installed
 	Scripts     []byte            // usr/lib/apk/db/scripts.tar
+	Triggers    []byte            // usr/lib/apk/db/triggers
 	Packages    []Installed       // install order
 	Keys        map[string][]byte // etc/apk/keys/<name>
 }
@@ -33,6 +37,7 @@ const (
 	InstalledDBPath = "usr/lib/apk/db/installed"
 	scriptsPath     = "usr/lib/apk/db/scripts.tar"
 	triggersPath    = "usr/lib/apk/db/triggers"
+	lockPath        = "usr/lib/apk/db/lock"
 	busyboxBinary   = "/bin/busybox"
 	busyboxPathsDir = "/etc/busybox-paths.d"
 )
@@ -49,16 +54,23 @@ func Generate(in Input) error {
 		return fmt.Errorf("open output: %w", err)
 	}
 	defer out.Close()
-	l := &layerFS{lower: lower, out: out, epoch: in.Epoch}
+	l := &layerFS{lower: lower, out: out, outPath: in.Out, epoch: in.Epoch}
 
+	// apko's order: each step sees what the ones before it wrote.
 	steps := []struct {
 		name string
 		fn   func(*layerFS, Input) error
 	}{
+		{"skeleton", writeSkeleton},
 		{"apk database", writeAPK},
+		{"lib/apk link", linkAPKDB},
 		{"accounts", writeAccounts},
-		{"busybox links", busyboxLinks},
 		{"paths", applyPaths},
+		{"certificates", installCertificates},
+		{"CA bundle checksums", writeBundleChecksums},
+		{"runtime keyring", installRuntimeKeys},
+		{"services", writeServices},
+		{"busybox links", busyboxLinks},
 	}
 	for _, s := range steps {
 		if err := s.fn(l, in); err != nil {
@@ -74,16 +86,18 @@ func writeAPK(l *layerFS, in Input) error {
 	files := []struct {
 		path string
 		data []byte
+		mode fs.FileMode
 	}{
-		{InstalledDBPath, in.InstalledDB},
-		{scriptsPath, in.Scripts},
-		{triggersPath, nil},
-		{"etc/apk/world", lines(sortedCopy(in.Spec.World))},
-		{"etc/apk/repositories", lines(in.Spec.Repositories)},
-		{"etc/apk/arch", []byte(in.Spec.Arch + "\n")},
+		{InstalledDBPath, in.InstalledDB, 0o644},
+		{scriptsPath, in.Scripts, 0o644},
+		{triggersPath, in.Triggers, 0o644},
+		{lockPath, nil, 0o600},
+		{"etc/apk/world", lines(sortedUnique(in.Spec.World)), 0o644},
+		{"etc/apk/repositories", lines(sortedUnique(in.Spec.Repositories)), 0o644},
+		{"etc/apk/arch", []byte(in.Spec.Arch + "\n"), 0o644},
 	}
 	for _, f := range files {
-		if err := l.writeFile(f.path, f.data, 0o644, 0, 0); err != nil {
+		if err := l.writeFile(f.path, f.data, f.mode, 0, 0); err != nil {
 			return err
 		}
 	}
@@ -161,8 +175,10 @@ func lines(ss []string) []byte {
 	return []byte(strings.Join(ss, "\n") + "\n")
 }
 
-func sortedCopy(ss []string) []string {
+// sortedUnique sorts a copy of ss and drops repeats, as apko writes its
+// world and repositories files.
+func sortedUnique(ss []string) []string {
 	out := append([]string(nil), ss...)
 	sort.Strings(out)
-	return out
+	return slices.Compact(out)
 }

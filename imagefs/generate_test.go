@@ -126,6 +126,21 @@ func TestGenerate(t *testing.T) {
 		t.Errorf("paths symlink -> %q", got)
 	}
 
+	// apko's skeleton: modes, devices, the lock and the /lib/apk link.
+	checkMeta(t, out, "tmp", fs.ModeDir|fs.ModeSticky|0o777, 0, 0)
+	checkMeta(t, out, "proc", fs.ModeDir|0o555, 0, 0)
+	checkMeta(t, out, "usr/lib/apk/db/lock", 0o600, 0, 0)
+	checkMeta(t, out, "dev/console", fs.ModeDevice|fs.ModeCharDevice|0o620, 0, 0)
+	checkMeta(t, out, "dev/null", fs.ModeDevice|fs.ModeCharDevice|0o666, 0, 0)
+	if fi, _ := os.Lstat(filepath.Join(out, "dev/null")); fi != nil {
+		if st := fi.Sys().(*syscall.Stat_t); st.Rdev != 1<<8|3 {
+			t.Errorf("dev/null is device %#x, want 1,3", st.Rdev)
+		}
+	}
+	if got, _ := os.Readlink(filepath.Join(out, "lib/apk")); got != "../usr/lib/apk" {
+		t.Errorf("lib/apk -> %q, want ../usr/lib/apk", got)
+	}
+
 	// Every entry has the epoch as mtime, and the layer holds nothing but
 	// what is listed here.
 	var all []string
@@ -142,11 +157,14 @@ func TestGenerate(t *testing.T) {
 		return nil
 	})
 	sort.Strings(all)
-	want := []string{"etc", "etc/apk", "etc/apk/arch", "etc/apk/keys", "etc/apk/keys/k.rsa.pub", "etc/apk/repositories", "etc/apk/world",
+	want := []string{"dev", "dev/console", "dev/null", "dev/random", "dev/urandom", "dev/zero",
+		"etc", "etc/apk", "etc/apk/arch", "etc/apk/keys", "etc/apk/keys/k.rsa.pub", "etc/apk/repositories", "etc/apk/world",
 		"etc/app", "etc/app/ready", "etc/group", "etc/nginx", "etc/nginx/nginx.conf", "etc/passwd", "etc/shadow",
-		"home", "home/nonroot", "home/www", "root", "usr", "usr/bin", "usr/bin/sh", "usr/lib", "usr/lib/apk", "usr/lib/apk/db",
-		"usr/lib/apk/db/installed", "usr/lib/apk/db/scripts.tar", "usr/lib/apk/db/triggers", "usr/local", "usr/local/bin", "usr/local/bin/app",
-		"usr/sbin", "usr/sbin/crond", "var", "var/cache", "var/cache/app"}
+		"home", "home/nonroot", "home/www", "lib", "lib/apk", "opt", "proc", "root", "tmp",
+		"usr", "usr/bin", "usr/bin/sh", "usr/lib", "usr/lib/apk", "usr/lib/apk/db",
+		"usr/lib/apk/db/installed", "usr/lib/apk/db/lock", "usr/lib/apk/db/scripts.tar", "usr/lib/apk/db/triggers", "usr/lib/apk/exec",
+		"usr/local", "usr/local/bin", "usr/local/bin/app",
+		"usr/sbin", "usr/sbin/crond", "var", "var/cache", "var/cache/apk", "var/cache/app", "var/cache/misc"}
 	if strings.Join(all, "\n") != strings.Join(want, "\n") {
 		t.Errorf("layer files:\n%s\nwant:\n%s", strings.Join(all, "\n"), strings.Join(want, "\n"))
 	}

@@ -5,11 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/kiln-build/kiln/apk/install"
@@ -67,6 +70,9 @@ func InstallAPK(s step.InstallAPK) error {
 		return err
 	}
 	if err := copyEmbeddedSBOMs(inst, s.Out, s.Meta); err != nil {
+		return err
+	}
+	if err := recordOSRelease(inst, s.Out, s.Meta); err != nil {
 		return err
 	}
 	return os.WriteFile(filepath.Join(s.Meta, step.APKDigestsFile), []byte(strings.Join(digests, "\n")+"\n"), 0o644)
@@ -134,3 +140,47 @@ func copyEmbeddedSBOMs(inst *install.Installer, out, meta string) error {
 	}
 	return nil
 }
+
+// recordOSRelease keeps the os-release files (or symlinks) the layer's
+// packages installed, in install order, for the SBOM's operating system.
+func recordOSRelease(inst *install.Installer, out, meta string) error {
+	root, err := os.OpenRoot(out)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	files := []sbom.OSFile{}
+	for _, p := range inst.Packages() {
+		for _, f := range inst.Files(p.Name) {
+			if !slices.Contains(sbom.OSReleasePaths, f.Path) {
+				continue
+			}
+			fi, err := root.Lstat(f.Path)
+			if err != nil {
+				continue
+			}
+			switch {
+			case fi.Mode()&fs.ModeSymlink != 0:
+				target, err := root.Readlink(f.Path)
+				if err != nil {
+					return err
+				}
+				files = append(files, sbom.OSFile{Package: p.Name, Path: f.Path, Link: target})
+			case fi.Mode().IsRegular() && fi.Size() <= maxOSRelease:
+				data, err := root.ReadFile(f.Path)
+				if err != nil {
+					return err
+				}
+				files = append(files, sbom.OSFile{Package: p.Name, Path: f.Path, Data: string(data)})
+			}
+		}
+	}
+	enc, err := json.Marshal(files)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(meta, step.OSReleaseFile), enc, 0o644)
+}
+
+// maxOSRelease bounds what kiln reads of an os-release file.
+const maxOSRelease = 64 << 10

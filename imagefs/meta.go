@@ -44,9 +44,14 @@ func ImageMeta(s step.ImageMeta) error {
 		return err
 	}
 	in := Input{Spec: &spec, Lower: s.Rootfs, Out: s.Out, Epoch: time.Unix(s.SourceDateEpoch, 0),
-		InstalledDB: install.EncodeInstalled(all), Scripts: scripts.Bytes(), Keys: keys}
+		InstalledDB: install.EncodeInstalled(all), Scripts: scripts.Bytes(), Keys: keys,
+		Triggers: install.AppendTriggers(nil, all)}
 	for _, p := range all {
-		in.Packages = append(in.Packages, Installed{Name: p.Name, Provides: p.Provides})
+		ip := Installed{Name: p.Name, Provides: p.Provides}
+		for _, f := range p.Files() {
+			ip.Files = append(ip.Files, f.Path)
+		}
+		in.Packages = append(in.Packages, ip)
 	}
 	return Generate(in)
 }

@@ -28,7 +28,13 @@ func ImageSBOM(s step.ImageSBOM) error {
 	}
 	digests := map[string]string{}
 	embedded := map[string][]sbom.Embedded{}
+	var osFiles []sbom.OSFile
 	for _, m := range s.Metas {
+		var layer []sbom.OSFile
+		if err := readJSON(filepath.Join(m, step.OSReleaseFile), &layer); err != nil {
+			return err
+		}
+		osFiles = append(osFiles, layer...)
 		if err := readDigests(filepath.Join(m, step.APKDigestsFile), digests); err != nil {
 			return err
 		}
@@ -45,6 +51,11 @@ func ImageSBOM(s step.ImageSBOM) error {
 		p.SHA256 = sum
 		p.Embedded = embedded[p.Name]
 	}
+	osr, err := sbom.OSFromFiles(osFiles)
+	if err != nil {
+		return err
+	}
+	in.OS = &osr
 	enc, err := sbom.Document(in)
 	if err != nil {
 		return err
@@ -96,6 +107,17 @@ func readEmbedded(dir string, into map[string][]sbom.Embedded) error {
 			}
 			into[p.Name()] = append(into[p.Name()], sbom.Embedded{Path: sbom.EmbeddedDir + "/" + n, Data: data})
 		}
+	}
+	return nil
+}
+
+func readJSON(file string, v any) error {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%s: %w", file, err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"path"
+	"sort"
 	"strings"
 	"time"
 
@@ -106,12 +107,9 @@ func newPlatform(req *Request, t Target, sol *resolve.Solution, opts Options) (*
 	}
 	p.Labels = ic.Labels()
 
-	world := make([]string, len(req.Packages))
-	for i, pk := range req.Packages {
-		world[i] = pk.Value
-	}
-	p.Meta = step.ImageSpec{Arch: t.Arch, World: world, Repositories: req.RuntimeRepositories,
-		Accounts: req.Accounts, Paths: req.Paths}
+	p.Meta = step.ImageSpec{Arch: t.Arch, World: pinnedWorld(req, p.Packages), Repositories: req.RuntimeRepositories,
+		Accounts: req.Accounts, Paths: req.Paths, RuntimeKeys: req.RuntimeKeys, Certificates: req.Certificates,
+		Services: req.Services}
 	if p.SBOM, err = sbom.NewInput(sol, req.Image.Annotations, opts.SourceDateEpoch); err != nil {
 		return nil, err
 	}
@@ -149,4 +147,22 @@ func (pl *Plan) ContextPaths() []string {
 		}
 	}
 	return out
+}
+
+// pinnedWorld is the world apko writes after locking: every installed
+// package as name=version, keeping the @tag its config entry pins it to,
+// sorted.
+func pinnedWorld(req *Request, pkgs []Package) []string {
+	tags := map[string]string{}
+	for _, p := range req.Packages {
+		if p.Dep.Tag != "" {
+			tags[p.Dep.Name] = "@" + p.Dep.Tag
+		}
+	}
+	world := make([]string, len(pkgs))
+	for i, p := range pkgs {
+		world[i] = p.Name + "=" + p.Version + tags[p.Name]
+	}
+	sort.Strings(world)
+	return world
 }

@@ -3,8 +3,10 @@ package plan
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/kiln-build/kiln/apk/repo"
+	"github.com/kiln-build/kiln/apk/version"
 	"github.com/kiln-build/kiln/config/apko"
 	"github.com/kiln-build/kiln/step"
 )
@@ -29,7 +31,18 @@ type Request struct {
 	RunAs    string
 	Paths    []step.Path
 	Image    ImageConfigInput // platform, epoch and layers are filled per platform
+
+	RuntimeKeys  []step.NamedFile
+	Certificates *step.Certificates
+	Services     []step.Service
 }
+
+// A service bundle: s6-svscan supervises one directory per service.
+const (
+	serviceBundle = "service-bundle"
+	s6Package     = "s6"
+	s6Entrypoint  = "/bin/s6-svscan /sv"
+)
 
 // Repository is a config's repository entry as a build reaches it.
 type Repository struct {
@@ -78,15 +91,6 @@ func FromApko(cfg *apko.Config) (*Request, error) {
 	if c.BaseImage != nil {
 		return nil, c.BaseImage.Pos.Errorf("contents.baseimage: building on a base image is not supported by kiln yet")
 	}
-	if len(c.RuntimeKeyring) > 0 {
-		return nil, c.Pos.Errorf("contents.runtime_keyring: not supported by kiln yet")
-	}
-	if cfg.Certificates != nil {
-		return nil, cfg.Certificates.Pos.Errorf("certificates: not supported by kiln yet")
-	}
-	if cfg.Entrypoint.Type.Value != "" {
-		return nil, cfg.Entrypoint.Type.Pos.Errorf("entrypoint.type %q: service bundles are not supported by kiln yet", cfg.Entrypoint.Type.Value)
-	}
 	if cfg.Format.Value != "" && cfg.Format.Value != "tar" {
 		return nil, cfg.Format.Pos.Errorf("format %q: kiln builds tar layers only", cfg.Format.Value)
 	}
@@ -109,11 +113,34 @@ func FromApko(cfg *apko.Config) (*Request, error) {
 	for _, r := range c.RuntimeRepositories {
 		req.RuntimeRepositories = append(req.RuntimeRepositories, r.Value)
 	}
-	if len(req.Packages) == 0 {
-		return nil, c.Pos.Errorf("contents.packages: nothing to install")
-	}
+	// apko needs a repository even with nothing to install from it.
 	if len(req.Repositories) == 0 {
-		return nil, c.Pos.Errorf("contents: no repositories to install packages from")
+		return nil, c.Pos.Errorf("contents: no repositories to install packages from (add one to repositories or build_repositories)")
+	}
+	for _, k := range c.RuntimeKeyring {
+		req.RuntimeKeys = append(req.RuntimeKeys, step.NamedFile{Name: k.Name.Value, Content: k.Content.Value})
+	}
+	if cc := cfg.Certificates; cc != nil {
+		req.Certificates = &step.Certificates{}
+		for _, a := range cc.Additional {
+			req.Certificates.Additional = append(req.Certificates.Additional, step.NamedFile{Name: a.Name.Value, Content: a.Content.Value})
+		}
+		for _, p := range cc.Providers {
+			req.Certificates.Providers = append(req.Certificates.Providers, p.Value)
+		}
+	}
+	entrypoint := cfg.Entrypoint.Command.Value
+	for _, kv := range cfg.Entrypoint.Services {
+		req.Services = append(req.Services, step.Service{Name: kv.Key.Value, Command: kv.Value.Value})
+	}
+	if cfg.Entrypoint.Type.Value == serviceBundle {
+		// As apko: s6 supervises the bundle's services and is its entrypoint.
+		entrypoint = s6Entrypoint
+		dep, err := version.ParseDependency(s6Package)
+		if err != nil {
+			return nil, err
+		}
+		req.Packages = append(slices.Clone(req.Packages), apko.Package{Value: s6Package, Pos: cfg.Entrypoint.Type.Pos, Dep: dep})
 	}
 	if l := cfg.Layering; l != nil {
 		req.Layering = Layering{Strategy: l.Strategy.Value, Budget: l.Budget.Value}
@@ -141,7 +168,7 @@ func FromApko(cfg *apko.Config) (*Request, error) {
 		volumes = append(volumes, v.Value)
 	}
 	req.Image = ImageConfigInput{
-		EntrypointCommand: cfg.Entrypoint.Command.Value,
+		EntrypointCommand: entrypoint,
 		ShellFragment:     cfg.Entrypoint.ShellFragment.Value,
 		Cmd:               cfg.Cmd.Value,
 		WorkDir:           cfg.WorkDir.Value,

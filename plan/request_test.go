@@ -67,12 +67,48 @@ func TestRequestFromApkoAccountsAndImage(t *testing.T) {
 	}
 }
 
-func TestRequestFromApkoUnsupported(t *testing.T) {
-	// service bundles need s6 files kiln does not generate yet: a clear
-	// error at the line, not a silently different image.
-	_, err := FromApko(loadFixture(t, "nginx.yaml"))
-	if err == nil || !strings.Contains(err.Error(), "nginx.yaml:12:") || !strings.Contains(err.Error(), "service-bundle") {
-		t.Fatalf("err = %v", err)
+func TestRequestParityFeatures(t *testing.T) {
+	tests := []struct {
+		fixture string
+		check   func(t *testing.T, req *Request)
+	}{
+		{"nginx.yaml", func(t *testing.T, req *Request) {
+			// A service bundle runs s6-svscan over /sv, and s6 joins the world.
+			if req.Image.EntrypointCommand != "/bin/s6-svscan /sv" {
+				t.Errorf("entrypoint %q", req.Image.EntrypointCommand)
+			}
+			last := req.Packages[len(req.Packages)-1]
+			if last.Value != "s6" || last.Pos.String() != "nginx.yaml:12:9" {
+				t.Errorf("added package %q at %s, want s6 at the type's line", last.Value, last.Pos)
+			}
+			if len(req.Services) != 1 || req.Services[0].Name != "nginx" || !strings.HasPrefix(req.Services[0].Command, "/usr/sbin/nginx -c") {
+				t.Errorf("services %+v", req.Services)
+			}
+			if req.Image.User != "10000" {
+				t.Errorf("run-as %q, want the configured user's uid", req.Image.User)
+			}
+		}},
+		{"certificates.yaml", func(t *testing.T, req *Request) {
+			c := req.Certificates
+			if c == nil || len(c.Additional) != 1 || c.Additional[0].Name != "example-internal-root" ||
+				!strings.Contains(c.Additional[0].Content, "BEGIN CERTIFICATE") || len(c.Providers) != 1 || c.Providers[0] != "ca-certificates-bundle" {
+				t.Errorf("certificates %+v", c)
+			}
+		}},
+		{"runtime-keyring.yaml", func(t *testing.T, req *Request) {
+			if len(req.RuntimeKeys) == 0 || !strings.Contains(req.RuntimeKeys[0].Content, "PUBLIC KEY") {
+				t.Errorf("runtime keys %+v", req.RuntimeKeys)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fixture, func(t *testing.T) {
+			req, err := FromApko(loadFixture(t, tt.fixture))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, req)
+		})
 	}
 }
 

@@ -45,8 +45,8 @@ type Image struct {
 
 // Convert makes the LLB of one platform of a plan.
 func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
-	if len(p.Layers) < 2 {
-		return nil, fmt.Errorf("%s: no packages to install", p.Arch)
+	if len(p.Layers) == 0 || !p.Layers[len(p.Layers)-1].IsMetadata() {
+		return nil, fmt.Errorf("%s: the plan has no metadata layer", p.Arch)
 	}
 	c := &converter{p: p, in: in, keys: keysState(pl.Keys)}
 	var layers, records []llb.State
@@ -58,7 +58,11 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 		layers = append(layers, files)
 		records = append(records, record)
 	}
-	rootfs := llb.Merge(layers, llb.WithCustomNamef("[%s] merge %d package layers", p.Arch, len(layers)))
+	// An image of no packages (apko builds those) is its metadata layer.
+	rootfs := llb.Scratch()
+	if len(layers) > 0 {
+		rootfs = llb.Merge(layers, llb.WithCustomNamef("[%s] merge %d package layers", p.Arch, len(layers)))
+	}
 	meta, err := c.metadata(rootfs, records)
 	if err != nil {
 		return nil, err

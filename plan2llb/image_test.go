@@ -224,8 +224,13 @@ func TestSBOMStep(t *testing.T) {
 
 func TestImageNoPackages(t *testing.T) {
 	pl, in := testPlan(t, 0)
+	execs, _ := marshalOps(t, convert(t, pl, in).Root)
+	if len(execs) != 1 || execs[0].Meta.Args[1] != "image-meta" {
+		t.Fatalf("an image of no packages should be one metadata step, got %d execs", len(execs))
+	}
+	pl.Platforms[0].Layers = nil
 	if _, err := Convert(pl, pl.Platforms[0], in); err == nil {
-		t.Fatal("Convert with no packages succeeded")
+		t.Fatal("Convert of a plan without a metadata layer succeeded")
 	}
 }
 

@@ -18,6 +18,9 @@ type Input struct {
 	ImageVersion    string    `json:"image_version,omitempty"`
 	SourceDateEpoch int64     `json:"source_date_epoch"`
 	Packages        []Package `json:"packages"` // install order
+	// OS is what /etc/os-release says; the build step fills it from what
+	// the packages installed. Nil leaves the operating system out.
+	OS *OS `json:"os,omitempty"`
 }
 
 // Package is one installed apk.

@@ -226,7 +226,6 @@ func TestBuildErrors(t *testing.T) {
 		change func(*Input)
 		want   string
 	}{
-		{"no packages", func(in *Input) { in.Packages = nil }, "no packages"},
 		{"missing dependency", func(in *Input) { in.Packages[1].Depends = []string{"glibc"} }, "busybox depends on glibc, which is not installed"},
 		{"duplicate", func(in *Input) { in.Packages[2].Name = "musl" }, "musl listed twice"},
 		{"bad checksum", func(in *Input) { in.Packages[0].Checksum = "sha1:abc" }, `"sha1:abc" is not a Q1`},

@@ -29,9 +29,6 @@ const (
 // each apk DEPENDS_ON what the resolver chose for its dependencies, and
 // the packages' own documents merged in.
 func Build(in Input) (*spdx.Document, error) {
-	if len(in.Packages) == 0 {
-		return nil, fmt.Errorf("sbom: no packages")
-	}
 	name := in.ImageName
 	if name == "" {
 		name = "image"
@@ -67,6 +64,12 @@ func Build(in Input) (*spdx.Document, error) {
 
 	ids := newIDs()
 	ids.reserve(imageID)
+	if in.OS != nil {
+		osp := osPackage(*in.OS, ids)
+		doc.Packages = append(doc.Packages, osp)
+		// apko leaves it unrelated; kiln ties everything to the image.
+		rels.add(imageID, common.TypeRelationshipContains, osp.PackageSPDXIdentifier)
+	}
 	byName := map[string]common.ElementID{}
 	licenses := map[string]*spdx.OtherLicense{} // by LicenseRef id
 	for _, p := range in.Packages {
@@ -106,6 +109,29 @@ func Build(in Input) (*spdx.Document, error) {
 	doc.OtherLicenses = otherLicenses(licenses)
 	doc.Relationships = rels.list
 	return doc, nil
+}
+
+// osPackage describes the image's distribution as apko does: named by its
+// os-release ID, versioned by VERSION_ID, supplied by its NAME.
+func osPackage(os OS, ids *ids) *spdx.Package {
+	p := &spdx.Package{
+		PackageName:             os.ID,
+		PackageSPDXIdentifier:   ids.take("OperatingSystem-" + os.ID),
+		PackageVersion:          os.VersionID,
+		PackageDownloadLocation: noAssertion,
+		PackageLicenseConcluded: noAssertion,
+		PackageLicenseDeclared:  noAssertion,
+		PackageCopyrightText:    noAssertion,
+		PackageDescription:      "Operating System",
+		PrimaryPackagePurpose:   "OPERATING_SYSTEM",
+		PackageSupplier:         &common.Supplier{Supplier: noAssertion},
+		// Nothing was analysed: the document lists no files of it.
+		IsFilesAnalyzedTagPresent: true,
+	}
+	if os.Name != "" {
+		p.PackageSupplier = &common.Supplier{SupplierType: "Organization", Supplier: os.Name}
+	}
+	return p
 }
 
 // apkPackage describes one apk. Its checksums are both apk's own (the

@@ -3,11 +3,42 @@ package step
 // ImageSpec is what the frontend plans for image-meta (ImageSpecFile), as
 // JSON: everything the generated files need that the packages do not say.
 type ImageSpec struct {
-	Arch         string   `json:"arch"`
-	World        []string `json:"world"`
+	Arch string `json:"arch"`
+	// World is /etc/apk/world: every installed package pinned as
+	// name=version (with the config's @tag, if any), sorted, as apko
+	// writes it after locking.
+	World []string `json:"world"`
+	// Repositories are /etc/apk/repositories, in config order; the step
+	// writes them sorted and once each, as apko does.
 	Repositories []string `json:"repositories"`
 	Accounts     Accounts `json:"accounts"`
 	Paths        []Path   `json:"paths,omitempty"`
+	// RuntimeKeys go to /etc/apk/keys after installation (never trusted
+	// to install anything).
+	RuntimeKeys  []NamedFile   `json:"runtime_keys,omitempty"`
+	Certificates *Certificates `json:"certificates,omitempty"`
+	// Services make an s6 supervision tree under /sv.
+	Services []Service `json:"services,omitempty"`
+}
+
+// NamedFile is a named inline document (a PEM key or certificate).
+type NamedFile struct {
+	Name    string `json:"name"`
+	Content string `json:"content"`
+}
+
+// Certificates are extra CA certificates for the image's trust stores.
+type Certificates struct {
+	Additional []NamedFile `json:"additional,omitempty"`
+	// Providers name what packages provide (exactly, as in p:) whose
+	// usr/local/share/ca-certificates/*.crt|pem files are added too.
+	Providers []string `json:"providers,omitempty"`
+}
+
+// Service is one supervised service: its run script executes Command.
+type Service struct {
+	Name    string `json:"name"`
+	Command string `json:"command"`
 }
 
 // Accounts are the users and groups a config adds.

@@ -43,6 +43,10 @@ const (
 	// EmbeddedSBOMDir holds <package>/<file> for the SPDX documents each
 	// package ships, copied out only when they are that package's bytes.
 	EmbeddedSBOMDir = "sbom"
+	// OSReleaseFile lists, as JSON, the os-release files the layer's
+	// packages installed (sbom.OSFile, in install order), so the SBOM can
+	// name the image's distribution without reading the image.
+	OSReleaseFile = "os-release.json"
 )
 
 // SBOMFile is the document image-sbom writes into its output.
@@ -158,8 +162,9 @@ func ParseImageMeta(args []string, stderr io.Writer) (ImageMeta, error) {
 	if err := fs.Parse(args); err != nil {
 		return s, err
 	}
-	if s.Spec == "" || s.Rootfs == "" || s.Out == "" || len(s.Metas) == 0 || fs.NArg() > 0 {
-		return s, usagef("need --spec, --rootfs, --out and --meta, and no other arguments")
+	// No --meta: an image of no packages (apko builds those too).
+	if s.Spec == "" || s.Rootfs == "" || s.Out == "" || fs.NArg() > 0 {
+		return s, usagef("need --spec, --rootfs and --out, and no other arguments")
 	}
 	return s, nil
 }
@@ -190,8 +195,8 @@ func ParseImageSBOM(args []string, stderr io.Writer) (ImageSBOM, error) {
 	if err := fs.Parse(args); err != nil {
 		return s, err
 	}
-	if s.Spec == "" || s.Out == "" || len(s.Metas) == 0 || fs.NArg() > 0 {
-		return s, usagef("need --spec, --out and --meta, and no other arguments")
+	if s.Spec == "" || s.Out == "" || fs.NArg() > 0 {
+		return s, usagef("need --spec and --out, and no other arguments")
 	}
 	return s, nil
 }

@@ -44,7 +44,7 @@ func TestParseRejects(t *testing.T) {
 		{"install without packages", installParser, []string{"--out", "/o", "--meta", "/m", "--keyring", "/k"}, "at least one .apk", true},
 		{"install without checksum", installParser, []string{"--out", "/o", "--meta", "/m", "--keyring", "/k", "/p/a.apk"}, "no --expect checksum", false},
 		{"install bad expect", installParser, []string{"--out", "/o", "--meta", "/m", "--keyring", "/k", "--expect", "nochecksum", "/p/a.apk"}, "want CHECKSUM:FILE", true},
-		{"meta without records", func(a []string) error { _, err := ParseImageMeta(a, nil); return err }, []string{"--spec", "s", "--rootfs", "r", "--out", "o"}, "need --spec", true},
+		{"meta without rootfs", func(a []string) error { _, err := ParseImageMeta(a, nil); return err }, []string{"--spec", "s", "--out", "o"}, "need --spec", true},
 		{"sbom stray argument", func(a []string) error { _, err := ParseImageSBOM(a, nil); return err }, []string{"--spec", "s", "--out", "o", "--meta", "m", "extra"}, "no other arguments", true},
 	}
 	for _, tt := range tests {

@@ -187,10 +187,13 @@ var (
 	signerErr  error
 )
 
+// KeyName is the name Signer's key is trusted under.
+const KeyName = "kiln-test.rsa.pub"
+
 // Signer returns one 2048-bit test key per process (key generation is
 // slow enough to matter when every test wants a repository).
 func Signer() (*sign.Signer, error) {
-	signerOnce.Do(func() { signer, signerErr = sign.GenerateSigner("kiln-test.rsa.pub", 2048) })
+	signerOnce.Do(func() { signer, signerErr = sign.GenerateSigner(KeyName, 2048) })
 	return signer, signerErr
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/tar"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,7 +11,9 @@ import (
 	"io"
 	"os"
 	"path"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/kiln-build/kiln/apk/arch"
 	"github.com/kiln-build/kiln/apk/pkg"
@@ -77,13 +80,20 @@ func runSBOM(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usageError{fmt.Errorf("--arch %s: %s builds only for %v", want, fs.Arg(0), archs)}
 	}
 	in := p.SBOM
+	var osFiles []sbom.OSFile
 	for i, pk := range p.Packages {
-		sum, embedded, err := readPackage(ctx, src, pl.Keys, p.Arch, pk)
+		r, err := readPackage(ctx, src, pl.Keys, p.Arch, pk)
 		if err != nil {
 			return err
 		}
-		in.Packages[i].SHA256, in.Packages[i].Embedded = sum, embedded
+		in.Packages[i].SHA256, in.Packages[i].Embedded = r.sha256, r.embedded
+		osFiles = append(osFiles, r.osFiles...)
 	}
+	osr, err := sbom.OSFromFiles(osFiles)
+	if err != nil {
+		return err
+	}
+	in.OS = &osr
 	enc, err := sbom.Document(in)
 	if err != nil {
 		return err
@@ -95,26 +105,34 @@ func runSBOM(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return os.WriteFile(*output, enc, 0o644)
 }
 
+// packageFacts is what only a package's file says for the SBOM.
+type packageFacts struct {
+	sha256   string
+	embedded []sbom.Embedded
+	osFiles  []sbom.OSFile
+}
+
 // readPackage fetches and verifies one .apk, as the build's install step
-// does, and returns its SHA-256 and the SPDX documents it ships.
-func readPackage(ctx context.Context, src *hostSource, keys map[string][]byte, targetArch string, p plan.Package) (string, []sbom.Embedded, error) {
+// does, and returns its SHA-256, the SPDX documents it ships and its
+// os-release files.
+func readPackage(ctx context.Context, src *plan.HostSource, keys map[string][]byte, targetArch string, p plan.Package) (packageFacts, error) {
+	var r packageFacts
 	kr := sign.NewKeyring()
 	for name, data := range keys {
 		if err := kr.Add(name, data); err != nil {
-			return "", nil, err
+			return r, err
 		}
 	}
-	rc, loc, err := src.open(ctx, p, targetArch)
+	rc, loc, err := src.Open(ctx, p, targetArch)
 	if err != nil {
-		return "", nil, err
+		return r, err
 	}
 	defer rc.Close()
 	sum := sha256.New()
 	pr, err := pkg.Open(io.TeeReader(rc, sum), pkg.ReadOptions{Keyring: kr, ExpectedChecksum: p.Checksum, Name: loc})
 	if err != nil {
-		return "", nil, err
+		return r, err
 	}
-	var embedded []sbom.Embedded
 	var total int64
 	for {
 		hdr, err := pr.Next()
@@ -122,25 +140,40 @@ func readPackage(ctx context.Context, src *hostSource, keys map[string][]byte, t
 			break
 		}
 		if err != nil {
-			return "", nil, err
+			return r, err
+		}
+		name := strings.TrimPrefix(hdr.Name, "./")
+		if slices.Contains(sbom.OSReleasePaths, name) {
+			switch {
+			case hdr.Typeflag == tar.TypeSymlink:
+				r.osFiles = append(r.osFiles, sbom.OSFile{Package: p.Name, Path: name, Link: hdr.Linkname})
+			case hdr.FileInfo().Mode().IsRegular() && hdr.Size <= 64<<10:
+				data, err := io.ReadAll(pr)
+				if err != nil {
+					return r, err
+				}
+				r.osFiles = append(r.osFiles, sbom.OSFile{Package: p.Name, Path: name, Data: string(data)})
+			}
+			continue
 		}
 		if !hdr.FileInfo().Mode().IsRegular() || !sbom.IsEmbeddedSBOM(hdr.Name) {
 			continue
 		}
 		if hdr.Size > imagefs.MaxEmbeddedSBOM || total+hdr.Size > imagefs.MaxEmbeddedSBOMTotal {
-			return "", nil, fmt.Errorf("%s: %s is %d bytes, more than kiln reads of a package's SBOM", loc, hdr.Name, hdr.Size)
+			return r, fmt.Errorf("%s: %s is %d bytes, more than kiln reads of a package's SBOM", loc, hdr.Name, hdr.Size)
 		}
 		total += hdr.Size
 		data, err := io.ReadAll(pr)
 		if err != nil {
-			return "", nil, err
+			return r, err
 		}
-		embedded = append(embedded, sbom.Embedded{Path: sbom.EmbeddedDir + "/" + path.Base(hdr.Name), Data: data})
+		r.embedded = append(r.embedded, sbom.Embedded{Path: sbom.EmbeddedDir + "/" + path.Base(hdr.Name), Data: data})
 	}
 	// Whatever follows the data member (nothing, in a valid package) is
 	// part of the file the SHA-256 names.
 	if _, err := io.Copy(io.Discard, rc); err != nil {
-		return "", nil, err
+		return r, err
 	}
-	return hex.EncodeToString(sum.Sum(nil)), embedded, nil
+	r.sha256 = hex.EncodeToString(sum.Sum(nil))
+	return r, nil
 }

@@ -48,7 +48,10 @@ func TestSBOMStepMatchesHost(t *testing.T) {
 				dir("var"), dir("var/lib"), dir("var/lib/db"), dir("var/lib/db/sbom"),
 				{Path: "var/lib/db/sbom/hello-2.12-r0.spdx.json", Data: []byte(helloOwnSBOM)}}},
 		apktest.Package{Name: "libhello", Version: "1.0-r0", License: "MIT BSD", Provides: []string{"so:libhello.so.1=1.0"},
-			Files: []apktest.File{dir("usr"), dir("usr/lib"), {Path: "usr/lib/libhello.so.1", Data: []byte("lib\n")}}},
+			Files: []apktest.File{dir("usr"), dir("usr/lib"), {Path: "usr/lib/libhello.so.1", Data: []byte("lib\n")},
+				// os-release as Alpine ships it: a link into usr/lib.
+				dir("etc"), {Path: "etc/os-release", Symlink: "../usr/lib/os-release"},
+				{Path: "usr/lib/os-release", Data: []byte("NAME=\"Kiln Test\"\nID=kiln-test\nVERSION_ID=1.2\n")}}},
 	)
 	if _, err := r.Write(); err != nil {
 		t.Fatal(err)
@@ -113,7 +116,8 @@ func TestSBOMStepMatchesHost(t *testing.T) {
 			t.Errorf("the SBOM lacks %s's SHA-256", name)
 		}
 	}
-	for _, want := range []string{`"name": "hello.yaml"`, `"relationshipType": "DESCRIBED_BY"`, `"LicenseRef-MIT-BSD-`, `"name": "demo"`} {
+	for _, want := range []string{`"name": "hello.yaml"`, `"relationshipType": "DESCRIBED_BY"`, `"LicenseRef-MIT-BSD-`, `"name": "demo"`,
+		`"SPDXID": "SPDXRef-OperatingSystem-kiln-test"`, `"versionInfo": "1.2"`, `"supplier": "Organization: Kiln Test"`} {
 		if !strings.Contains(string(stepOut), want) {
 			t.Errorf("the SBOM lacks %s", want)
 		}

@@ -1,0 +1,94 @@
+package plan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/kiln-build/kiln/apk/repo"
+)
+
+// HostSource reads what planning needs on the host, the way the frontend
+// reads it through BuildKit: Root stands for the build context (kiln's
+// host commands take it from --context; apko reads paths relative to its
+// working directory), and URLs are fetched directly.
+type HostSource struct {
+	Root    string
+	Fetcher *repo.Fetcher // nil: a default one
+}
+
+func (s *HostSource) fetcher() *repo.Fetcher {
+	if s.Fetcher == nil {
+		return &repo.Fetcher{}
+	}
+	return s.Fetcher
+}
+
+func (s *HostSource) ReadContext(ctx context.Context, paths []string, max int64) (map[string][]byte, error) {
+	root, err := os.OpenRoot(s.Root)
+	if err != nil {
+		return nil, fmt.Errorf("context: %w", err)
+	}
+	defer root.Close()
+	out := map[string][]byte{}
+	for _, p := range paths {
+		f, err := root.Open(p)
+		if err != nil {
+			return nil, &PathError{Path: p, Err: notFound(err)}
+		}
+		data, err := readMax(f, max)
+		f.Close()
+		if err != nil {
+			return nil, &PathError{Path: p, Err: err}
+		}
+		out[p] = data
+	}
+	return out, nil
+}
+
+func (s *HostSource) Fetch(ctx context.Context, url, name string, max int64) ([]byte, error) {
+	rc, err := s.fetcher().Open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return readMax(rc, max)
+}
+
+// Open opens a planned package's .apk.
+func (s *HostSource) Open(ctx context.Context, pk Package, apkArch string) (io.ReadCloser, string, error) {
+	if u := pk.URL(apkArch); u != "" {
+		rc, err := s.fetcher().Open(ctx, u)
+		return rc, u, err
+	}
+	root, err := os.OpenRoot(s.Root)
+	if err != nil {
+		return nil, "", fmt.Errorf("context: %w", err)
+	}
+	defer root.Close()
+	p := pk.ContextPath(apkArch)
+	f, err := root.Open(p)
+	return f, p, err
+}
+
+// notFound words a missing context file the way the build says it.
+func notFound(err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return errors.New("not found in the build context")
+	}
+	return err
+}
+
+func readMax(r io.Reader, max int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("more than the %d-byte limit", max)
+	}
+	return data, nil
+}

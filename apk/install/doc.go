@@ -18,6 +18,10 @@
 // followed: files, symlinks, links and nodes are created under a
 // temporary name in the resolved parent directory and renamed into place.
 //
+// A name with a component starting ".wh." is refused (ErrWhiteout, the
+// error names the package and the entry): it would become an OCI
+// whiteout in the package's layer and delete files of the layers below.
+//
 // # Metadata
 //
 // Owners are set with lchown (Options.Chown; by default only when running

@@ -76,6 +76,9 @@ func (ex *extraction) entry(hdr *tar.Header, r io.Reader) error {
 	if name == "" || hidden(name) {
 		return nil
 	}
+	if err := notWhiteout(name); err != nil {
+		return err
+	}
 	dirName, base := path.Split(name)
 	dirName = strings.TrimSuffix(dirName, "/")
 	if hdr.Typeflag != tar.TypeDir && strings.HasPrefix(base, ".keep_") {

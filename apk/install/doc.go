@@ -15,12 +15,14 @@
 // requires), so a write through a symlink whose target is missing in the
 // root fails instead of creating it. Hard links must name a regular file
 // this package extracted earlier. The final path component is never
-// followed: files, symlinks, links and nodes are created under a
-// temporary name in the resolved parent directory and renamed into place.
+// followed: files, symlinks and links are created under a temporary name
+// in the resolved parent directory and renamed into place.
 //
-// A name with a component starting ".wh." is refused (ErrWhiteout, the
-// error names the package and the entry): it would become an OCI
-// whiteout in the package's layer and delete files of the layers below.
+// Two kinds of entry are refused outright (the error names the package
+// and the entry). A name with a component starting ".wh." (ErrWhiteout)
+// would become an OCI whiteout in the package's layer and delete files of
+// the layers below. Character and block devices and FIFOs
+// (ErrSpecialFile) are refused as apko refuses them.
 //
 // # Metadata
 //

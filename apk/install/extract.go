@@ -112,7 +112,9 @@ func (ex *extraction) entry(hdr *tar.Header, r io.Reader) error {
 	case tar.TypeLink:
 		return ex.hardlink(t, hdr)
 	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
-		return ex.node(t, hdr)
+		// apko refuses them too: an image's devices come from the
+		// runtime, and a package has no business creating one.
+		return fmt.Errorf("%q: %w: %s", name, ErrSpecialFile, specialKind[hdr.Typeflag])
 	}
 	return fmt.Errorf("%q: unsupported entry type %q", name, hdr.Typeflag)
 }
@@ -282,35 +284,6 @@ func (ex *extraction) hardlink(t *target, hdr *tar.Header) error {
 	}
 	in.touched[t.d.phys] = struct{}{}
 	return ex.place(t, tmp, ex.record(t, hdr, src.Checksum))
-}
-
-func (ex *extraction) node(t *target, hdr *tar.Header) error {
-	in := ex.in
-	kind := map[byte]uint32{tar.TypeChar: typeChar, tar.TypeBlock: typeBlock, tar.TypeFifo: typeFifo}[hdr.Typeflag]
-	if err := notDirInWay(t); err != nil {
-		return err
-	}
-	tmp, err := t.d.mknod(kind|t.mode&0o777, mkdev(hdr.Devmajor, hdr.Devminor))
-	if err != nil {
-		return fmt.Errorf("%q: mknod: %w", t.name, err)
-	}
-	in.touched[t.d.phys] = struct{}{}
-	err = func() error {
-		if in.chown {
-			if err := t.d.lchown(tmp, hdr.Uid, hdr.Gid); err != nil {
-				return err
-			}
-		}
-		if err := t.d.chmod(tmp, t.mode); err != nil {
-			return err
-		}
-		return t.d.setLinkXattrs(tmp, t.xattrs)
-	}()
-	if err != nil {
-		t.d.remove(tmp)
-		return fmt.Errorf("%q: %w", t.name, err)
-	}
-	return ex.place(t, tmp, ex.record(t, hdr, ""))
 }
 
 func (ex *extraction) record(t *target, hdr *tar.Header, sum string) FileRecord {

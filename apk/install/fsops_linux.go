@@ -136,10 +136,6 @@ func (d *dirHandle) link(src *dirHandle, srcName string) (string, error) {
 	return d.create(func(tmp string) error { return unix.Linkat(src.fd, srcName, d.fd, tmp, 0) })
 }
 
-func (d *dirHandle) mknod(mode uint32, dev uint64) (string, error) {
-	return d.create(func(tmp string) error { return unix.Mknodat(d.fd, tmp, mode, int(dev)) })
-}
-
 func (d *dirHandle) mkdir(name string) error {
 	if err := unix.Mkdirat(d.fd, name, 0o700); err != nil {
 		return fmt.Errorf("mkdir %q: %w", d.path(name), err)
@@ -246,9 +242,4 @@ const (
 	typeDir     = unix.S_IFDIR
 	typeSymlink = unix.S_IFLNK
 	typeReg     = unix.S_IFREG
-	typeChar    = unix.S_IFCHR
-	typeBlock   = unix.S_IFBLK
-	typeFifo    = unix.S_IFIFO
 )
-
-func mkdev(major, minor int64) uint64 { return unix.Mkdev(uint32(major), uint32(minor)) }

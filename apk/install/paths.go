@@ -1,6 +1,7 @@
 package install
 
 import (
+	"archive/tar"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -136,4 +137,14 @@ func notWhiteout(clean string) error {
 		}
 	}
 	return nil
+}
+
+// ErrSpecialFile marks device nodes and FIFOs, which kiln (like apko)
+// does not install from packages.
+var ErrSpecialFile = errors.New("device nodes and FIFOs are not installed from packages")
+
+var specialKind = map[byte]string{
+	tar.TypeChar:  "character device",
+	tar.TypeBlock: "block device",
+	tar.TypeFifo:  "FIFO",
 }

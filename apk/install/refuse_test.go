@@ -1,6 +1,7 @@
 package install
 
 import (
+	"archive/tar"
 	"errors"
 	"os"
 	"path/filepath"
@@ -61,5 +62,36 @@ func TestAllowsNamesNearWhiteouts(t *testing.T) {
 		if got := readFile(t, s.root, n); got != n {
 			t.Errorf("%s = %q", n, got)
 		}
+	}
+}
+
+func TestRefusesDevicesAndFifos(t *testing.T) {
+	tests := []struct {
+		name string
+		e    ent
+		kind string
+	}{
+		{"character device", ent{typ: tar.TypeChar, name: "dev/null"}, "character device"},
+		{"block device", ent{typ: tar.TypeBlock, name: "dev/sda"}, "block device"},
+		{"FIFO", ent{typ: tar.TypeFifo, name: "dev/initctl"}, "FIFO"},
+		{"world-writable device", ent{typ: tar.TypeChar, name: "dev/mem", mode: 0o666}, "character device"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSandbox(t)
+			in := newInstaller(t, s.root, Options{})
+			err := in.Install(pkgInfo("evil"), tarOf(t, dir("dev/"), tc.e), Control{})
+			if !errors.Is(err, ErrSpecialFile) {
+				t.Fatalf("Install = %v, want ErrSpecialFile", err)
+			}
+			for _, want := range []string{"evil-1.0-r0", `"` + tc.e.name + `"`, tc.kind} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not name %s", err, want)
+				}
+			}
+			if _, err := os.Lstat(filepath.Join(s.root, tc.e.name)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%s was created (lstat: %v)", tc.e.name, err)
+			}
+		})
 	}
 }

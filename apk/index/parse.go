@@ -46,6 +46,7 @@ type parser struct {
 	strs   []string  // unused list slots of the current block
 	cur    *Package
 	lineNo int
+	start  int // line of cur's first field
 }
 
 // feed parses every line of text; a last line without '\n' counts as a
@@ -73,6 +74,7 @@ func (p *parser) feed(text string) error {
 				p.arena = make([]Package, pkgBlock)
 			}
 			p.cur, p.arena = &p.arena[0], p.arena[1:]
+			p.start = p.lineNo
 		}
 		if err := p.setField(line[0], line[2:]); err != nil {
 			return fmt.Errorf("APKINDEX line %d: %w", p.lineNo, err)
@@ -95,6 +97,12 @@ func (p *parser) endRecord() error {
 	}
 	if c.Name == "" || c.Version == "" {
 		return fmt.Errorf("APKINDEX record ending at line %d has no P: or V: (name %q, version %q)", p.lineNo, clip(c.Name), clip(c.Version))
+	}
+	if err := CheckName(c.Name); err != nil {
+		return fmt.Errorf("APKINDEX record at line %d: P: %w", p.start, err)
+	}
+	if err := CheckVersion(c.Version); err != nil {
+		return fmt.Errorf("APKINDEX record at line %d (P:%s): V: %w", p.start, c.Name, err)
 	}
 	p.pkgs = append(p.pkgs, c)
 	p.cur = nil

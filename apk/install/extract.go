@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path"
 	"slices"
 	"strings"
@@ -26,7 +27,8 @@ func (in *Installer) Install(p *index.Package, data DataReader, ctl Control) err
 	}
 	rec := InstalledPackage{Package: *p, Scripts: scriptsByType(ctl.Scripts), Triggers: slices.Clone(ctl.Triggers)}
 	rec = rec.clone()
-	ex := &extraction{in: in, pkg: newInstalled(rec), files: map[string]FileRecord{}}
+	ex := &extraction{in: in, pkg: newInstalled(rec), files: map[string]FileRecord{},
+		declared: p.InstalledSize, limit: SizeAllowance(p.InstalledSize)}
 	for {
 		hdr, err := data.Next()
 		if errors.Is(err, io.EOF) {
@@ -55,6 +57,52 @@ type extraction struct {
 	in    *Installer
 	pkg   *installed
 	files map[string]FileRecord // regular files extracted so far, by physical path (hard link targets)
+
+	declared uint64 // the package's installed size (I:)
+	limit    uint64 // SizeAllowance(declared)
+	written  uint64 // bytes of file contents written so far
+}
+
+// Slack allowed over a package's declared installed size before
+// extraction stops: see SizeAllowance.
+const (
+	SizeSlackFactor = 2
+	SizeSlackMin    = 16 << 20
+)
+
+// SizeAllowance is how many bytes of file contents a package declaring an
+// installed size of declared bytes may write: SizeSlackFactor times the
+// declaration, and at least SizeSlackMin bytes more. Real declarations
+// are at or above the bytes written (abuild rounds up to disk blocks,
+// melange sums every entry), so the slack only absorbs odd builders,
+// while a package that declares kilobytes cannot fill the disk.
+func SizeAllowance(declared uint64) uint64 {
+	if declared > (math.MaxUint64-SizeSlackMin)/SizeSlackFactor {
+		return math.MaxUint64
+	}
+	return max(SizeSlackFactor*declared, declared+SizeSlackMin)
+}
+
+// ErrTooBig marks extraction stopped because a package wrote more than
+// its declared size allows, or an Installer more than MaxTotalSize.
+var ErrTooBig = errors.New("size limit exceeded")
+
+// reserve counts size bytes of file contents against the package's and
+// the Installer's bounds before they are written.
+func (ex *extraction) reserve(name string, size int64) error {
+	n := uint64(size)
+	if ex.written+n < ex.written || ex.written+n > ex.limit {
+		return fmt.Errorf("%q: %w: %d bytes of files would be written, the package declares an installed size of %d bytes (allowed: %d)",
+			name, ErrTooBig, ex.written+n, ex.declared, ex.limit)
+	}
+	in := ex.in
+	if in.written+n < in.written || in.written+n > in.maxTotal {
+		return fmt.Errorf("%q: %w: %d bytes of files would be written in this install step, more than its limit of %d bytes",
+			name, ErrTooBig, in.written+n, in.maxTotal)
+	}
+	ex.written += n
+	in.written += n
+	return nil
 }
 
 // target is where one entry goes.
@@ -180,6 +228,9 @@ func notDirInWay(t *target) error {
 func (ex *extraction) file(t *target, hdr *tar.Header, r io.Reader) error {
 	in := ex.in
 	if err := notDirInWay(t); err != nil {
+		return err
+	}
+	if err := ex.reserve(t.name, hdr.Size); err != nil {
 		return err
 	}
 	h := sha1.New()

@@ -29,7 +29,12 @@
 // Owners are set with lchown (Options.Chown; by default only when running
 // as root), then the mode (chown clears setuid/setgid), then the
 // SCHILY.xattr.* PAX records (chown also clears security.capability),
-// then the timestamps. Every mtime and atime is Options.SourceDateEpoch.
+// then the timestamps. Extended attributes are set on files and
+// directories and, as apk does, recorded but not set on symlinks; a
+// filesystem that refuses one fails the install rather than dropping,
+// say, a file capability. The database records their digest after the
+// mode on M: and a: lines, as apk-tools does; the per-file SHA-1 does not
+// cover them, the package's datahash does. Every mtime and atime is Options.SourceDateEpoch.
 // Directory modes and times are applied at the end of each Install (and
 // of WriteDatabase), after their contents are written, so a 0555
 // directory can still be filled by its own package. A directory that

@@ -288,17 +288,14 @@ func (ex *extraction) symlink(t *target, hdr *tar.Header) error {
 		return fmt.Errorf("%q: symlink: %w", t.name, err)
 	}
 	in.touched[t.d.phys] = struct{}{}
-	err = func() error {
-		if in.chown {
-			if err := t.d.lchown(tmp, hdr.Uid, hdr.Gid); err != nil {
-				return err
-			}
+	// A symlink's xattrs are recorded (they are part of its a: line) but
+	// not set, as apk does: Linux refuses user.* on symlinks, and the
+	// kernel reads no security attribute from one.
+	if in.chown {
+		if err := t.d.lchown(tmp, hdr.Uid, hdr.Gid); err != nil {
+			t.d.remove(tmp)
+			return fmt.Errorf("%q: %w", t.name, err)
 		}
-		return t.d.setLinkXattrs(tmp, t.xattrs)
-	}()
-	if err != nil {
-		t.d.remove(tmp)
-		return fmt.Errorf("%q: %w", t.name, err)
 	}
 	return ex.place(t, tmp, ex.record(t, hdr, sum))
 }

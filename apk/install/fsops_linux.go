@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -198,19 +197,6 @@ func (d *dirHandle) setXattrs(name string, xs []xattr, isDir bool) error {
 	}
 	defer unix.Close(fd)
 	return fdSetXattrs(fd, d.path(name), xs)
-}
-
-// setLinkXattrs sets extended attributes on a symlink itself. No
-// descriptor can carry them, so the host path is used: its directories
-// were resolved under the root and the final link is not followed.
-func (d *dirHandle) setLinkXattrs(name string, xs []xattr) error {
-	host := filepath.Join(d.in.rootPath, filepath.FromSlash(d.path(name)))
-	for _, x := range xs {
-		if err := unix.Lsetxattr(host, x.name, []byte(x.value), 0); err != nil {
-			return fmt.Errorf("set xattr %q on %q: %w", x.name, d.path(name), err)
-		}
-	}
-	return nil
 }
 
 func fdSetXattrs(fd int, what string, xs []xattr) error {

@@ -55,11 +55,10 @@ type Control struct {
 // Installer extracts packages into one root directory. It is not safe for
 // concurrent use.
 type Installer struct {
-	rootPath string
-	root     *os.Root
-	opts     Options
-	chown    bool
-	epoch    time.Time
+	root  *os.Root
+	opts  Options
+	chown bool
+	epoch time.Time
 
 	pkgs   []*installed          // in install order, loaded ones first
 	byName map[string]*installed // package name → entry in pkgs
@@ -98,7 +97,6 @@ func New(root string, opts Options) (*Installer, error) {
 		return nil, fmt.Errorf("install root: %w", err)
 	}
 	in := &Installer{
-		rootPath:     abs,
 		root:         r,
 		opts:         opts,
 		epoch:        time.Unix(opts.SourceDateEpoch, 0),

@@ -2,7 +2,6 @@ package index
 
 import (
 	"archive/tar"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -10,24 +9,18 @@ import (
 	"github.com/klauspost/compress/gzip"
 )
 
-const (
-	// maxInflateRatio is deflate's best case (258-byte matches from
-	// 2-bit codes); an entry claiming more than this many bytes per
-	// compressed byte is lying, and must not make Read allocate for it.
-	maxInflateRatio = 1032
-	maxDescription  = 64 << 10
-)
+const maxDescription = 64 << 10
 
 // readBody inflates the tar that follows the signature and parses its
 // APKINDEX entry. klauspost's gzip is used for speed: about 20% faster
 // than compress/gzip here (see BenchmarkGunzip*).
-func readBody(body []byte, maxU int64) (*Index, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(body))
+func readBody(body io.Reader, maxU int64, lim limits) (*Index, error) {
+	zr, err := gzip.NewReader(body)
 	if err != nil {
 		return nil, fmt.Errorf("gzip: %w", err)
 	}
 	defer zr.Close()
-	tr := tar.NewReader(&capReader{r: zr, left: maxU, max: maxU})
+	tr := tar.NewReader(&capReader{r: zr, left: maxU, max: maxU, tooLarge: "inflates to more than %d bytes"})
 	idx := &Index{}
 	seen := false
 	for {
@@ -56,10 +49,9 @@ func readBody(body []byte, maxU int64) (*Index, error) {
 			if h.Size > maxU {
 				return nil, fmt.Errorf("%w: APKINDEX entry of %d bytes, more than %d", ErrTooLarge, h.Size, maxU)
 			}
-			if h.Size > maxInflateRatio*int64(len(body)) {
-				return nil, fmt.Errorf("tar: APKINDEX entry claims %d bytes, more than %d compressed bytes can hold", h.Size, len(body))
-			}
-			if idx.Packages, err = readText(tr, int(h.Size)); err != nil {
+			// The size is only a claim: readText allocates as the text
+			// arrives, never for the claim.
+			if idx.Packages, err = readText(tr, h.Size, lim); err != nil {
 				return nil, err
 			}
 		}
@@ -75,7 +67,8 @@ func readBody(body []byte, maxU int64) (*Index, error) {
 type capReader struct {
 	r         io.Reader
 	left, max int64
-	err       error // sticky
+	tooLarge  string // error text, formatted with max
+	err       error  // sticky
 }
 
 func (c *capReader) Read(p []byte) (int, error) {
@@ -91,7 +84,7 @@ func (c *capReader) Read(p []byte) (int, error) {
 		// Hand back only what fits, with the error: io.ReadFull would
 		// drop an error that came with the bytes it asked for.
 		n, c.left = int(c.left), 0
-		c.err = fmt.Errorf("%w: inflates to more than %d bytes", ErrTooLarge, c.max)
+		c.err = fmt.Errorf("%w: "+c.tooLarge, ErrTooLarge, c.max)
 		return n, c.err
 	}
 	c.left -= int64(n)

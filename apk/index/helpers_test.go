@@ -2,6 +2,7 @@ package index
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"io"
@@ -89,11 +90,12 @@ func writeIndex(t testing.TB, pkgs []*Package, opts WriteOptions) []byte {
 // sigOffset is where the signed part of an index starts.
 func sigOffset(t testing.TB, data []byte) int {
 	t.Helper()
-	_, off, err := readSignatureMember(data)
-	if err != nil {
+	br := bytes.NewReader(data)
+	src := bufio.NewReader(br)
+	if _, err := readSignatureMember(src); err != nil {
 		t.Fatal(err)
 	}
-	return off
+	return len(data) - br.Len() - src.Buffered()
 }
 
 // gunzipAll inflates every gzip member of data with compress/gzip, a

@@ -20,8 +20,10 @@ func ParseText(r io.Reader) ([]*Package, error) {
 // ParseTextBytes parses APKINDEX text. It copies b into one string and
 // slices every field out of it, so whatever the line lengths (p: lines of
 // several MiB exist) a package costs no allocation of its own.
+//
+// Lines and records are bounded by DefaultMaxLine and DefaultMaxRecord.
 func ParseTextBytes(b []byte) ([]*Package, error) {
-	var p parser
+	p := parser{limits: newLimits(0, 0)}
 	if err := p.feed(string(b)); err != nil {
 		return nil, err
 	}
@@ -41,11 +43,35 @@ const (
 // while the rest of the index is still being decompressed. The records
 // keep substrings of what they were fed.
 type parser struct {
+	limits
 	pkgs   []*Package
 	arena  []Package // unused records of the current block
 	strs   []string  // unused list slots of the current block
 	cur    *Package
 	lineNo int
+	start  int // line of cur's first field
+	size   int // bytes of cur's lines so far
+}
+
+// limits bound what one line and one record may hold: with them, a
+// hostile index costs memory in proportion to its size, and no single
+// list is long enough to make the resolver's tables slow to build.
+type limits struct {
+	line, record int
+}
+
+func newLimits(line, record int) limits {
+	if line <= 0 {
+		line = DefaultMaxLine
+	}
+	if record <= 0 {
+		record = DefaultMaxRecord
+	}
+	return limits{line: line, record: record}
+}
+
+func lineTooLong(lineNo, max int) error {
+	return fmt.Errorf("APKINDEX line %d: %w: longer than %d bytes", lineNo, ErrTooLarge, max)
 }
 
 // feed parses every line of text; a last line without '\n' counts as a
@@ -58,6 +84,9 @@ func (p *parser) feed(text string) error {
 			line, text = text[:i], text[i+1:]
 		} else {
 			line, text = text, ""
+		}
+		if len(line) > p.line {
+			return lineTooLong(p.lineNo, p.line)
 		}
 		if line == "" {
 			if err := p.endRecord(); err != nil {
@@ -73,6 +102,10 @@ func (p *parser) feed(text string) error {
 				p.arena = make([]Package, pkgBlock)
 			}
 			p.cur, p.arena = &p.arena[0], p.arena[1:]
+			p.start, p.size = p.lineNo, 0
+		}
+		if p.size += len(line) + 1; p.size > p.record {
+			return fmt.Errorf("APKINDEX record at line %d: %w: longer than %d bytes", p.start, ErrTooLarge, p.record)
 		}
 		if err := p.setField(line[0], line[2:]); err != nil {
 			return fmt.Errorf("APKINDEX line %d: %w", p.lineNo, err)
@@ -95,6 +128,12 @@ func (p *parser) endRecord() error {
 	}
 	if c.Name == "" || c.Version == "" {
 		return fmt.Errorf("APKINDEX record ending at line %d has no P: or V: (name %q, version %q)", p.lineNo, clip(c.Name), clip(c.Version))
+	}
+	if err := CheckName(c.Name); err != nil {
+		return fmt.Errorf("APKINDEX record at line %d: P: %w", p.start, err)
+	}
+	if err := CheckVersion(c.Version); err != nil {
+		return fmt.Errorf("APKINDEX record at line %d (P:%s): V: %w", p.start, c.Name, err)
 	}
 	p.pkgs = append(p.pkgs, c)
 	p.cur = nil

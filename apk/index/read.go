@@ -1,10 +1,10 @@
 package index
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/kiln-build/kiln/apk/sign"
 )
@@ -16,11 +16,16 @@ type Index struct {
 	Signatures  []sign.Signature
 }
 
-// Default caps against hostile indexes: the real Alpine main index is
-// under 2 MiB compressed and 7 MiB of text.
+// Default caps against hostile indexes. The real Alpine main index is
+// under 2 MiB compressed and 7 MiB of text, its longest line a few KiB
+// (coq's p: line, the longest apko has met, is 72 KiB). apko refuses
+// indexes over 300 MiB of text and lines over 1 MiB, so no index apko
+// reads is refused here.
 const (
 	DefaultMaxCompressed   = 256 << 20
-	DefaultMaxUncompressed = 1 << 30
+	DefaultMaxUncompressed = 300 << 20
+	DefaultMaxLine         = 1 << 20
+	DefaultMaxRecord       = 8 << 20
 )
 
 // ErrTooLarge is returned (wrapped) when an index exceeds a size cap.
@@ -35,12 +40,16 @@ type ReadOptions struct {
 	AllowUntrusted  bool
 	MaxCompressed   int64  // 0: DefaultMaxCompressed
 	MaxUncompressed int64  // 0: DefaultMaxUncompressed; counts tar headers too
+	MaxLine         int    // longest APKINDEX line; 0: DefaultMaxLine
+	MaxRecord       int    // longest APKINDEX record; 0: DefaultMaxRecord
 	Name            string // for errors, e.g. the index URL
 }
 
-// Read reads and verifies an APKINDEX.tar.gz. The compressed file is held
-// in memory (it is capped) because the signature covers its raw bytes
-// after the signature member; they are hashed as they are, then inflated.
+// Read reads and verifies an APKINDEX.tar.gz. It streams: the compressed
+// bytes are hashed for the signature as they are inflated, and only the
+// index text is kept (in chunks that the records point into). The text is
+// parsed before the signature is checked, since the signature covers the
+// bytes up to the end of the file, but nothing is returned until it is.
 func Read(r io.Reader, opts ReadOptions) (*Index, error) {
 	name := opts.Name
 	if name == "" {
@@ -54,46 +63,68 @@ func Read(r io.Reader, opts ReadOptions) (*Index, error) {
 	if maxU <= 0 {
 		maxU = DefaultMaxUncompressed
 	}
-	data, err := readCapped(r, maxC+1)
-	if err != nil {
-		return fail(err)
-	}
-	if int64(len(data)) > maxC {
-		return fail(fmt.Errorf("%w: larger than %d bytes compressed", ErrTooLarge, maxC))
-	}
+	lim := newLimits(opts.MaxLine, opts.MaxRecord)
 
-	sigs, signedFrom, err := readSignatureMember(data)
+	// A bufio.Reader is an io.ByteReader, so gzip consumes exactly the
+	// signature member from it and the signed part starts right after.
+	src := bufio.NewReaderSize(&capReader{r: r, left: maxC, max: maxC, tooLarge: "larger than %d bytes compressed"}, 16<<10)
+	sigs, err := readSignatureMember(src)
 	if err != nil {
 		return fail(err)
 	}
-	if err := verify(sigs, data[signedFrom:], opts); err != nil {
+	d := digesterFor(sigs, opts.Keyring)
+	signed := &countReader{r: src}
+	if d != nil {
+		signed.r = io.TeeReader(src, d)
+	}
+	idx, bodyErr := readBody(signed, maxU, lim)
+	// The signature covers every byte after its member, read or not by
+	// the parser: hash the rest, then report a bad signature before
+	// whatever the parser made of the bytes it covers.
+	_, drainErr := io.Copy(io.Discard, signed)
+	if err := verify(sigs, d, opts); err != nil {
 		return fail(err)
 	}
-	if signedFrom == len(data) {
+	if sigs != nil && signed.n == 0 {
 		return fail(errors.New("nothing follows the signature"))
 	}
-	idx, err := readBody(data[signedFrom:], maxU)
-	if err != nil {
-		return fail(err)
+	if bodyErr != nil {
+		return fail(bodyErr)
+	}
+	if drainErr != nil {
+		return fail(drainErr)
 	}
 	idx.Signatures = sigs
 	return idx, nil
 }
 
-func verify(sigs []sign.Signature, signed []byte, opts ReadOptions) error {
-	// Hash only for signatures a trusted key can check; with none, the
-	// keyring reports ErrUntrusted (or ErrUnsigned) without digests.
+// digesterFor hashes for the signatures a trusted key can check; nil when
+// there are none, and then nothing needs hashing.
+func digesterFor(sigs []sign.Signature, k *sign.Keyring) *sign.Digester {
 	var trusted []sign.Signature
 	for _, s := range sigs {
-		if opts.Keyring.Has(s.KeyName) {
+		if k.Has(s.KeyName) {
 			trusted = append(trusted, s)
 		}
 	}
-	if len(trusted) > 0 {
-		d := sign.NewDigester(trusted)
-		d.Write(signed)
+	if len(trusted) == 0 {
+		return nil
+	}
+	return sign.NewDigester(trusted)
+}
+
+func verify(sigs []sign.Signature, d *sign.Digester, opts ReadOptions) error {
+	if d != nil {
+		var trusted []sign.Signature
+		for _, s := range sigs {
+			if opts.Keyring.Has(s.KeyName) {
+				trusted = append(trusted, s)
+			}
+		}
 		return opts.Keyring.Verify(trusted, d)
 	}
+	// No trusted signature: the keyring reports ErrUntrusted (or
+	// ErrUnsigned) without digests.
 	err := opts.Keyring.Verify(sigs, sign.NewDigester(nil))
 	if opts.AllowUntrusted && (errors.Is(err, sign.ErrUnsigned) || errors.Is(err, sign.ErrUntrusted)) {
 		return nil
@@ -101,31 +132,14 @@ func verify(sigs []sign.Signature, signed []byte, opts ReadOptions) error {
 	return err
 }
 
-// readCapped reads up to max bytes, in one allocation when r can tell
-// its size (files, byte readers), as indexes usually can.
-func readCapped(r io.Reader, max int64) ([]byte, error) {
-	size := int64(-1)
-	switch v := r.(type) {
-	case interface{ Len() int }:
-		size = int64(v.Len())
-	case interface{ Stat() (os.FileInfo, error) }:
-		if st, err := v.Stat(); err == nil && st.Mode().IsRegular() {
-			size = st.Size()
-		}
-	}
-	if size < 0 || size >= max {
-		return io.ReadAll(io.LimitReader(r, max))
-	}
-	buf := make([]byte, size, size+1)
-	n, err := io.ReadFull(r, buf)
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		// A file read from past its start holds less than its size.
-		return buf[:n], nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	// Anything past the announced size still counts against the cap.
-	rest, err := io.ReadAll(io.LimitReader(r, max-size))
-	return append(buf, rest...), err
+// countReader counts the bytes read through it.
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }

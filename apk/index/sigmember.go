@@ -1,7 +1,9 @@
 package index
 
 import (
+	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 
@@ -15,38 +17,38 @@ import (
 // that no cap on the index text catches.
 const maxSigMember = 64 << 10
 
-// readSignatureMember returns the signatures of a leading signature member
-// and the offset where the signed data starts (0 when unsigned).
-func readSignatureMember(data []byte) ([]sign.Signature, int, error) {
-	br := bytes.NewReader(data)
-	zr, err := gzip.NewReader(br)
-	if err != nil {
-		return nil, 0, fmt.Errorf("not gzip: %w", err)
+// readSignatureMember reads a leading signature member from src and
+// returns its signatures. An unsigned index returns none and leaves src
+// untouched: whether the first member is a signature is decided on a
+// copy of its first bytes.
+func readSignatureMember(src *bufio.Reader) ([]sign.Signature, error) {
+	head, err := src.Peek(src.Size())
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, err
 	}
-	zr.Multistream(false)
-	head := make([]byte, len(".SIGN."), maxSigMember+1)
-	n, err := io.ReadFull(zr, head)
-	if string(head[:n]) != ".SIGN." {
+	zr, err := gzip.NewReader(bytes.NewReader(head))
+	if err != nil {
+		return nil, fmt.Errorf("not gzip: %w", err)
+	}
+	first := make([]byte, len(".SIGN."))
+	if n, _ := io.ReadFull(zr, first); string(first[:n]) != ".SIGN." {
 		// Unsigned: the first member already is the index. Its errors, if
 		// any, are reported when it is read as such.
-		return nil, 0, nil
+		return nil, nil
 	}
+
+	zr, err = gzip.NewReader(src)
 	if err != nil {
-		return nil, 0, fmt.Errorf("signature member: %w", err)
+		return nil, fmt.Errorf("signature member: %w", err)
 	}
+	zr.Multistream(false)
 	// The member must end within the cap: read one byte past it to know.
-	rest, err := io.ReadAll(io.LimitReader(zr, maxSigMember+1-int64(n)))
+	member, err := io.ReadAll(io.LimitReader(zr, maxSigMember+1))
 	if err != nil {
-		return nil, 0, fmt.Errorf("signature member: gzip: %w", err)
+		return nil, fmt.Errorf("signature member: gzip: %w", err)
 	}
-	if n+len(rest) > maxSigMember {
-		return nil, 0, fmt.Errorf("signature member: %w: inflates to more than %d bytes", ErrTooLarge, maxSigMember)
+	if len(member) > maxSigMember {
+		return nil, fmt.Errorf("signature member: %w: inflates to more than %d bytes", ErrTooLarge, maxSigMember)
 	}
-	sigs, err := sign.ReadSegment(bytes.NewReader(append(head, rest...)))
-	if err != nil {
-		return nil, 0, err
-	}
-	// gzip reads a bytes.Reader byte by byte (it is an io.ByteReader), so
-	// having reached the member's end it has consumed exactly the member.
-	return sigs, len(data) - br.Len(), nil
+	return sign.ReadSegment(bytes.NewReader(member))
 }

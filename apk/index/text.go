@@ -104,6 +104,12 @@ func check(p *Package) error {
 	if p.Name == "" || p.Version == "" {
 		return fmt.Errorf("APKINDEX record %q-%q: P: and V: are required", clip(p.Name), clip(p.Version))
 	}
+	if err := CheckName(p.Name); err != nil {
+		return fmt.Errorf("APKINDEX record %q-%q: P: %w", clip(p.Name), clip(p.Version), err)
+	}
+	if err := CheckVersion(p.Version); err != nil {
+		return fmt.Errorf("APKINDEX record %q-%q: V: %w", clip(p.Name), clip(p.Version), err)
+	}
 	for _, f := range [...]struct {
 		key byte
 		v   string

@@ -115,7 +115,7 @@ func longProvides(min int) []string {
 }
 
 func TestParseTextLongLine(t *testing.T) {
-	provides := longProvides(5 << 20)
+	provides := longProvides(DefaultMaxLine - 100)
 	text := "P:big\nV:1.0-r0\np:" + strings.Join(provides, " ") + "\nD:after\n\nP:next\nV:2\n"
 	pkgs, err := ParseText(strings.NewReader(text))
 	if err != nil {

@@ -190,3 +190,43 @@ func moduleRoot(t *testing.T) string {
 }
 
 var _ io.Reader = (*pkg.Reader)(nil)
+
+// An unsigned package installs when the caller pins its control section
+// with the checksum from a verified index, as apk and apko do, and only
+// then.
+func TestInstallAPKPinnedUnsigned(t *testing.T) {
+	_, _, keys := buildHello(t)
+	repo := apktest.NewRepo(t.TempDir(), nil)
+	data, rec, err := repo.Build("x86_64", apktest.Package{Name: "plain", Version: "1.0-r0", Files: []apktest.File{
+		{Path: "etc", Dir: true},
+		{Path: "etc/plain.conf", Data: []byte("plain=yes\n")},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		opts   pkg.ReadOptions
+		wantOK bool
+	}{
+		{"pinned by the index", pkg.ReadOptions{Keyring: keys, ExpectedChecksum: rec.Checksum, Name: "plain.apk"}, true},
+		{"no index checksum", pkg.ReadOptions{Keyring: keys, Name: "plain.apk"}, false},
+		{"another package's checksum", pkg.ReadOptions{Keyring: keys, ExpectedChecksum: "Q1AAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", Name: "plain.apk"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			root, in := newRoot(t)
+			_, err := in.InstallAPK(bytes.NewReader(data), tc.opts)
+			if tc.wantOK != (err == nil) {
+				t.Fatalf("InstallAPK = %v, want success %v", err, tc.wantOK)
+			}
+			b, rerr := os.ReadFile(filepath.Join(root, "etc/plain.conf"))
+			if tc.wantOK && string(b) != "plain=yes\n" {
+				t.Errorf("etc/plain.conf = %q, %v", b, rerr)
+			}
+			if !tc.wantOK && rerr == nil {
+				t.Error("a refused package was extracted")
+			}
+		})
+	}
+}

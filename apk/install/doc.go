@@ -15,15 +15,26 @@
 // requires), so a write through a symlink whose target is missing in the
 // root fails instead of creating it. Hard links must name a regular file
 // this package extracted earlier. The final path component is never
-// followed: files, symlinks, links and nodes are created under a
-// temporary name in the resolved parent directory and renamed into place.
+// followed: files, symlinks and links are created under a temporary name
+// in the resolved parent directory and renamed into place.
+//
+// Two kinds of entry are refused outright (the error names the package
+// and the entry). A name with a component starting ".wh." (ErrWhiteout)
+// would become an OCI whiteout in the package's layer and delete files of
+// the layers below. Character and block devices and FIFOs
+// (ErrSpecialFile) are refused as apko refuses them.
 //
 // # Metadata
 //
 // Owners are set with lchown (Options.Chown; by default only when running
 // as root), then the mode (chown clears setuid/setgid), then the
 // SCHILY.xattr.* PAX records (chown also clears security.capability),
-// then the timestamps. Every mtime and atime is Options.SourceDateEpoch.
+// then the timestamps. Extended attributes are set on files and
+// directories and, as apk does, recorded but not set on symlinks; a
+// filesystem that refuses one fails the install rather than dropping,
+// say, a file capability. The database records their digest after the
+// mode on M: and a: lines, as apk-tools does; the per-file SHA-1 does not
+// cover them, the package's datahash does. Every mtime and atime is Options.SourceDateEpoch.
 // Directory modes and times are applied at the end of each Install (and
 // of WriteDatabase), after their contents are written, so a 0555
 // directory can still be filled by its own package. A directory that

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path"
 	"slices"
 	"strings"
@@ -26,7 +27,8 @@ func (in *Installer) Install(p *index.Package, data DataReader, ctl Control) err
 	}
 	rec := InstalledPackage{Package: *p, Scripts: scriptsByType(ctl.Scripts), Triggers: slices.Clone(ctl.Triggers)}
 	rec = rec.clone()
-	ex := &extraction{in: in, pkg: newInstalled(rec), files: map[string]FileRecord{}}
+	ex := &extraction{in: in, pkg: newInstalled(rec), files: map[string]FileRecord{},
+		declared: p.InstalledSize, limit: SizeAllowance(p.InstalledSize)}
 	for {
 		hdr, err := data.Next()
 		if errors.Is(err, io.EOF) {
@@ -55,6 +57,52 @@ type extraction struct {
 	in    *Installer
 	pkg   *installed
 	files map[string]FileRecord // regular files extracted so far, by physical path (hard link targets)
+
+	declared uint64 // the package's installed size (I:)
+	limit    uint64 // SizeAllowance(declared)
+	written  uint64 // bytes of file contents written so far
+}
+
+// Slack allowed over a package's declared installed size before
+// extraction stops: see SizeAllowance.
+const (
+	SizeSlackFactor = 2
+	SizeSlackMin    = 16 << 20
+)
+
+// SizeAllowance is how many bytes of file contents a package declaring an
+// installed size of declared bytes may write: SizeSlackFactor times the
+// declaration, and at least SizeSlackMin bytes more. Real declarations
+// are at or above the bytes written (abuild rounds up to disk blocks,
+// melange sums every entry), so the slack only absorbs odd builders,
+// while a package that declares kilobytes cannot fill the disk.
+func SizeAllowance(declared uint64) uint64 {
+	if declared > (math.MaxUint64-SizeSlackMin)/SizeSlackFactor {
+		return math.MaxUint64
+	}
+	return max(SizeSlackFactor*declared, declared+SizeSlackMin)
+}
+
+// ErrTooBig marks extraction stopped because a package wrote more than
+// its declared size allows, or an Installer more than MaxTotalSize.
+var ErrTooBig = errors.New("size limit exceeded")
+
+// reserve counts size bytes of file contents against the package's and
+// the Installer's bounds before they are written.
+func (ex *extraction) reserve(name string, size int64) error {
+	n := uint64(size)
+	if ex.written+n < ex.written || ex.written+n > ex.limit {
+		return fmt.Errorf("%q: %w: %d bytes of files would be written, the package declares an installed size of %d bytes (allowed: %d)",
+			name, ErrTooBig, ex.written+n, ex.declared, ex.limit)
+	}
+	in := ex.in
+	if in.written+n < in.written || in.written+n > in.maxTotal {
+		return fmt.Errorf("%q: %w: %d bytes of files would be written in this install step, more than its limit of %d bytes",
+			name, ErrTooBig, in.written+n, in.maxTotal)
+	}
+	ex.written += n
+	in.written += n
+	return nil
 }
 
 // target is where one entry goes.
@@ -75,6 +123,9 @@ func (ex *extraction) entry(hdr *tar.Header, r io.Reader) error {
 	}
 	if name == "" || hidden(name) {
 		return nil
+	}
+	if err := notWhiteout(name); err != nil {
+		return err
 	}
 	dirName, base := path.Split(name)
 	dirName = strings.TrimSuffix(dirName, "/")
@@ -109,7 +160,9 @@ func (ex *extraction) entry(hdr *tar.Header, r io.Reader) error {
 	case tar.TypeLink:
 		return ex.hardlink(t, hdr)
 	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
-		return ex.node(t, hdr)
+		// apko refuses them too: an image's devices come from the
+		// runtime, and a package has no business creating one.
+		return fmt.Errorf("%q: %w: %s", name, ErrSpecialFile, specialKind[hdr.Typeflag])
 	}
 	return fmt.Errorf("%q: unsupported entry type %q", name, hdr.Typeflag)
 }
@@ -177,6 +230,9 @@ func (ex *extraction) file(t *target, hdr *tar.Header, r io.Reader) error {
 	if err := notDirInWay(t); err != nil {
 		return err
 	}
+	if err := ex.reserve(t.name, hdr.Size); err != nil {
+		return err
+	}
 	h := sha1.New()
 	tmp, err := t.d.writeFile(r, hdr.Size, h, func(fd int) error {
 		what := t.d.path(t.base)
@@ -232,17 +288,14 @@ func (ex *extraction) symlink(t *target, hdr *tar.Header) error {
 		return fmt.Errorf("%q: symlink: %w", t.name, err)
 	}
 	in.touched[t.d.phys] = struct{}{}
-	err = func() error {
-		if in.chown {
-			if err := t.d.lchown(tmp, hdr.Uid, hdr.Gid); err != nil {
-				return err
-			}
+	// A symlink's xattrs are recorded (they are part of its a: line) but
+	// not set, as apk does: Linux refuses user.* on symlinks, and the
+	// kernel reads no security attribute from one.
+	if in.chown {
+		if err := t.d.lchown(tmp, hdr.Uid, hdr.Gid); err != nil {
+			t.d.remove(tmp)
+			return fmt.Errorf("%q: %w", t.name, err)
 		}
-		return t.d.setLinkXattrs(tmp, t.xattrs)
-	}()
-	if err != nil {
-		t.d.remove(tmp)
-		return fmt.Errorf("%q: %w", t.name, err)
 	}
 	return ex.place(t, tmp, ex.record(t, hdr, sum))
 }
@@ -279,35 +332,6 @@ func (ex *extraction) hardlink(t *target, hdr *tar.Header) error {
 	}
 	in.touched[t.d.phys] = struct{}{}
 	return ex.place(t, tmp, ex.record(t, hdr, src.Checksum))
-}
-
-func (ex *extraction) node(t *target, hdr *tar.Header) error {
-	in := ex.in
-	kind := map[byte]uint32{tar.TypeChar: typeChar, tar.TypeBlock: typeBlock, tar.TypeFifo: typeFifo}[hdr.Typeflag]
-	if err := notDirInWay(t); err != nil {
-		return err
-	}
-	tmp, err := t.d.mknod(kind|t.mode&0o777, mkdev(hdr.Devmajor, hdr.Devminor))
-	if err != nil {
-		return fmt.Errorf("%q: mknod: %w", t.name, err)
-	}
-	in.touched[t.d.phys] = struct{}{}
-	err = func() error {
-		if in.chown {
-			if err := t.d.lchown(tmp, hdr.Uid, hdr.Gid); err != nil {
-				return err
-			}
-		}
-		if err := t.d.chmod(tmp, t.mode); err != nil {
-			return err
-		}
-		return t.d.setLinkXattrs(tmp, t.xattrs)
-	}()
-	if err != nil {
-		t.d.remove(tmp)
-		return fmt.Errorf("%q: %w", t.name, err)
-	}
-	return ex.place(t, tmp, ex.record(t, hdr, ""))
 }
 
 func (ex *extraction) record(t *target, hdr *tar.Header, sum string) FileRecord {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -136,10 +135,6 @@ func (d *dirHandle) link(src *dirHandle, srcName string) (string, error) {
 	return d.create(func(tmp string) error { return unix.Linkat(src.fd, srcName, d.fd, tmp, 0) })
 }
 
-func (d *dirHandle) mknod(mode uint32, dev uint64) (string, error) {
-	return d.create(func(tmp string) error { return unix.Mknodat(d.fd, tmp, mode, int(dev)) })
-}
-
 func (d *dirHandle) mkdir(name string) error {
 	if err := unix.Mkdirat(d.fd, name, 0o700); err != nil {
 		return fmt.Errorf("mkdir %q: %w", d.path(name), err)
@@ -204,19 +199,6 @@ func (d *dirHandle) setXattrs(name string, xs []xattr, isDir bool) error {
 	return fdSetXattrs(fd, d.path(name), xs)
 }
 
-// setLinkXattrs sets extended attributes on a symlink itself. No
-// descriptor can carry them, so the host path is used: its directories
-// were resolved under the root and the final link is not followed.
-func (d *dirHandle) setLinkXattrs(name string, xs []xattr) error {
-	host := filepath.Join(d.in.rootPath, filepath.FromSlash(d.path(name)))
-	for _, x := range xs {
-		if err := unix.Lsetxattr(host, x.name, []byte(x.value), 0); err != nil {
-			return fmt.Errorf("set xattr %q on %q: %w", x.name, d.path(name), err)
-		}
-	}
-	return nil
-}
-
 func fdSetXattrs(fd int, what string, xs []xattr) error {
 	for _, x := range xs {
 		if err := unix.Fsetxattr(fd, x.name, []byte(x.value), 0); err != nil {
@@ -246,9 +228,4 @@ const (
 	typeDir     = unix.S_IFDIR
 	typeSymlink = unix.S_IFLNK
 	typeReg     = unix.S_IFREG
-	typeChar    = unix.S_IFCHR
-	typeBlock   = unix.S_IFBLK
-	typeFifo    = unix.S_IFIFO
 )
-
-func mkdev(major, minor int64) uint64 { return unix.Mkdev(uint32(major), uint32(minor)) }

@@ -3,6 +3,7 @@ package install
 import (
 	"archive/tar"
 	"fmt"
+	"math"
 	"os"
 	"path"
 	"path/filepath"
@@ -34,7 +35,16 @@ type Options struct {
 	SourceDateEpoch int64     // every mtime written, in Unix seconds
 	Chown           ChownMode // owners from the headers (default ChownAuto)
 	DBPath          string    // relative to root; default DefaultDBPath
+	// MaxTotalSize bounds the bytes of file contents all Installs of this
+	// Installer write together (one image layer); 0 means
+	// DefaultMaxTotalSize, a negative value no bound.
+	MaxTotalSize int64
 }
+
+// DefaultMaxTotalSize is the default Options.MaxTotalSize: well above the
+// largest real layers (a CUDA toolkit is a few GiB), well below what
+// fills a build machine's disk.
+const DefaultMaxTotalSize = 64 << 30
 
 // Control is what a package's control section adds to the database.
 type Control struct {
@@ -45,11 +55,10 @@ type Control struct {
 // Installer extracts packages into one root directory. It is not safe for
 // concurrent use.
 type Installer struct {
-	rootPath string
-	root     *os.Root
-	opts     Options
-	chown    bool
-	epoch    time.Time
+	root  *os.Root
+	opts  Options
+	chown bool
+	epoch time.Time
 
 	pkgs   []*installed          // in install order, loaded ones first
 	byName map[string]*installed // package name → entry in pkgs
@@ -58,6 +67,8 @@ type Installer struct {
 	pendingModes map[string]uint32   // directories created, mode to apply at the end
 	touched      map[string]struct{} // directories whose mtime must be reset
 	tmpSeq       uint64
+	written      uint64 // bytes of file contents written by every Install
+	maxTotal     uint64
 }
 
 // New opens root (which must be an existing directory) for installing.
@@ -86,7 +97,6 @@ func New(root string, opts Options) (*Installer, error) {
 		return nil, fmt.Errorf("install root: %w", err)
 	}
 	in := &Installer{
-		rootPath:     abs,
 		root:         r,
 		opts:         opts,
 		epoch:        time.Unix(opts.SourceDateEpoch, 0),
@@ -94,6 +104,14 @@ func New(root string, opts Options) (*Installer, error) {
 		owners:       map[string]*owner{},
 		pendingModes: map[string]uint32{},
 		touched:      map[string]struct{}{},
+	}
+	switch {
+	case opts.MaxTotalSize == 0:
+		in.maxTotal = DefaultMaxTotalSize
+	case opts.MaxTotalSize < 0:
+		in.maxTotal = math.MaxUint64
+	default:
+		in.maxTotal = uint64(opts.MaxTotalSize)
 	}
 	switch opts.Chown {
 	case ChownAlways:

@@ -1,6 +1,7 @@
 package install
 
 import (
+	"archive/tar"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -115,4 +116,35 @@ func splitRel(p string) []string {
 		return nil
 	}
 	return strings.Split(p, "/")
+}
+
+// ErrWhiteout marks entries whose name an OCI layer would read as a
+// whiteout: ".wh.<name>" deletes <name> from the layers below and
+// ".wh..wh..opq" empties its directory. Every package is extracted into a
+// layer of its own kind, so such an entry would delete other packages'
+// files from the final image; apk packages never ship one.
+var ErrWhiteout = errors.New("OCI whiteout name in a package")
+
+// whiteoutPrefix starts every name the OCI layer format reserves.
+const whiteoutPrefix = ".wh."
+
+// notWhiteout rejects a cleaned archive path with any component that an
+// OCI layer would treat as a whiteout.
+func notWhiteout(clean string) error {
+	for _, c := range strings.Split(clean, "/") {
+		if strings.HasPrefix(c, whiteoutPrefix) {
+			return fmt.Errorf("%q: %w: %q is reserved for whiteouts", clean, ErrWhiteout, c)
+		}
+	}
+	return nil
+}
+
+// ErrSpecialFile marks device nodes and FIFOs, which kiln (like apko)
+// does not install from packages.
+var ErrSpecialFile = errors.New("device nodes and FIFOs are not installed from packages")
+
+var specialKind = map[byte]string{
+	tar.TypeChar:  "character device",
+	tar.TypeBlock: "block device",
+	tar.TypeFifo:  "FIFO",
 }

@@ -32,13 +32,13 @@ type DirRecord struct {
 	Files       []FileRecord
 }
 
-// FileRecord is an R: line: a file, symlink, hard link or node.
+// FileRecord is an R: line: a file, symlink or hard link.
 type FileRecord struct {
 	Path        string // full path relative to the root, e.g. "usr/bin/hello"
 	UID, GID    int
 	Mode        uint32 // permission bits with setuid/setgid/sticky (07777)
 	XattrDigest string // "Q1"+base64(SHA-1) of the xattrs, "" when none
-	Checksum    string // "Q1"+base64(SHA-1) of the contents, or of a symlink's target; "" for nodes
+	Checksum    string // "Q1"+base64(SHA-1) of the contents, or of a symlink's target
 }
 
 // Files lists the package's files across its directories.

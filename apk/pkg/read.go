@@ -24,6 +24,11 @@ import (
 // it: the control checksum, the datahash, or a file's SHA-1.
 var ErrChecksum = errors.New("checksum mismatch")
 
+// ErrNoDataHash marks a package that is trusted through its index
+// checksum (it has no trusted signature) but whose .PKGINFO has no
+// datahash to extend that trust to the data section.
+var ErrNoDataHash = errors.New("no datahash")
+
 // Bounds on the sections read into memory; real ones are a few KiB.
 const (
 	maxSignatureSection = 1 << 20
@@ -38,6 +43,12 @@ type ReadOptions struct {
 	// in Keyring. A trusted key's signature must still verify.
 	AllowUntrusted bool
 	// ExpectedChecksum is the index C: value ("Q1..."); "" skips the check.
+	// Callers take it only from an index whose signature index.Read
+	// verified: like apk, Open then trusts the package through the index
+	// (signed index -> C: -> datahash -> file checksums), so a package
+	// that is unsigned or signed by a key not in Keyring is accepted as
+	// long as its .PKGINFO carries a datahash. A trusted key's signature
+	// must still verify.
 	ExpectedChecksum string
 	// Name identifies the package in errors.
 	Name string
@@ -72,8 +83,9 @@ type Reader struct {
 }
 
 // Open reads a package up to its data section. It fails unless the
-// signature is by a key in opts.Keyring (see AllowUntrusted) and the
-// control checksum matches opts.ExpectedChecksum.
+// control checksum matches opts.ExpectedChecksum and the package is
+// trusted: signed by a key in opts.Keyring, pinned by ExpectedChecksum
+// with a datahash, or allowed by AllowUntrusted.
 func Open(r io.Reader, opts ReadOptions) (*Reader, error) {
 	pr := &Reader{name: opts.Name, src: gzmember.NewReader(r)}
 	if pr.name == "" {
@@ -114,11 +126,20 @@ func Open(r io.Reader, opts ReadOptions) (*Reader, error) {
 		}
 		return nil, pr.errorf("%w: control section is %s, index says %s", ErrChecksum, pr.ControlChecksum, want)
 	}
+	pinned := false // trusted through the index checksum, not a signature
 	if err := checkTrust(opts, pr.Signatures, digests); err != nil {
-		return nil, pr.errorf("%w", err)
+		if opts.ExpectedChecksum == "" || !(errors.Is(err, sign.ErrUnsigned) || errors.Is(err, sign.ErrUntrusted)) {
+			return nil, pr.errorf("%w", err)
+		}
+		pinned = true
 	}
 	if err := pr.parseControl(control); err != nil {
 		return nil, err
+	}
+	if pinned && pr.DataHash == "" {
+		// The index checksum covers the control section only; without a
+		// datahash nothing trusted would cover the files.
+		return nil, pr.errorf("%w: the index checksum trusts an unsigned package only through its datahash, and %s has none", ErrNoDataHash, PkgInfoFile)
 	}
 
 	if pr.DataHash != "" {

@@ -166,3 +166,34 @@ func BenchmarkResolve50k(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(sol.Packages)), "pkgs/op")
 }
+
+// longProvidesRepo is a repository whose one package provides n distinct
+// names on one p: line (a hostile index, or one generated from a huge
+// library directory), with a few duplicates.
+func longProvidesRepo(n int) []Repository {
+	provides := make([]string, 0, n+2)
+	for i := range n {
+		provides = append(provides, fmt.Sprintf("so:libx%07d.so.1=1.0", i))
+	}
+	provides = append(provides, provides[0], "big")
+	return []Repository{{Name: "long", Arch: "x86_64", Packages: []*index.Package{
+		{Name: "big", Version: "1.0-r0", Arch: "x86_64", Provides: provides},
+		{Name: "user", Version: "1.0-r0", Arch: "x86_64", Dependencies: []string{fmt.Sprintf("so:libx%07d.so.1", n-1)}},
+	}}}
+}
+
+// BenchmarkNewLongProvides builds the tables for one package with a long
+// p: line; the cost must grow linearly with the line.
+func BenchmarkNewLongProvides(b *testing.B) {
+	for _, n := range []int{1000, 10000, 50000} {
+		rs := longProvidesRepo(n)
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := New(rs); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -45,6 +45,12 @@ type Resolver struct {
 
 	repoList string // "[a b]" for errors
 
+	// provMark[n] is 1 + the candidate that last provided name n while
+	// the tables were built: one array lookup finds a duplicate provide,
+	// where scanning the candidate's provides made a long p: line cost
+	// quadratic time.
+	provMark []int32
+
 	pool sync.Pool // *state
 }
 
@@ -124,6 +130,7 @@ func New(repos []Repository) (*Resolver, error) {
 	r.nameID = make(map[string]int32, n+nprov)
 	r.deps = make([]dep, 0, ndep/2)
 	depCache := make(map[string]int32, ndep/2)
+	r.provMark = make([]int32, 0, n+nprov)
 	for i := range r.repos {
 		repo := &r.repos[i]
 		for j, p := range repo.Packages {
@@ -136,6 +143,7 @@ func New(repos []Repository) (*Resolver, error) {
 			r.addCand(p, int32(i), depCache)
 		}
 	}
+	r.provMark = nil // only needed while adding candidates
 	r.buildProviders()
 	r.buildInstallIf()
 	r.markUninstallable()
@@ -192,7 +200,7 @@ func (r *Resolver) addCand(p *index.Package, repo int32, depCache map[string]int
 			pv.ver, err = version.Parse(d.Version)
 			pv.loose = err != nil
 		}
-		if pv.name == c.name || r.provides(c.provs, pv.name) {
+		if pv.name == c.name || r.markProvided(ci, pv.name) {
 			continue // a duplicate would occupy the name twice
 		}
 		r.provs = append(r.provs, pv)
@@ -224,12 +232,16 @@ func (r *Resolver) addCand(p *index.Package, repo int32, depCache map[string]int
 	r.cands = append(r.cands, c)
 }
 
-func (r *Resolver) provides(from int32, name int32) bool {
-	for i := from; i < int32(len(r.provs)); i++ {
-		if r.provs[i].name == name {
-			return true
-		}
+// markProvided records that candidate ci provides name and reports
+// whether it already did.
+func (r *Resolver) markProvided(ci, name int32) bool {
+	if int(name) >= len(r.provMark) {
+		r.provMark = append(r.provMark, make([]int32, int(name)+1-len(r.provMark))...)
 	}
+	if r.provMark[name] == ci+1 {
+		return true
+	}
+	r.provMark[name] = ci + 1
 	return false
 }
 

@@ -16,8 +16,14 @@ import (
 // (a null scalar for a document holding nothing but "---"). Comments are
 // fine anywhere, including a "# syntax=" first line. Empty documents after
 // the first are ignored; a second document with content is an error, since
-// tools that read only the first one would silently drop it.
+// tools that read only the first one would silently drop it. A leading
+// UTF-8 byte-order mark is ignored, as apko ignores it.
 func Parse(file string, data []byte) (*yaml.Node, error) {
+	// A leading UTF-8 byte-order mark (some editors write one) is not
+	// part of the document. yaml.v3 skips it without counting a column;
+	// dropping it here keeps the columns this package computes for errors
+	// on line 1 counting the same way.
+	data = bytes.TrimPrefix(data, []byte(utf8BOM))
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
@@ -45,6 +51,8 @@ func Parse(file string, data []byte) (*yaml.Node, error) {
 	}
 	return doc.Content[0], nil
 }
+
+const utf8BOM = "\ufeff"
 
 var yamlLineErr = regexp.MustCompile(`^yaml: line ([0-9]+): (.*)$`)
 

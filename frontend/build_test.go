@@ -1,8 +1,9 @@
 package frontend
 
 import (
-	"strings"
 	"testing"
+
+	"github.com/kiln-build/kiln/internal/testkit"
 )
 
 func TestParseBuildArgs(t *testing.T) {
@@ -19,10 +20,7 @@ func TestParseBuildArgs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, err := ParseBuildArgs(tt.args)
-		if tt.wantErr != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("%v: err = %v, want %q", tt.args, err, tt.wantErr)
-			}
+		if testkit.ErrorCase(t, err, tt.wantErr) {
 			continue
 		}
 		if err != nil || got.SourceDateEpoch != tt.epoch {

@@ -1,8 +1,9 @@
 package frontend
 
 import (
-	"strings"
 	"testing"
+
+	"github.com/kiln-build/kiln/internal/testkit"
 
 	"github.com/moby/buildkit/frontend/dockerui"
 )
@@ -26,10 +27,7 @@ func TestWantSBOM(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := wantSBOM(tt.opt)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error %v, want %q", err, tt.wantErr)
-				}
+			if testkit.ErrorCase(t, err, tt.wantErr) {
 				return
 			}
 			if err != nil || got != tt.want {

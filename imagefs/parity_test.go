@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kiln-build/kiln/internal/testkit"
+
 	"github.com/kiln-build/kiln/apk/apktest"
 	"github.com/kiln-build/kiln/step"
 )
@@ -201,14 +203,8 @@ func TestLibAPKLink(t *testing.T) {
 			lower, out := t.TempDir(), t.TempDir()
 			writeLower(t, lower, tt.lower)
 			err := Generate(Input{Spec: &step.ImageSpec{}, Lower: lower, Out: out, Packages: []Installed{{Name: "base", Provides: tt.provides}}})
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
+			if testkit.ErrorCase(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			fi, err := os.Lstat(filepath.Join(out, "lib"))
 			switch {

@@ -3,8 +3,9 @@ package plan
 import (
 	"fmt"
 	"reflect"
-	"strings"
 	"testing"
+
+	"github.com/kiln-build/kiln/internal/testkit"
 )
 
 func TestGroup(t *testing.T) {
@@ -30,14 +31,8 @@ func TestGroup(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := Group(tt.members, tt.l)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
+			if testkit.ErrorCase(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("Group = %v, want %v", got, tt.want)

@@ -1,8 +1,9 @@
 package sbom
 
 import (
-	"strings"
 	"testing"
+
+	"github.com/kiln-build/kiln/internal/testkit"
 
 	"github.com/kiln-build/kiln/sbom/spdxschema"
 )
@@ -36,10 +37,7 @@ func TestOSFromFiles(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := OSFromFiles(tt.files)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
+			if testkit.ErrorCase(t, err, tt.wantErr) {
 				return
 			}
 			if err != nil || got != tt.want {

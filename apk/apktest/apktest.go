@@ -12,8 +12,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"sync"
 	"time"
+
+	"github.com/kiln-build/kiln/apk/sign/signtest"
 
 	"github.com/kiln-build/kiln/apk/index"
 	"github.com/kiln-build/kiln/apk/pkg"
@@ -181,20 +182,13 @@ func (f File) entry(epoch int64) pkg.Entry {
 	return pkg.Entry{Header: h, Data: f.Data}
 }
 
-var (
-	signerOnce sync.Once
-	signer     *sign.Signer
-	signerErr  error
-)
-
 // KeyName is the name Signer's key is trusted under.
 const KeyName = "kiln-test.rsa.pub"
 
 // Signer returns one 2048-bit test key per process (key generation is
 // slow enough to matter when every test wants a repository).
 func Signer() (*sign.Signer, error) {
-	signerOnce.Do(func() { signer, signerErr = sign.GenerateSigner(KeyName, 2048) })
-	return signer, signerErr
+	return signtest.Get(KeyName)
 }
 
 // WriteKey writes s's public key into dir under s.KeyName and returns its

@@ -6,8 +6,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io"
-	"sync"
 	"testing"
+
+	"github.com/kiln-build/kiln/apk/sign/signtest"
 
 	"github.com/kiln-build/kiln/internal/testkit"
 
@@ -20,26 +21,10 @@ func sharedTestdata(t testing.TB, rel string) string {
 	return testkit.SharedTestdata(t, rel)
 }
 
-var (
-	signersOnce      sync.Once
-	signerA, signerB *sign.Signer
-	signerErr        error
-)
-
-// signers returns two generated keys, made once: RSA key generation is
-// slow and every test needs the same two.
+// signers returns the two keys the index tests sign with.
 func signers(t testing.TB) (*sign.Signer, *sign.Signer) {
 	t.Helper()
-	signersOnce.Do(func() {
-		if signerA, signerErr = sign.GenerateSigner("a.rsa.pub", 2048); signerErr != nil {
-			return
-		}
-		signerB, signerErr = sign.GenerateSigner("b.rsa.pub", 2048)
-	})
-	if signerErr != nil {
-		t.Fatal(signerErr)
-	}
-	return signerA, signerB
+	return signtest.Signer(t, "a.rsa.pub"), signtest.Signer(t, "b.rsa.pub")
 }
 
 // keyring trusts the public keys of ss, each under its signer's name.

@@ -83,7 +83,8 @@ func FuzzOpen(f *testing.F) {
 	}
 	f.Add([]byte{})
 	f.Add([]byte("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"))
-	kr := keyringOf(f, signerA)
+	a, _ := testSigners(f)
+	kr := keyringOf(f, a)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkRead(t, data, ReadOptions{Keyring: kr, AllowUntrusted: true})
 		checkRead(t, data, ReadOptions{Keyring: kr})

@@ -5,51 +5,25 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io"
-	"sync"
 	"testing"
+
+	"github.com/kiln-build/kiln/apk/sign/signtest"
 
 	"github.com/kiln-build/kiln/internal/testkit"
 
 	"github.com/kiln-build/kiln/apk/sign"
 )
 
-var (
-	signersOnce sync.Once
-	signerA     *sign.Signer
-	signerB     *sign.Signer
-	signersErr  error
-)
-
-// testSigners returns two distinct keys, generated once per test binary
-// (1024 bits keeps key generation fast; the format does not care).
+// testSigners returns the two keys the package tests sign with.
 func testSigners(t testing.TB) (*sign.Signer, *sign.Signer) {
 	t.Helper()
-	signersOnce.Do(func() {
-		if signerA, signersErr = sign.GenerateSigner("kiln-a.rsa.pub", 1024); signersErr != nil {
-			return
-		}
-		signerB, signersErr = sign.GenerateSigner("kiln-b.rsa.pub", 1024)
-	})
-	if signersErr != nil {
-		t.Fatal(signersErr)
-	}
-	return signerA, signerB
+	return signtest.Signer(t, "kiln-a.rsa.pub"), signtest.Signer(t, "kiln-b.rsa.pub")
 }
 
 // keyringOf trusts the given signers' public keys under their names.
 func keyringOf(t testing.TB, signers ...*sign.Signer) *sign.Keyring {
 	t.Helper()
-	k := sign.NewKeyring()
-	for _, s := range signers {
-		pemData, err := s.PublicKeyPEM()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := k.Add(s.KeyName, pemData); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return k
+	return signtest.Keyring(t, signers...)
 }
 
 // splitMembers cuts a package into its gzip members independently of the

@@ -2,8 +2,9 @@ package pkg
 
 import (
 	"reflect"
-	"strings"
 	"testing"
+
+	"github.com/kiln-build/kiln/internal/testkit"
 
 	"github.com/kiln-build/kiln/apk/index"
 )
@@ -64,14 +65,8 @@ func TestParsePkgInfo(t *testing.T) {
 			if (err == nil) != (perr == nil) {
 				t.Fatalf("parsePkgInfo and ParsePkgInfo disagree: %v / %v", err, perr)
 			}
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error = %v, want one quoting %s", err, tt.wantErr)
-				}
+			if testkit.ErrorCase(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(p, tt.want) || dh != tt.dataHash {
 				t.Errorf("got %+v datahash %q\nwant %+v datahash %q", p, dh, tt.want, tt.dataHash)

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kiln-build/kiln/internal/testkit"
 )
 
 func TestParseLine(t *testing.T) {
@@ -69,10 +71,7 @@ func TestFetcherOpen(t *testing.T) {
 	}
 	for _, tt := range tests {
 		rc, err := f.Open(context.Background(), tt.loc)
-		if tt.wantErr != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("Open(%s) err = %v, want %q", tt.loc, err, tt.wantErr)
-			}
+		if testkit.ErrorCase(t, err, tt.wantErr) {
 			continue
 		}
 		if err != nil {

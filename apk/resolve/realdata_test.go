@@ -228,10 +228,7 @@ func TestAlpineConflictAndPins(t *testing.T) {
 	}
 	for _, tt := range cases {
 		sol, err := r.Resolve(tt.world)
-		if tt.wantErr != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("%v: err = %v, want %q", tt.world, err, tt.wantErr)
-			}
+		if testkit.ErrorCase(t, err, tt.wantErr) {
 			continue
 		}
 		if err != nil {

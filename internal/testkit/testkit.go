@@ -5,6 +5,7 @@ package testkit
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -33,4 +34,23 @@ func SharedTestdata(tb testing.TB, rel string) string {
 		tb.Skipf("shared test data absent (%s): %v", p, err)
 	}
 	return p
+}
+
+// ErrorCase checks err against want, a text the error must contain (""
+// when no error is wanted), and reports whether the test case ends here:
+// an error was wanted and checked, or one came unwanted. Table tests use
+// it as `if testkit.ErrorCase(t, err, tt.wantErr) { return }`.
+func ErrorCase(tb testing.TB, err error, want string) bool {
+	tb.Helper()
+	switch {
+	case want == "" && err == nil:
+		return false
+	case want == "":
+		tb.Errorf("unexpected error: %v", err)
+	case err == nil:
+		tb.Errorf("no error, want one containing %q", want)
+	case !strings.Contains(err.Error(), want):
+		tb.Errorf("error %q does not contain %q", err, want)
+	}
+	return true
 }

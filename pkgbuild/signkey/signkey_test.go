@@ -5,9 +5,10 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
-	"strings"
 	"sync"
 	"testing"
+
+	"github.com/kiln-build/kiln/internal/testkit"
 
 	"github.com/kiln-build/kiln/apk/sign"
 )
@@ -80,14 +81,8 @@ func TestFromPEM(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, err := FromPEM(tt.keyName, tt.pem)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err %v, want %q", err, tt.wantErr)
-				}
+			if testkit.ErrorCase(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if s.KeyName != tt.wantKeyName {
 				t.Errorf("key name %q, want %q", s.KeyName, tt.wantKeyName)

@@ -314,3 +314,17 @@ pipeline:
 		})
 	}
 }
+
+func BenchmarkParse(b *testing.B) {
+	data, err := os.ReadFile("testdata/full.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse("full.yaml", data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

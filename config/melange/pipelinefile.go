@@ -22,11 +22,11 @@ type PipelineFile struct {
 // pipeline, as in melange. A definition cannot itself be a `uses:`.
 func ParsePipeline(file string, data []byte) (*PipelineFile, error) {
 	pf := &PipelineFile{File: file}
-	if empty(data) {
-		return pf, nil
-	}
 	root, err := yamlnode.Parse(file, data)
 	if err != nil {
+		if empty(data) {
+			return pf, nil
+		}
 		return nil, err
 	}
 	p := newParser(file)

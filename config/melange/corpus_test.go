@@ -58,3 +58,20 @@ func TestWolfiCorpus(t *testing.T) {
 	t.Logf("parsed %d package configurations and %d pipeline definitions of wolfi-dev/os (%d refused on purpose)",
 		configs, pipelines, stricter)
 }
+
+// TestMelangePipelines parses the pipeline definitions built into
+// melange.
+func TestMelangePipelines(t *testing.T) {
+	files := testkit.MirrorFiles(t, "chainguard-dev/melange", func(p string) bool {
+		return strings.HasPrefix(p, "pkg/build/pipelines/") && strings.HasSuffix(p, ".yaml")
+	})
+	for name, data := range files {
+		if _, err := ParsePipeline(name, data); err != nil {
+			t.Error(err)
+		}
+	}
+	if len(files) < 40 {
+		t.Errorf("only %d definitions; is the mirror chainguard-dev/melange?", len(files))
+	}
+	t.Logf("parsed %d of melange's pipeline definitions", len(files))
+}

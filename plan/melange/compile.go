@@ -226,7 +226,7 @@ func (p *planner) pkg() (*Package, error) {
 	out.Name = e.str(c.Name, "package.name")
 	out.Version = e.str(c.Version, "package.version")
 	out.TargetArchitecture = e.strs(c.TargetArchitecture, "package.target-architecture")
-	p.freeText(s, out, c)
+	freeText(s, out, c)
 	if e.err != nil {
 		return nil, e.err
 	}
@@ -524,21 +524,10 @@ func (e *errs) strs(l []Str, what string) []Str {
 	return out
 }
 
-func (e *errs) kvs(l []KV, what string) []KV {
-	if l == nil {
-		return nil
-	}
-	out := make([]KV, len(l))
-	for i, kv := range l {
-		out[i] = KV{Key: kv.Key, Value: e.str(kv.Value, what+"."+kv.Key.Value)}
-	}
-	return out
-}
-
 // freeText substitutes the package's descriptive fields, which melange
 // substitutes without ever failing: unknown or malformed references stay
 // as written.
-func (p *planner) freeText(s *scope, out *Package, c *config.Package) {
+func freeText(s *scope, out *Package, c *config.Package) {
 	out.Description = s.expandFree(c.Description)
 	out.URL = s.expandFree(c.URL)
 	out.Commit = s.expandFree(c.Commit)

@@ -290,3 +290,12 @@ func TestStepNames(t *testing.T) {
 		t.Errorf("got %s\nwant %s", got, want)
 	}
 }
+
+func TestRunCommand(t *testing.T) {
+	p := mustCompile(t, header+"pipeline:\n  - working-directory: \"it's here\"\n    runs: make\n", Options{})
+	got := p.Pipeline[0].(*Run).Command()
+	want := []string{"/bin/sh", "-c", "set -eo pipefail\n[ -d '/home/build/it'\\''s here' ] || mkdir -p '/home/build/it'\\''s here'\ncd '/home/build/it'\\''s here'\nmake\nexit 0"}
+	if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}

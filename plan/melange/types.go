@@ -197,6 +197,19 @@ type Run struct {
 	Script string
 }
 
+// Command is the command melange runs for the step: /bin/sh -c with the
+// script between lines that stop at the first failure (pipes included),
+// create and enter WorkDir, and exit 0 when the script ends.
+func (r *Run) Command() []string {
+	wd := shellQuote(r.WorkDir)
+	return []string{"/bin/sh", "-c", "set -eo pipefail\n[ -d " + wd + " ] || mkdir -p " + wd + "\ncd " + wd + "\n" + r.Script + "\nexit 0"}
+}
+
+// shellQuote quotes s as one shell word.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
 // Fetch downloads a file, checks its digest and (by default) unpacks it:
 // `uses: fetch`. The file is saved in WorkDir under FileName().
 type Fetch struct {

@@ -168,6 +168,8 @@ func (c *compiler) compile(s config.Step, in inherited) (*node, error) {
 	}
 	if strings.TrimSpace(script) != "" {
 		info.Pos = def.Runs.Pos
+		// A definition's own runs: is reached through this step's uses:.
+		info.Via = via
 		if info.Name == "" {
 			info.Name = firstLine(script)
 		}

@@ -66,6 +66,7 @@ func TestUsesStepInfo(t *testing.T) {
   - uses: nest/outer
     working-directory: src
     environment: {A: a}
+  - uses: toplevel
 `, Options{})
 	var got []string
 	for _, s := range p.Pipeline {
@@ -77,6 +78,7 @@ func TestUsesStepInfo(t *testing.T) {
 		// inherit its working directory and environment.
 		"greet @ pipelines/greet.yaml:16:11 via pipelines/nest/outer.yaml:16:11 via melange.yaml:7:11 in /home/build/src [{A a melange.yaml:9:22} {PATH " + DefaultPath + " }]",
 		"compile @ pipelines/nest/outer.yaml:25:15 via melange.yaml:7:11 in /home/build/build [{A a melange.yaml:9:22} {CC gcc pipelines/nest/outer.yaml:23:11} {PATH " + DefaultPath + " }]",
+		"toplevel @ pipelines/toplevel.yaml:5:7 via melange.yaml:10:11 in /home/build [{PATH " + DefaultPath + " }]",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -21,7 +21,9 @@ type Options struct {
 	// Libc is the libc flavour of ${{host.triplet.*}}: "gnu" (the
 	// default, as in melange) or "musl".
 	Libc string
-	// BuildOptions are the names of `options` to enable, in order.
+	// BuildOptions are the names of `options` to enable, in order: their
+	// vars override the configuration's, and their packages are added to
+	// and removed from the build environment.
 	BuildOptions []string
 	// PipelineDirs are searched in order for `uses:` definitions: the
 	// user's pipeline directory (melange's --pipeline-dir) first, then the

@@ -20,22 +20,72 @@ func Parse(file string, data []byte) (*Config, error) {
 	}
 	p := &parser{d: yamlnode.NewDecoder(file)}
 	c := &Config{File: file}
-	if err := p.config(root, c); err != nil {
+	if err := p.config(root, "", c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// NodeOptions says how ParseNode reads a configuration embedded in
+// another file.
+type NodeOptions struct {
+	// Path names the node in messages ("environment" makes errors read
+	// "environment.contents.packages[0]: ...").
+	Path string
+	// Expand, when set, rewrites every string value (list items and
+	// mapping values included, mapping keys not) before it is checked, so
+	// a host format with its own templating (melange's ${{...}}) checks
+	// the text that will be used. Its errors are returned as they are.
+	Expand func(s Str, path string) (Str, error)
+}
+
+// ParseNode reads an apko configuration that is one value of a larger
+// YAML document (melange's `environment`), already parsed, with d naming
+// its file. Like Parse it neither follows `include` nor runs Validate.
+// Config.File is d.File.
+func ParseNode(d *yamlnode.Decoder, n *yaml.Node, opts NodeOptions) (*Config, error) {
+	p := &parser{d: d, expand: opts.Expand}
+	c := &Config{File: d.File}
+	if err := p.config(n, opts.Path, c); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
 type parser struct {
-	d *yamlnode.Decoder
+	d      *yamlnode.Decoder
+	expand func(s Str, path string) (Str, error)
+}
+
+// string decodes one string and applies the expansion hook.
+func (p *parser) string(n *yaml.Node, path string) (Str, error) {
+	s, err := p.d.String(n, path)
+	if err != nil || p.expand == nil {
+		return s, err
+	}
+	return p.expand(s, path)
+}
+
+// stringList decodes a list of strings and expands each item.
+func (p *parser) stringList(n *yaml.Node, path string) ([]Str, error) {
+	l, err := p.d.StringList(n, path)
+	if err != nil || p.expand == nil {
+		return l, err
+	}
+	for i := range l {
+		if l[i], err = p.expand(l[i], yamlnode.Index(path, i)); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
 }
 
 type field = yamlnode.Field
 
 func (p *parser) pos(n *yaml.Node) Pos { return p.d.Pos(yamlnode.Resolve(n)) }
 
-func (p *parser) config(n *yaml.Node, c *Config) error {
-	return p.d.Mapping(n, "", yamlnode.Fields{
+func (p *parser) config(n *yaml.Node, path string, c *Config) error {
+	return p.d.Mapping(n, path, yamlnode.Fields{
 		"contents":     func(n *yaml.Node, path string) error { return p.contents(n, path, &c.Contents) },
 		"entrypoint":   func(n *yaml.Node, path string) error { return p.entrypoint(n, path, &c.Entrypoint) },
 		"cmd":          p.str(&c.Cmd, nil),
@@ -60,7 +110,7 @@ type check func(s Str, path string) error
 
 func (p *parser) str(dst *Str, ok check) field {
 	return func(n *yaml.Node, path string) error {
-		s, err := p.d.String(n, path)
+		s, err := p.string(n, path)
 		if err != nil {
 			return err
 		}
@@ -76,7 +126,7 @@ func (p *parser) str(dst *Str, ok check) field {
 
 func (p *parser) strs(dst *[]Str, ok check) field {
 	return func(n *yaml.Node, path string) error {
-		l, err := p.d.StringList(n, path)
+		l, err := p.stringList(n, path)
 		if err != nil {
 			return err
 		}
@@ -98,9 +148,14 @@ func (p *parser) kvs(dst *[]KV, keyOK check) field {
 		if err != nil {
 			return err
 		}
-		for _, kv := range m {
+		for i, kv := range m {
 			if err := keyOK(kv.Key, path); err != nil {
 				return err
+			}
+			if p.expand != nil {
+				if m[i].Value, err = p.expand(kv.Value, yamlnode.Join(path, kv.Key.Value)); err != nil {
+					return err
+				}
 			}
 		}
 		*dst = m
@@ -137,7 +192,7 @@ func (p *parser) contents(n *yaml.Node, path string, c *Contents) error {
 	c.Pos = p.pos(n)
 	repos := func(dst *[]Repository) field {
 		return func(n *yaml.Node, path string) error {
-			l, err := p.d.StringList(n, path)
+			l, err := p.stringList(n, path)
 			if err != nil {
 				return err
 			}
@@ -164,7 +219,7 @@ func (p *parser) contents(n *yaml.Node, path string, c *Contents) error {
 			})
 		},
 		"packages": func(n *yaml.Node, path string) error {
-			l, err := p.d.StringList(n, path)
+			l, err := p.stringList(n, path)
 			if err != nil {
 				return err
 			}
@@ -250,7 +305,7 @@ func (p *parser) accounts(n *yaml.Node, path string, a *Accounts) error {
 }
 
 func (p *parser) archs(n *yaml.Node, path string, dst *[]Arch) error {
-	l, err := p.d.StringList(n, path)
+	l, err := p.stringList(n, path)
 	if err != nil {
 		return err
 	}
@@ -452,4 +507,10 @@ func checkAccountName(s Str, path string) error {
 		return s.Pos.Errorf("%s: invalid name %q (no ':', ',' or whitespace)", path, s.Value)
 	}
 	return nil
+}
+
+// ParsePackage reads one `packages` entry as Parse does; hosts that add
+// packages of their own (melange's build options) check them the same way.
+func ParsePackage(s Str, path string) (Package, error) {
+	return parsePackage(s, path)
 }

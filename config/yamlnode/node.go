@@ -114,3 +114,7 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// Closest returns the entry of known nearest to name (at most two edits
+// away), for "did you mean" hints, or "".
+func Closest(name string, known []string) string { return closest(name, known) }

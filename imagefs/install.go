@@ -29,11 +29,13 @@ const (
 	MaxEmbeddedSBOMTotal = 256 << 20
 )
 
-// InstallAPK runs the install step: it verifies each package against the
-// keyring and its index checksum while extracting it into s.Out, and
-// leaves the layer's record in s.Meta (outside the image): an installed
-// database fragment, each .apk's SHA-256 and the SPDX documents packages
-// ship.
+// InstallAPK runs an install step over a batch of layers: each layer's
+// packages are verified against the keyring and their index checksums
+// while they are extracted into the layer's output, through the symlinks
+// of every layer below; each layer's record (an installed database
+// fragment, each .apk's SHA-256, the SPDX documents and os-release files
+// its packages ship) goes to its own record directory, outside the image.
+// Last, the links record for the next batch.
 func InstallAPK(s step.InstallAPK) error {
 	keys, err := readKeys(s.Keyring)
 	if err != nil {
@@ -43,13 +45,31 @@ func InstallAPK(s step.InstallAPK) error {
 	if err != nil {
 		return err
 	}
-	inst, err := install.New(s.Out, install.Options{SourceDateEpoch: s.SourceDateEpoch, Chown: install.ChownAlways})
+	view, err := newLayerView(s.Lower)
+	if err != nil {
+		return err
+	}
+	defer view.close()
+	for _, l := range s.Layers {
+		if err := installLayer(l, kr, view, s.SourceDateEpoch); err != nil {
+			return err
+		}
+		if err := view.push(l.Out); err != nil {
+			return err
+		}
+	}
+	return view.writeLinks(s.Links)
+}
+
+// installLayer installs one layer's packages and writes its record.
+func installLayer(l step.InstallLayer, kr *sign.Keyring, lower install.Lower, epoch int64) error {
+	inst, err := install.New(l.Out, install.Options{SourceDateEpoch: epoch, Chown: install.ChownAlways, Lower: lower})
 	if err != nil {
 		return err
 	}
 	defer inst.Close()
 	var digests []string
-	for _, f := range s.Packages {
+	for _, f := range l.Packages {
 		digest, err := installOne(inst, f, kr)
 		if err != nil {
 			return err
@@ -58,7 +78,7 @@ func InstallAPK(s step.InstallAPK) error {
 	}
 	// The fragment is a small installed database of its own, laid out
 	// where install.LoadDatabase looks for one.
-	frag, err := install.New(s.Meta, install.Options{SourceDateEpoch: s.SourceDateEpoch, Chown: install.ChownAlways})
+	frag, err := install.New(l.Meta, install.Options{SourceDateEpoch: epoch, Chown: install.ChownAlways})
 	if err != nil {
 		return err
 	}
@@ -69,13 +89,13 @@ func InstallAPK(s step.InstallAPK) error {
 	if err := frag.WriteDatabase(install.DatabaseFiles{}); err != nil {
 		return err
 	}
-	if err := copyEmbeddedSBOMs(inst, s.Out, s.Meta); err != nil {
+	if err := copyEmbeddedSBOMs(inst, l.Out, l.Meta); err != nil {
 		return err
 	}
-	if err := recordOSRelease(inst, s.Out, s.Meta); err != nil {
+	if err := recordOSRelease(inst, l.Out, l.Meta); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(s.Meta, step.APKDigestsFile), []byte(strings.Join(digests, "\n")+"\n"), 0o644)
+	return os.WriteFile(filepath.Join(l.Meta, step.APKDigestsFile), []byte(strings.Join(digests, "\n")+"\n"), 0o644)
 }
 
 // installOne installs one .apk and returns "name sha256-of-file".

@@ -50,13 +50,12 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 	}
 	c := &converter{p: p, in: in, keys: keysState(pl.Keys)}
 	var layers, records []llb.State
-	for _, l := range p.Layers {
-		if l.IsMetadata() {
-			continue
-		}
-		files, record := c.install(l)
-		layers = append(layers, files)
-		records = append(records, record)
+	var links *llb.State
+	for _, b := range p.Batches() {
+		files, recs, next := c.install(b, links)
+		layers = append(layers, files...)
+		records = append(records, recs...)
+		links = &next
 	}
 	// An image of no packages (apko builds those) is its metadata layer.
 	rootfs := llb.Scratch()
@@ -92,17 +91,16 @@ func keysState(keys map[string][]byte) llb.State {
 	return st
 }
 
-// packageSource is the state holding one package's .apk at "/<file>": an
-// HTTP fetch for remote repositories, a copy out of the build context for
-// local ones (content-addressed, so an unchanged package keeps its cache
-// when its neighbours change).
-func (c *converter) packageSource(pk plan.Package) llb.State {
-	file := pk.Filename()
+// packageMount mounts one package's .apk, read-only, at file: from its
+// HTTP source, or from the build context narrowed to that one file, so
+// the step's cache key covers only the bytes it reads and an unchanged
+// package keeps its cache when its neighbours change.
+func (c *converter) packageMount(pk plan.Package, file string) llb.RunOption {
 	if u := pk.URL(c.p.Arch); u != "" {
-		return llb.HTTP(u, llb.Filename(file), llb.WithCustomNamef("fetch %s", file))
+		src := llb.HTTP(u, llb.Filename(pk.Filename()), llb.WithCustomNamef("fetch %s", pk.Filename()))
+		return llb.AddMount(file, src, llb.SourcePath("/"+pk.Filename()), llb.Readonly)
 	}
-	return llb.Scratch().File(llb.Copy(c.in.Context, "/"+pk.ContextPath(c.p.Arch), "/"+file),
-		llb.WithCustomNamef("fetch %s", file))
+	return llb.AddMount(file, c.in.Context, llb.SourcePath("/"+pk.ContextPath(c.p.Arch)), llb.Readonly)
 }
 
 // sandbox is what every step runs with: no network, a read-only root
@@ -117,22 +115,38 @@ func (c *converter) sandbox(name string, args []string) []llb.RunOption {
 	}
 }
 
-// install runs the install step over one layer's packages and returns the
-// layer (the extracted files) and its record, which stays out of the image.
-func (c *converter) install(l plan.Layer) (files, record llb.State) {
-	s := step.InstallAPK{Out: step.MountOut, Meta: step.MountMeta, Keyring: step.MountKeys,
-		SourceDateEpoch: c.p.SourceDateEpoch}
+// install runs one install step over a batch of layers and returns each
+// layer (the extracted files), each layer's record (kept out of the
+// image) and the links record for the next batch. lower is the previous
+// batch's links record, nil for the first.
+func (c *converter) install(batch []int, lower *llb.State) (layers, records []llb.State, links llb.State) {
+	s := step.InstallAPK{Keyring: step.MountKeys, SourceDateEpoch: c.p.SourceDateEpoch, Links: step.MountLinks}
 	var mounts []llb.RunOption
-	for i, n := range l.Packages {
-		pk := c.p.Packages[n]
-		dir := path.Join(step.MountPkgs, strconv.Itoa(i))
-		s.Packages = append(s.Packages, step.APKFile{Path: path.Join(dir, pk.Filename()), Checksum: pk.Checksum})
-		mounts = append(mounts, llb.AddMount(dir, c.packageSource(pk), llb.Readonly))
+	var names []int
+	for j, li := range batch {
+		l := step.InstallLayer{Out: path.Join(step.MountOut, strconv.Itoa(j)), Meta: path.Join(step.MountMeta, strconv.Itoa(j))}
+		for _, pi := range c.p.Layers[li].Packages {
+			pk := c.p.Packages[pi]
+			// Names are unique in one arch's install set.
+			file := path.Join(step.MountPkgs, pk.Filename())
+			l.Packages = append(l.Packages, step.APKFile{Path: file, Checksum: pk.Checksum})
+			mounts = append(mounts, c.packageMount(pk, file))
+			names = append(names, pi)
+		}
+		s.Layers = append(s.Layers, l)
 	}
-	opts := append(c.sandbox(fmt.Sprintf("[%s] install %s", c.p.Arch, c.p.NameVersions(l.Packages, 4)), s.Args()),
+	if lower != nil {
+		s.Lower = step.MountLower
+		mounts = append(mounts, llb.AddMount(step.MountLower, *lower, llb.Readonly))
+	}
+	opts := append(c.sandbox(fmt.Sprintf("[%s] install %s", c.p.Arch, c.p.NameVersions(names, 8)), s.Args()),
 		llb.AddMount(step.MountKeys, c.keys, llb.Readonly))
 	run := c.in.Tools.Run(append(opts, mounts...)...)
-	return run.AddMount(step.MountOut, llb.Scratch()), run.AddMount(step.MountMeta, llb.Scratch())
+	for _, l := range s.Layers {
+		layers = append(layers, run.AddMount(l.Out, llb.Scratch()))
+		records = append(records, run.AddMount(l.Meta, llb.Scratch()))
+	}
+	return layers, records, run.AddMount(step.MountLinks, llb.Scratch())
 }
 
 // metadata runs the metadata step, which reads the merged package files

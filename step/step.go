@@ -24,7 +24,9 @@ const (
 	MountOut    = "/out"    // the step's output (a layer, a document)
 	MountMeta   = "/meta"   // an install step's record, kept out of the image
 	MountKeys   = "/keys"   // the trusted public keys, one file each
-	MountPkgs   = "/pkgs"   // the .apk files, one directory per package
+	MountPkgs   = "/pkgs"   // the .apk files, one per package
+	MountLower  = "/lower"  // the links record of the install batches below
+	MountLinks  = "/links"  // an install batch's links record for the next
 	MountRootfs = "/rootfs" // the merged package layers, read-only
 	MountSpec   = "/spec"   // the JSON spec the frontend planned
 )
@@ -75,57 +77,122 @@ type APKFile struct {
 	Checksum string
 }
 
-// InstallAPK verifies and extracts packages into Out (a layer) and leaves
-// their record in Meta.
+// InstallAPK installs a batch of consecutive image layers in one step
+// (one container for several layers: starting containers is what costs):
+// for each layer it verifies and extracts its packages into the layer's
+// Out and leaves the layer's record in its Meta. Paths resolve through the
+// symlinks of every layer below, as apk's single tree would: those of the
+// batch's own lower layers, and those of earlier batches, which the
+// previous batch handed on in its links record (Lower). The step writes
+// the record for the next batch in Links.
 type InstallAPK struct {
-	Out, Meta, Keyring string
-	SourceDateEpoch    int64
-	Packages           []APKFile // install order
+	Keyring         string
+	SourceDateEpoch int64
+	Lower           string // the previous batch's Links; "" for the first batch
+	Links           string
+	Layers          []InstallLayer // bottom first
+}
+
+// InstallLayer is one layer of an install batch.
+type InstallLayer struct {
+	Out, Meta string
+	Packages  []APKFile // install order
+}
+
+// LinksFile is the links record in an install step's Links: JSON of
+// []Link, sorted by path.
+const LinksFile = "links.json"
+
+// Link is a symlink some layer holds that later layers' paths may go
+// through: everything but links known to lead to regular files (a
+// library's soname link changes with every version and would make every
+// later batch re-run for nothing).
+type Link struct {
+	Path   string `json:"path"` // physical, relative to the image root
+	Target string `json:"target"`
 }
 
 // Args is the command line the conversion runs.
 func (s InstallAPK) Args() []string {
-	args := []string{ToolBinary, CmdInstallAPK, "--out", s.Out, "--meta", s.Meta, "--keyring", s.Keyring,
-		"--source-date-epoch", strconv.FormatInt(s.SourceDateEpoch, 10)}
-	for _, p := range s.Packages {
-		args = append(args, "--expect", p.Checksum+":"+p.Path)
+	args := []string{ToolBinary, CmdInstallAPK, "--keyring", s.Keyring,
+		"--source-date-epoch", strconv.FormatInt(s.SourceDateEpoch, 10), "--links", s.Links}
+	if s.Lower != "" {
+		args = append(args, "--lower", s.Lower)
 	}
-	for _, p := range s.Packages {
-		args = append(args, p.Path)
+	for _, l := range s.Layers {
+		args = append(args, "--layer", l.Out, l.Meta)
+		for _, p := range l.Packages {
+			args = append(args, "--apk", p.Checksum+":"+p.Path)
+		}
 	}
 	return args
 }
 
-// ParseInstallAPK reads the arguments after the command name.
+// ParseInstallAPK reads the arguments after the command name: flags, then
+// for each layer `--layer OUT META` followed by its `--apk CHECKSUM:FILE`s
+// (checksums have no ':', paths may).
 func ParseInstallAPK(args []string, stderr io.Writer) (InstallAPK, error) {
 	var s InstallAPK
-	fs := newFlags(CmdInstallAPK, stderr)
-	fs.StringVar(&s.Out, "out", "", "directory to extract into (the layer)")
-	fs.StringVar(&s.Meta, "meta", "", "directory for the install record")
-	fs.StringVar(&s.Keyring, "keyring", "", "directory of trusted public keys")
-	fs.Int64Var(&s.SourceDateEpoch, "source-date-epoch", 0, "mtime of every extracted entry")
-	var expects stringList
-	fs.Var(&expects, "expect", "`Q1...:FILE`: the index checksum FILE must have (required for every file; checksums have no ':', paths may)")
-	if err := fs.Parse(args); err != nil {
-		return s, err
-	}
-	if s.Out == "" || s.Meta == "" || s.Keyring == "" || fs.NArg() == 0 {
-		return s, usagef("need --out, --meta, --keyring and at least one .apk")
-	}
-	want := map[string]string{}
-	for _, e := range expects {
-		sum, file, ok := strings.Cut(e, ":")
-		if !ok || sum == "" || file == "" {
-			return s, usagef("--expect %q: want CHECKSUM:FILE", e)
+	need := func(i, n int) error {
+		if i+n >= len(args) {
+			return usagef("%s needs %d argument(s)", args[i], n)
 		}
-		want[file] = sum
+		return nil
 	}
-	for _, file := range fs.Args() {
-		sum, ok := want[file]
-		if !ok {
-			return s, fmt.Errorf("%s: no --expect checksum: kiln installs only packages it can check against a signed index", file)
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; a {
+		case "--keyring", "--links", "--lower", "--source-date-epoch", "--apk":
+			if err := need(i, 1); err != nil {
+				return s, err
+			}
+			v := args[i+1]
+			i++
+			switch a {
+			case "--keyring":
+				s.Keyring = v
+			case "--links":
+				s.Links = v
+			case "--lower":
+				s.Lower = v
+			case "--source-date-epoch":
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					return s, usagef("--source-date-epoch %q: %v", v, err)
+				}
+				s.SourceDateEpoch = n
+			case "--apk":
+				sum, file, ok := strings.Cut(v, ":")
+				if !ok || sum == "" || file == "" {
+					return s, usagef("--apk %q: want CHECKSUM:FILE", v)
+				}
+				if len(s.Layers) == 0 {
+					return s, usagef("--apk %q before any --layer", v)
+				}
+				l := &s.Layers[len(s.Layers)-1]
+				l.Packages = append(l.Packages, APKFile{Path: file, Checksum: sum})
+			}
+		case "--layer":
+			if err := need(i, 2); err != nil {
+				return s, err
+			}
+			s.Layers = append(s.Layers, InstallLayer{Out: args[i+1], Meta: args[i+2]})
+			i += 2
+		case "-h", "--help":
+			if stderr != nil {
+				fmt.Fprintln(stderr, "usage: kiln install-apk --keyring DIR --links DIR [--lower DIR] [--source-date-epoch N] (--layer OUT META (--apk CHECKSUM:FILE)...)...")
+			}
+			return s, flag.ErrHelp
+		default:
+			return s, usagef("unexpected argument %q", a)
 		}
-		s.Packages = append(s.Packages, APKFile{Path: file, Checksum: sum})
+	}
+	if s.Keyring == "" || s.Links == "" || len(s.Layers) == 0 {
+		return s, usagef("need --keyring, --links and at least one --layer")
+	}
+	for _, l := range s.Layers {
+		if l.Out == "" || l.Meta == "" || len(l.Packages) == 0 {
+			return s, usagef("layer %s %s: need an output, a record and at least one --apk", l.Out, l.Meta)
+		}
 	}
 	return s, nil
 }

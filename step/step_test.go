@@ -9,8 +9,11 @@ import (
 // TestArgsRoundTrip checks the contract itself: what the conversion writes
 // with Args, the binary reads back with Parse as the same step.
 func TestArgsRoundTrip(t *testing.T) {
-	install := InstallAPK{Out: MountOut, Meta: MountMeta, Keyring: MountKeys, SourceDateEpoch: 1700000000,
-		Packages: []APKFile{{Path: "/pkgs/0/a-1.0-r0.apk", Checksum: "Q1abc="}, {Path: "/pkgs/1/b=c-2-r0.apk", Checksum: "Q1def="}}}
+	install := InstallAPK{Keyring: MountKeys, SourceDateEpoch: 1700000000, Lower: MountLower, Links: MountLinks,
+		Layers: []InstallLayer{
+			{Out: "/out/0", Meta: "/meta/0", Packages: []APKFile{{Path: "/pkgs/0.apk", Checksum: "Q1abc="}, {Path: "/pkgs/b=c:1.apk", Checksum: "Q1def="}}},
+			{Out: "/out/1", Meta: "/meta/1", Packages: []APKFile{{Path: "/pkgs/2.apk", Checksum: "Q1ghi="}}},
+		}}
 	gotInstall, err := ParseInstallAPK(install.Args()[2:], nil)
 	if err != nil || !reflect.DeepEqual(gotInstall, install) {
 		t.Errorf("install-apk: %+v, %v; want %+v", gotInstall, err, install)
@@ -41,9 +44,11 @@ func TestParseRejects(t *testing.T) {
 		want  string
 		usage bool
 	}{
-		{"install without packages", installParser, []string{"--out", "/o", "--meta", "/m", "--keyring", "/k"}, "at least one .apk", true},
-		{"install without checksum", installParser, []string{"--out", "/o", "--meta", "/m", "--keyring", "/k", "/p/a.apk"}, "no --expect checksum", false},
-		{"install bad expect", installParser, []string{"--out", "/o", "--meta", "/m", "--keyring", "/k", "--expect", "nochecksum", "/p/a.apk"}, "want CHECKSUM:FILE", true},
+		{"install without layers", installParser, []string{"--keyring", "/k", "--links", "/l"}, "at least one --layer", true},
+		{"install layer without packages", installParser, []string{"--keyring", "/k", "--links", "/l", "--layer", "/o", "/m"}, "at least one --apk", true},
+		{"install package outside a layer", installParser, []string{"--keyring", "/k", "--links", "/l", "--apk", "Q1x:/p.apk"}, "before any --layer", true},
+		{"install without checksum", installParser, []string{"--keyring", "/k", "--links", "/l", "--layer", "/o", "/m", "--apk", "/p/a.apk"}, "want CHECKSUM:FILE", true},
+		{"install stray file", installParser, []string{"--keyring", "/k", "--links", "/l", "--layer", "/o", "/m", "--apk", "Q1x:/p.apk", "/p/b.apk"}, "unexpected argument", true},
 		{"meta without rootfs", func(a []string) error { _, err := ParseImageMeta(a, nil); return err }, []string{"--spec", "s", "--out", "o"}, "need --spec", true},
 		{"sbom stray argument", func(a []string) error { _, err := ParseImageSBOM(a, nil); return err }, []string{"--spec", "s", "--out", "o", "--meta", "m", "extra"}, "no other arguments", true},
 	}

@@ -135,7 +135,7 @@ func (ex *extraction) entry(hdr *tar.Header, r io.Reader) error {
 	if hdr.Uid < 0 || hdr.Gid < 0 {
 		return fmt.Errorf("%q: negative owner %d:%d", name, hdr.Uid, hdr.Gid)
 	}
-	physDir, err := ex.in.resolveDir(dirName)
+	physDir, err := ex.in.makeDir(dirName)
 	if err != nil {
 		return fmt.Errorf("%q: %w", name, err)
 	}
@@ -173,7 +173,14 @@ func (ex *extraction) dir(t *target, hdr *tar.Header) error {
 	if err != nil {
 		return err
 	}
-	if exists {
+	if e, below := in.lower(t.phys); !exists && below && e.Symlink != "" {
+		// A directory entry over a lower layer's symlink (usr-merge's
+		// bin -> usr/bin) keeps the link, as apk does in one tree: the
+		// directory it leads to is made here if this layer lacks it.
+		if _, err := in.makeDir(t.name); err != nil {
+			return fmt.Errorf("%q: the symlink below does not lead to a directory: %w", t.name, err)
+		}
+	} else if exists {
 		switch st.Mode & typeMask {
 		case typeDir:
 			// Within one package the last header of a directory wins;

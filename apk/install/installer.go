@@ -35,6 +35,10 @@ type Options struct {
 	SourceDateEpoch int64     // every mtime written, in Unix seconds
 	Chown           ChownMode // owners from the headers (default ChownAuto)
 	DBPath          string    // relative to root; default DefaultDBPath
+	// Lower describes the layers below the root; nil: none. Paths are
+	// resolved through its symlinks, and directories it has are made in
+	// the root (with its metadata) when an entry needs them.
+	Lower Lower
 	// MaxTotalSize bounds the bytes of file contents all Installs of this
 	// Installer write together (one image layer); 0 means
 	// DefaultMaxTotalSize, a negative value no bound.

@@ -53,12 +53,28 @@ func hidden(clean string) bool { return strings.HasPrefix(clean, ".") }
 // root), of the existing directory dir names. Symlinks are expanded here
 // with Lstat and Readlink: an absolute target restarts at the root, a
 // relative one is taken from the directory holding the link, and climbing
-// above the root is an error. Nothing is created.
+// above the root is an error. Paths missing from the root are looked up in
+// the layers below (Options.Lower), whose symlinks are followed the same
+// way. Nothing is created.
 func (in *Installer) resolveDir(dir string) (string, error) {
+	return in.walkDir(dir, false)
+}
+
+// makeDir is resolveDir for an entry about to be extracted: a directory
+// the layers below have, or one reached through their symlinks, is made in
+// the root so the entry has somewhere to go (as it would in apk's single
+// tree). It keeps the lower directory's metadata when known, else 0755
+// and root.
+func (in *Installer) makeDir(dir string) (string, error) {
+	return in.walkDir(dir, true)
+}
+
+func (in *Installer) walkDir(dir string, create bool) (string, error) {
 	var cur []string
 	todo := splitRel(dir)
 	links := 0
-	via := "" // the last symlink followed, for error messages
+	via := ""        // the last symlink followed, for error messages
+	viaLower := false // a lower layer's symlink was followed
 	for len(todo) > 0 {
 		c := todo[0]
 		todo = todo[1:]
@@ -77,37 +93,73 @@ func (in *Installer) resolveDir(dir string) (string, error) {
 		}
 		p := joinRel(strings.Join(cur, "/"), c)
 		fi, err := in.root.Lstat(p)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				if via != "" {
-					return "", fmt.Errorf("directory %q: %q (reached through symlink %q) does not exist in the root: %w", dir, p, via, fs.ErrNotExist)
+		target, isLink := "", false
+		switch {
+		case err == nil && fi.Mode()&fs.ModeSymlink != 0:
+			if target, err = in.root.Readlink(p); err != nil {
+				return "", fmt.Errorf("directory %q: %w", dir, err)
+			}
+			isLink = true
+		case err == nil && fi.IsDir():
+			cur = append(cur, c)
+			continue
+		case err == nil:
+			return "", fmt.Errorf("%w: %q in %q is not a directory", ErrUnsafePath, p, dir)
+		case !errors.Is(err, fs.ErrNotExist):
+			return "", fmt.Errorf("directory %q: %w", dir, err)
+		default:
+			e, below := in.lower(p)
+			switch {
+			case below && e.Symlink != "":
+				target, isLink, viaLower = e.Symlink, true, true
+			case below && e.Dir || viaLower:
+				if !create {
+					return "", fmt.Errorf("directory %q: %q is only in the layers below: %w", dir, p, fs.ErrNotExist)
 				}
+				if !below {
+					e = LowerEntry{Dir: true, Mode: defaultDirMode}
+				}
+				if err := in.borrowDir(p, e); err != nil {
+					return "", err
+				}
+				cur = append(cur, c)
+				continue
+			case via != "":
+				return "", fmt.Errorf("directory %q: %q (reached through symlink %q) does not exist in the root: %w", dir, p, via, fs.ErrNotExist)
+			default:
 				return "", fmt.Errorf("directory %q: %q does not exist: %w", dir, p, fs.ErrNotExist)
 			}
-			return "", fmt.Errorf("directory %q: %w", dir, err)
 		}
-		switch {
-		case fi.Mode()&fs.ModeSymlink != 0:
+		if isLink {
 			links++
 			if links > maxSymlinks {
 				return "", fmt.Errorf("%w: %q: too many levels of symbolic links", ErrUnsafePath, dir)
-			}
-			target, err := in.root.Readlink(p)
-			if err != nil {
-				return "", fmt.Errorf("directory %q: %w", dir, err)
 			}
 			via = p + " -> " + target
 			if strings.HasPrefix(target, "/") {
 				cur = cur[:0]
 			}
 			todo = append(splitRel(target), todo...)
-		case fi.IsDir():
-			cur = append(cur, c)
-		default:
-			return "", fmt.Errorf("%w: %q in %q is not a directory", ErrUnsafePath, p, dir)
 		}
 	}
 	return strings.Join(cur, "/"), nil
+}
+
+// borrowDir makes in the root a directory that belongs to the layers
+// below, with their metadata, so this layer can hold entries in it
+// without changing it: no package records it, and its time is the epoch.
+func (in *Installer) borrowDir(p string, e LowerEntry) error {
+	if err := in.root.Mkdir(p, 0o700); err != nil {
+		return fmt.Errorf("make directory %q of the layers below: %w", p, err)
+	}
+	if in.chown {
+		if err := in.root.Lchown(p, e.UID, e.GID); err != nil {
+			return fmt.Errorf("chown directory %q: %w", p, err)
+		}
+	}
+	in.pendingModes[p] = e.Mode
+	in.touched[p] = struct{}{}
+	return nil
 }
 
 func splitRel(p string) []string {

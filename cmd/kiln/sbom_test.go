@@ -79,18 +79,24 @@ func TestSBOMStepMatchesHost(t *testing.T) {
 	}
 	p := pl.Platforms[0]
 	var metas []string
-	for i, l := range p.Layers[:len(p.Layers)-1] {
-		s := step.InstallAPK{Out: filepath.Join(base, "layer", strconv.Itoa(i)), Meta: filepath.Join(base, "meta", strconv.Itoa(i)),
-			Keyring: filepath.Join(base, "keys")}
-		for _, n := range l.Packages {
-			s.Packages = append(s.Packages, step.APKFile{Path: filepath.Join(base, p.Packages[n].ContextPath(p.Arch)), Checksum: p.Packages[n].Checksum})
+	var lower string
+	for bi, b := range p.Batches() {
+		s := step.InstallAPK{Keyring: filepath.Join(base, "keys"), Lower: lower, Links: filepath.Join(base, "links", strconv.Itoa(bi))}
+		for _, li := range b {
+			l := step.InstallLayer{Out: filepath.Join(base, "layer", strconv.Itoa(li)), Meta: filepath.Join(base, "meta", strconv.Itoa(li))}
+			for _, n := range p.Layers[li].Packages {
+				l.Packages = append(l.Packages, step.APKFile{Path: filepath.Join(base, p.Packages[n].ContextPath(p.Arch)), Checksum: p.Packages[n].Checksum})
+			}
+			os.MkdirAll(l.Out, 0o755)
+			os.MkdirAll(l.Meta, 0o755)
+			s.Layers = append(s.Layers, l)
+			metas = append(metas, l.Meta)
 		}
-		os.MkdirAll(s.Out, 0o755)
-		os.MkdirAll(s.Meta, 0o755)
+		os.MkdirAll(s.Links, 0o755)
 		if code := run(context.Background(), s.Args()[1:], &bytes.Buffer{}, &errb); code != 0 {
 			t.Fatalf("install-apk: exit %d: %s", code, errb.String())
 		}
-		metas = append(metas, s.Meta)
+		lower = s.Links
 	}
 	spec, _ := json.Marshal(p.SBOM)
 	sb := step.ImageSBOM{Spec: filepath.Join(base, "sbom.json"), Out: filepath.Join(base, "sbom-out"), Metas: metas}

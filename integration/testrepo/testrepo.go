@@ -106,6 +106,7 @@ func (o Options) packages(arch string) []apktest.Package {
 			},
 		},
 	}
+	pkgs = append(pkgs, parityPackages(o)...)
 	for i := 0; i < o.Filler; i++ {
 		name := fmt.Sprintf("filler-%02d", i)
 		data := make([]byte, 4096*(i%8+1))

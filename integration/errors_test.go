@@ -3,8 +3,9 @@ package integration
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/kiln-build/kiln/apk/sign"
 )
 
 // TestBuildErrors checks that what users get wrong fails the build with
@@ -26,9 +27,22 @@ func TestBuildErrors(t *testing.T) {
 		{"bad yaml field", func(t *testing.T, ctx string) {
 			editConfig(t, ctx, "entrypoint:\n", "entrypont:\n")
 		}, nil, []string{"apko.yaml:11:1", `unknown field "entrypont"`}},
+		{"missing key names its keyring entry", func(t *testing.T, ctx string) {
+			editConfig(t, ctx, "./packages/kiln-test.rsa.pub", "./packages/nope.rsa.pub")
+		}, nil, []string{"apko.yaml:7:7: keyring: packages/nope.rsa.pub: not found in the build context"}},
 		{"unknown KILN build arg", nil, []string{"--build-arg", "KILN_NOPE=1"}, []string{"unknown build arg KILN_NOPE"}},
 		{"SBOM scanner asked for", nil, []string{"--attest", "type=sbom,generator=example.org/scanner:1"},
 			[]string{"generator=example.org/scanner:1", "kiln writes the SBOM from the packages it installed"}},
+		{"index signed by another key of the trusted name", func(t *testing.T, ctx string) {
+			impostor, err := sign.GenerateSigner("kiln-test.rsa.pub", 2048)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pemData, _ := impostor.PublicKeyPEM()
+			if err := os.WriteFile(filepath.Join(ctx, "packages", "kiln-test.rsa.pub"), pemData, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, nil, []string{"apko.yaml:5:7", "signature does not verify"}},
 		{"tampered package", func(t *testing.T, ctx string) {
 			p := filepath.Join(ctx, "packages", "x86_64", "hello-2.12-r0.apk")
 			b, err := os.ReadFile(p)
@@ -42,33 +56,10 @@ func TestBuildErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := exampleContext(t, "no-shell", nil, 0)
-			args := []string{"--output", "type=oci,dest=" + filepath.Join(t.TempDir(), "x.tar")}
 			if tt.mutate != nil {
 				tt.mutate(t, ctx)
 			}
-			args = append(args, tt.args...)
-			out, err := tryBuildx(ctx, "apko.yaml", args...)
-			if err == nil {
-				t.Fatalf("build succeeded:\n%s", lastLines(out, 10))
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(out, w) {
-					t.Errorf("buildx output lacks %q:\n%s", w, lastLines(out, 12))
-				}
-			}
+			buildFails(t, ctx, tt.args, tt.want...)
 		})
 	}
-}
-
-func editConfig(t *testing.T, ctx, old, new string) {
-	t.Helper()
-	p := filepath.Join(ctx, "apko.yaml")
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(b), old) {
-		t.Fatalf("apko.yaml has no %q", old)
-	}
-	os.WriteFile(p, []byte(strings.Replace(string(b), old, new, 1)), 0o644)
 }

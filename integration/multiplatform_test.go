@@ -1,81 +1,16 @@
 package integration
 
 import (
-	"bytes"
-	"compress/gzip"
 	"encoding/json"
-	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"sort"
 	"strings"
 	"testing"
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spdx/tools-golang/spdx"
-
-	"github.com/kiln-build/kiln/apk/install"
-	"github.com/kiln-build/kiln/integration/ocitest"
 )
-
-const registry = "127.0.0.1:5000"
-
-// registryGet fetches a manifest or blob from the local registry.
-func registryGet(t *testing.T, repo, kind, ref string) []byte {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("http://%s/v2/%s/%s/%s", registry, repo, kind, ref), nil)
-	req.Header.Set("Accept", strings.Join([]string{ocispecs.MediaTypeImageIndex, ocispecs.MediaTypeImageManifest,
-		"application/vnd.docker.distribution.manifest.list.v2+json", "application/vnd.docker.distribution.manifest.v2+json"}, ", "))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s %s: %s %s", kind, ref, resp.Status, b)
-	}
-	return b
-}
-
-// pushedPackages reads the installed database out of one pushed image.
-func pushedPackages(t *testing.T, repo string, desc ocispecs.Descriptor) []string {
-	t.Helper()
-	var m ocispecs.Manifest
-	if err := json.Unmarshal(registryGet(t, repo, "manifests", desc.Digest.String()), &m); err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, l := range m.Layers {
-		blob := registryGet(t, repo, "blobs", l.Digest.String())
-		zr, err := gzip.NewReader(bytes.NewReader(blob))
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr := tarReader(zr)
-		for {
-			h, data, ok := tr()
-			if !ok {
-				break
-			}
-			if strings.TrimPrefix(h, "./") == install.DefaultDBPath {
-				pkgs, err := install.ReadDatabase(bytes.NewReader(data))
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, p := range pkgs {
-					names = append(names, p.Name+"-"+p.Version)
-				}
-			}
-		}
-	}
-	sort.Strings(names)
-	return names
-}
 
 func TestMultiPlatformPush(t *testing.T) {
 	requireStack(t)
@@ -126,75 +61,6 @@ func TestMultiPlatformPush(t *testing.T) {
 	got, _ := os.ReadFile(filepath.Join(run, "out", "tmp", "arch"))
 	if strings.TrimSpace(string(got)) != "aarch64" {
 		t.Fatalf("arm64 busybox says %q", got)
-	}
-}
-
-// installSteps maps "install NAME-VERSION" vertex names to whether the
-// step ran (true) or came from the cache (false), from plain progress.
-func installSteps(log string) map[string]bool {
-	steps := map[string]bool{}
-	ids := map[string]string{}
-	re := regexp.MustCompile(`^#(\d+) \[x86_64\] install (.*)$`)
-	for _, line := range strings.Split(log, "\n") {
-		if m := re.FindStringSubmatch(line); m != nil {
-			ids[m[1]] = m[2]
-			if _, ok := steps[m[2]]; !ok {
-				steps[m[2]] = true
-			}
-		}
-	}
-	for _, line := range strings.Split(log, "\n") {
-		f := strings.Fields(line)
-		if len(f) == 2 && f[1] == "CACHED" {
-			if name, ok := ids[strings.TrimPrefix(f[0], "#")]; ok {
-				steps[name] = false
-			}
-		}
-	}
-	return steps
-}
-
-func TestOnePackageBump(t *testing.T) {
-	requireStack(t)
-	ctx := exampleContext(t, "local-repo", nil, 0)
-	before, _ := buildOCI(t, ctx, "--platform", "linux/amd64")
-	// Bump hello; every other package is rewritten byte-identical.
-	os.RemoveAll(filepath.Join(ctx, "packages"))
-	writeRepo(t, filepath.Join(ctx, "packages"), map[string]string{"hello": "2.13-r0"}, 0)
-	after, log := buildOCI(t, ctx, "--platform", "linux/amd64")
-
-	steps := installSteps(log)
-	var ran []string
-	for name, didRun := range steps {
-		if didRun {
-			ran = append(ran, name)
-		}
-	}
-	if len(steps) != 5 || strings.Join(ran, ",") != "hello-2.13-r0" {
-		t.Errorf("install steps that ran: %v (all: %v)", ran, steps)
-	}
-
-	layers := func(l *ocitest.Layout) []string {
-		img := onlyImage(t, l)
-		var out []string
-		for _, d := range img.Manifest.Layers {
-			out = append(out, d.Digest.String())
-		}
-		return out
-	}
-	a, b := layers(before), layers(after)
-	if len(a) != len(b) {
-		t.Fatalf("layer count %d -> %d", len(a), len(b))
-	}
-	var changed []int
-	for i := range a {
-		if a[i] != b[i] {
-			changed = append(changed, i)
-		}
-	}
-	// hello's layer and the metadata layer (last) change, nothing else.
-	if len(changed) != 2 || changed[1] != len(a)-1 {
-		t.Errorf("changed layers %v of %d", changed, len(a))
 	}
 }
 

@@ -1,0 +1,47 @@
+package plan
+
+import "hash/fnv"
+
+// Install batches: one install step (one container) installs several
+// consecutive layers, since starting a container costs more than
+// extracting a small package. A batch ends after a layer whose first
+// package's name hashes to a cut point, so boundaries depend on names
+// only: a version bump re-runs its own batch and no other, and adding or
+// removing a package moves at most the boundaries next to it. Size and
+// count caps keep one batch from holding most of an image.
+const (
+	batchCutEvery = 6        // one name in this many ends a batch, on average
+	batchMaxSize  = 12       // layers
+	batchMaxBytes = 64 << 20 // installed bytes
+)
+
+// Batches groups the package layers (all but the metadata layer) into
+// install batches, bottom first; each batch lists layer indexes.
+func (p *Platform) Batches() [][]int {
+	var out [][]int
+	var cur []int
+	var bytes uint64
+	for i, l := range p.Layers {
+		if l.IsMetadata() {
+			continue
+		}
+		cur = append(cur, i)
+		for _, n := range l.Packages {
+			bytes += p.Packages[n].InstalledSize
+		}
+		if batchEnds(p.Packages[l.Packages[0]].Name) || len(cur) >= batchMaxSize || bytes >= batchMaxBytes {
+			out = append(out, cur)
+			cur, bytes = nil, 0
+		}
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+func batchEnds(name string) bool {
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return h.Sum32()%batchCutEvery == 0
+}

@@ -1,0 +1,78 @@
+package plan
+
+import (
+	"fmt"
+	"reflect"
+	"testing"
+
+	"github.com/kiln-build/kiln/apk/index"
+)
+
+// platformOf makes a platform of one layer per package (sizes in bytes).
+func platformOf(names []string, sizes map[string]uint64) *Platform {
+	p := &Platform{}
+	for i, n := range names {
+		p.Packages = append(p.Packages, Package{Package: &index.Package{Name: n, Version: "1-r0", InstalledSize: sizes[n]}})
+		p.Layers = append(p.Layers, Layer{Packages: []int{i}})
+	}
+	p.Layers = append(p.Layers, Layer{})
+	return p
+}
+
+// batchNames lists each batch's package names.
+func batchNames(p *Platform) [][]string {
+	var out [][]string
+	for _, b := range p.Batches() {
+		var names []string
+		for _, li := range b {
+			names = append(names, p.Packages[p.Layers[li].Packages[0]].Name)
+		}
+		out = append(out, names)
+	}
+	return out
+}
+
+func TestBatches(t *testing.T) {
+	var names []string
+	for i := 0; i < 60; i++ {
+		names = append(names, fmt.Sprintf("pkg-%02d", i))
+	}
+	p := platformOf(names, nil)
+	batches := batchNames(p)
+	var total int
+	for _, b := range batches {
+		total += len(b)
+		if len(b) > batchMaxSize {
+			t.Errorf("batch of %d layers, more than %d", len(b), batchMaxSize)
+		}
+	}
+	if total != 60 || len(batches) < 60/batchMaxSize {
+		t.Fatalf("%d layers in %d batches", total, len(batches))
+	}
+	// A version bump moves no boundary.
+	bumped := platformOf(names, nil)
+	bumped.Packages[17].Version = "2-r0"
+	if !reflect.DeepEqual(batchNames(bumped), batches) {
+		t.Error("a version bump changed the batches")
+	}
+	// Dropping a package changes only the batch that held it.
+	dropped := platformOf(append(append([]string{}, names[:30]...), names[31:]...), nil)
+	changed := 0
+	seen := map[string]bool{}
+	for _, b := range batches {
+		seen[fmt.Sprint(b)] = true
+	}
+	for _, b := range batchNames(dropped) {
+		if !seen[fmt.Sprint(b)] {
+			changed++
+		}
+	}
+	if changed > 2 {
+		t.Errorf("dropping one package changed %d batches", changed)
+	}
+	// Large packages end a batch early.
+	big := platformOf(names[:5], map[string]uint64{"pkg-01": batchMaxBytes})
+	if got := batchNames(big); len(got[0]) > 2 {
+		t.Errorf("batches %v: a %d-byte package should end its batch", got, batchMaxBytes)
+	}
+}

@@ -73,7 +73,7 @@ func (in *Installer) walkDir(dir string, create bool) (string, error) {
 	var cur []string
 	todo := splitRel(dir)
 	links := 0
-	via := ""        // the last symlink followed, for error messages
+	via := ""         // the last symlink followed, for error messages
 	viaLower := false // a lower layer's symlink was followed
 	for len(todo) > 0 {
 		c := todo[0]

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/kiln-build/kiln/apk/install"
@@ -31,7 +32,12 @@ func ImageMeta(s step.ImageMeta) error {
 		}
 		layers = append(layers, pkgs)
 	}
-	all, err := install.MergeLayers(layers)
+	rootfs, err := os.OpenRoot(s.Rootfs)
+	if err != nil {
+		return fmt.Errorf("open rootfs: %w", err)
+	}
+	defer rootfs.Close()
+	all, err := install.MergeLayers(layers, func(dir string) (string, error) { return physDir(rootfs, dir) })
 	if err != nil {
 		return err
 	}
@@ -67,4 +73,18 @@ func loadFragment(dir string, epoch int64) ([]install.InstalledPackage, error) {
 		return nil, err
 	}
 	return frag.Packages(), nil
+}
+
+// physDir is where the directory dir (as a package names it) is in the
+// merged image: its path through the image's symlinks.
+func physDir(root *os.Root, dir string) (string, error) {
+	l := &layerFS{lower: root, out: root} // reads only
+	rp, err := l.resolve("/"+dir, 0)
+	if err != nil {
+		return "", err
+	}
+	if fi, _, err := l.lstat(rp); err == nil && !fi.IsDir() {
+		return "", fmt.Errorf("%s is not a directory in the image", rp)
+	}
+	return strings.TrimPrefix(rp, "/"), nil
 }

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,8 +18,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/containerd/platforms"
 	"github.com/kiln-build/kiln/apk/apktest"
 	"github.com/kiln-build/kiln/apk/install"
+	bkclient "github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/client/llb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/kiln-build/kiln/apk/pkg"
@@ -402,4 +406,61 @@ func buildFails(t *testing.T, ctx string, args []string, want ...string) string 
 		}
 	}
 	return out
+}
+
+// pushImage builds ctx's apko.yaml for one platform and pushes it to the
+// stack's registry as repo:tag; it returns the reference.
+func pushImage(t *testing.T, ctx, repo string, args ...string) string {
+	t.Helper()
+	ref := registry + "/" + repo + ":test"
+	buildx(t, ctx, "apko.yaml", append(args, "--output", "type=image,name="+ref+",push=true,registry.insecure=true")...)
+	return ref
+}
+
+// runImage runs argv in a container of the image ref (on the stack's
+// BuildKit, the only container runtime here, with no network) and returns
+// what it printed, stdout and stderr together. The image needs /bin/sh.
+func runImage(t *testing.T, ref, platform string, argv ...string) string {
+	t.Helper()
+	ctx := context.Background()
+	c, err := bkclient.New(ctx, os.Getenv("BUILDKIT_HOST"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	p, err := platforms.Parse(platform)
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := `"$@" >/out/log 2>&1; echo $? >/out/status`
+	st := llb.Image(ref, llb.Platform(p)).Run(
+		llb.Args(append([]string{"/bin/sh", "-c", script, "sh"}, argv...)),
+		llb.Network(llb.NetModeNone), llb.IgnoreCache,
+		llb.WithCustomNamef("run %s", strings.Join(argv, " ")),
+	).AddMount("/out", llb.Scratch())
+	def, err := st.Marshal(ctx, llb.Platform(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	_, err = c.Solve(ctx, def, bkclient.SolveOpt{Exports: []bkclient.ExportEntry{{Type: bkclient.ExporterLocal, OutputDir: dir}}}, nil)
+	if err != nil {
+		t.Fatalf("run %v in %s: %v", argv, ref, err)
+	}
+	log, _ := os.ReadFile(filepath.Join(dir, "log"))
+	status, _ := os.ReadFile(filepath.Join(dir, "status"))
+	if strings.TrimSpace(string(status)) != "0" {
+		t.Fatalf("%v in %s exited %s:\n%s", argv, ref, strings.TrimSpace(string(status)), log)
+	}
+	return string(log)
+}
+
+// loadLayout reads an OCI layout tar a build wrote.
+func loadLayout(t *testing.T, tarPath string) *ocitest.Layout {
+	t.Helper()
+	l, err := ocitest.Load(tarPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

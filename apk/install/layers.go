@@ -1,6 +1,9 @@
 package install
 
-import "fmt"
+import (
+	"fmt"
+	"path"
+)
 
 // MergeLayers combines the installed-database fragments of image layers
 // (each installed by its own Installer, in layer order) into one database,
@@ -9,14 +12,20 @@ import "fmt"
 // earlier or shares its origin (it then owns the path), or when both
 // copies are identical. Within a layer the Installer has already decided.
 //
+// Paths are compared where they are in the image: physDir maps a
+// directory as a package names it to the directory it is in the merged
+// image (through usr-merge links like bin -> usr/bin, which the install
+// steps followed); nil takes paths as written.
+//
 // A later layer always wins in the merged image, so a case where apk
 // would keep the earlier copy with different contents (the earlier
 // package replaces the later one) is an error: grouping must put such
-// packages in one layer. So is a directory shipped over a path an earlier
-// layer made a file or symlink (a usr-merge link like lib -> usr/lib):
-// apk would write through the link, but layers are installed apart and
-// the directory would hide it in the merged image.
-func MergeLayers(layers [][]InstalledPackage) ([]InstalledPackage, error) {
+// packages in one layer. So is a directory shipped where an earlier layer
+// has a file, or a link that does not lead to a directory.
+func MergeLayers(layers [][]InstalledPackage, physDir func(dir string) (string, error)) ([]InstalledPackage, error) {
+	if physDir == nil {
+		physDir = func(dir string) (string, error) { return dir, nil }
+	}
 	owners := map[string]*owner{}
 	layerOf := map[*installed]int{}
 	byName := map[string]*installed{}
@@ -29,16 +38,25 @@ func MergeLayers(layers [][]InstalledPackage) ([]InstalledPackage, error) {
 			}
 			byName[p.rec.Name] = p
 			layerOf[p] = li
+			phys := map[string]string{}
 			for _, d := range p.rec.Dirs {
-				if o := owners[d.Path]; o != nil && d.Path != "" && layerOf[o.pkg] != li {
-					return nil, fmt.Errorf("package %s ships directory %s, which %s (an earlier layer) installs as a file or symlink; "+
-						"kiln cannot merge a directory over a link across layers yet (put both in one layer with layering: {strategy: origin})",
-						nameVersion(&p.rec.Package), d.Path, nameVersion(&o.pkg.rec.Package))
+				pd, err := physDir(d.Path)
+				if err == nil {
+					phys[d.Path] = pd
+				}
+				if o := owners[pd]; err != nil || o != nil && d.Path != "" && layerOf[o.pkg] != li {
+					by := "a file"
+					if o != nil {
+						by = nameVersion(&o.pkg.rec.Package) + " (an earlier layer)"
+					}
+					return nil, fmt.Errorf("package %s ships directory %s, where %s installs a file or a link that does not lead to a directory",
+						nameVersion(&p.rec.Package), d.Path, by)
 				}
 			}
 			for _, d := range p.rec.Dirs {
 				for _, f := range d.Files {
-					o := owners[f.Path]
+					key := joinRel(phys[d.Path], path.Base(f.Path))
+					o := owners[key]
 					if o != nil && layerOf[o.pkg] == li {
 						continue
 					}
@@ -56,7 +74,7 @@ func MergeLayers(layers [][]InstalledPackage) ([]InstalledPackage, error) {
 					if o != nil && f.Checksum != o.checksum {
 						o.pkg.removeFile(o.dir, o.name)
 					}
-					owners[f.Path] = &owner{pkg: p, dir: d.Path, name: f.Path, checksum: f.Checksum}
+					owners[key] = &owner{pkg: p, dir: d.Path, name: f.Path, checksum: f.Checksum}
 				}
 			}
 			all = append(all, p)

@@ -24,28 +24,37 @@ func TestMergeLayers(t *testing.T) {
 		layers  [][]InstalledPackage
 		owners  map[string]string // package name → files it lists, joined
 		wantErr string
+		physDir func(string) (string, error)
 	}{
 		{"disjoint", [][]InstalledPackage{{layerPkg("a", "a", nil, frec("usr/bin/a", "Q1a"))}, {layerPkg("b", "b", nil, frec("usr/bin/b", "Q1b"))}},
-			map[string]string{"a": "usr/bin/a", "b": "usr/bin/b"}, ""},
+			map[string]string{"a": "usr/bin/a", "b": "usr/bin/b"}, "", nil},
 		{"identical copies", [][]InstalledPackage{{layerPkg("a", "a", nil, frec("usr/bin/x", "Q1same"))}, {layerPkg("b", "b", nil, frec("usr/bin/x", "Q1same"))}},
-			map[string]string{"a": "usr/bin/x", "b": "usr/bin/x"}, ""},
+			map[string]string{"a": "usr/bin/x", "b": "usr/bin/x"}, "", nil},
 		{"later replaces earlier", [][]InstalledPackage{{layerPkg("a", "a", nil, frec("usr/bin/x", "Q1a"))}, {layerPkg("b", "b", []string{"a"}, frec("usr/bin/x", "Q1b"))}},
-			map[string]string{"a": "", "b": "usr/bin/x"}, ""},
+			map[string]string{"a": "", "b": "usr/bin/x"}, "", nil},
 		{"same origin", [][]InstalledPackage{{layerPkg("a", "src", nil, frec("usr/bin/x", "Q1a"))}, {layerPkg("a-extra", "src", nil, frec("usr/bin/x", "Q1b"))}},
-			map[string]string{"a": "", "a-extra": "usr/bin/x"}, ""},
+			map[string]string{"a": "", "a-extra": "usr/bin/x"}, "", nil},
 		{"conflict", [][]InstalledPackage{{layerPkg("a", "a", nil, frec("usr/bin/x", "Q1a"))}, {layerPkg("b", "b", nil, frec("usr/bin/x", "Q1b"))}},
-			nil, "package b-1-r0: usr/bin/x is already owned by a-1-r0"},
+			nil, "package b-1-r0: usr/bin/x is already owned by a-1-r0", nil},
 		{"earlier replaces later across layers", [][]InstalledPackage{{layerPkg("a", "a", []string{"b"}, frec("usr/bin/x", "Q1a"))}, {layerPkg("b", "b", nil, frec("usr/bin/x", "Q1b"))}},
-			nil, "must keep a-1-r0's copy, but is in a later layer"},
+			nil, "must keep a-1-r0's copy, but is in a later layer", nil},
 		{"directory over an earlier layer's symlink", [][]InstalledPackage{
 			{{Package: index.Package{Name: "base", Version: "1-r0"}, Dirs: []DirRecord{{Path: "", Files: []FileRecord{{Path: "lib", Checksum: "Q1link"}}}}}},
 			{{Package: index.Package{Name: "old", Version: "1-r0"}, Dirs: []DirRecord{{Path: "lib", Files: []FileRecord{frec("lib/libold.so", "Q1x")}}}}},
-		}, nil, "package old-1-r0 ships directory lib, which base-1-r0 (an earlier layer) installs as a file or symlink"},
-		{"package in two layers", [][]InstalledPackage{{layerPkg("a", "a", nil)}, {layerPkg("a", "a", nil)}}, nil, "package a is in layers 0 and 1"},
+		}, nil, "package old-1-r0 ships directory lib, where base-1-r0 (an earlier layer) installs a file or a link that does not lead to a directory", nil},
+		{"directory through an earlier layer's usr-merge link", [][]InstalledPackage{
+			{{Package: index.Package{Name: "base", Version: "1-r0"}, Dirs: []DirRecord{{Path: "", Files: []FileRecord{{Path: "lib", Checksum: "Q1link"}}}}}},
+			{{Package: index.Package{Name: "old", Version: "1-r0"}, Dirs: []DirRecord{{Path: "lib", Files: []FileRecord{frec("lib/libold.so", "Q1x")}}}}},
+		}, map[string]string{"base": "lib", "old": "lib/libold.so"}, "", usrMerged},
+		{"conflict through a link", [][]InstalledPackage{
+			{{Package: index.Package{Name: "a", Version: "1-r0"}, Dirs: []DirRecord{{Path: "usr/lib", Files: []FileRecord{frec("usr/lib/libx.so", "Q1a")}}}}},
+			{{Package: index.Package{Name: "b", Version: "1-r0"}, Dirs: []DirRecord{{Path: "lib", Files: []FileRecord{frec("lib/libx.so", "Q1b")}}}}},
+		}, nil, "package b-1-r0: lib/libx.so is already owned by a-1-r0", usrMerged},
+		{"package in two layers", [][]InstalledPackage{{layerPkg("a", "a", nil)}, {layerPkg("a", "a", nil)}}, nil, "package a is in layers 0 and 1", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := MergeLayers(tt.layers)
+			got, err := MergeLayers(tt.layers, tt.physDir)
 			if testkit.ErrorCase(t, err, tt.wantErr) {
 				return
 			}
@@ -62,4 +71,12 @@ func TestMergeLayers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// usrMerged maps lib to usr/lib, as a merged image's links do.
+func usrMerged(dir string) (string, error) {
+	if dir == "lib" || strings.HasPrefix(dir, "lib/") {
+		return "usr/" + dir, nil
+	}
+	return dir, nil
 }

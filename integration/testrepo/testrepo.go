@@ -83,7 +83,7 @@ func (o Options) packages(arch string) []apktest.Package {
 		},
 		{
 			Name: "hello", Version: o.version("hello", "2.12-r0"), License: "GPL-3.0-or-later",
-			Depends: []string{"so:libhello.so.1", "kiln-baselayout"},
+			Depends: []string{"so:libhello.so.1"},
 			Files: []apktest.File{
 				dir("usr", 0o755), dir("usr/bin", 0o755),
 				// Contents carry the version, as a rebuilt binary's would.

@@ -57,11 +57,6 @@ func (r Repository) String() string {
 	return r.Base
 }
 
-// IsRemote reports whether the repository is reached over http(s).
-func (r Repository) IsRemote() bool {
-	return strings.HasPrefix(r.Base, "http://") || strings.HasPrefix(r.Base, "https://")
-}
-
 // IndexLocation is where the repository keeps its index for arch.
 func (r Repository) IndexLocation(arch string) string {
 	return r.Base + "/" + arch + "/APKINDEX.tar.gz"

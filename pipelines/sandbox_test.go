@@ -117,10 +117,28 @@ func (s *sandbox) fake(name, script string) {
 	}
 }
 
+// link makes name in PATH a symbolic link to the fake or tool target.
+func (s *sandbox) link(target, name string) {
+	s.t.Helper()
+	if err := os.Symlink(filepath.Join(s.bin, target), filepath.Join(s.bin, name)); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
 // recorder is a fake that records its name and arguments, one call a
-// line.
-func (s *sandbox) recorder(name string) {
-	s.fake(name, `echo "${0##*/} $*" >> "$LOG"`)
+// line, quoting arguments that hold blanks. script, if any, runs after.
+func (s *sandbox) recorder(name string, script ...string) {
+	s.fake(name, `{
+  printf '%s' "${0##*/}"
+  for a; do
+    case $a in
+      *' '* | '') printf " '%s'" "$a" ;;
+      *) printf ' %s' "$a" ;;
+    esac
+  done
+  echo
+} >> "$LOG"
+`+strings.Join(script, "\n"))
 }
 
 // calls are the lines the fakes recorded.
@@ -263,7 +281,7 @@ func TestSandboxTree(t *testing.T) {
 	if _, err := s.run(p.Pipeline); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := s.calls(), []string{"tool one two three", "tool four"}; !slices.Equal(got, want) {
+	if got, want := s.calls(), []string{"tool one 'two three'", "tool four"}; !slices.Equal(got, want) {
 		t.Errorf("calls: got %q, want %q", got, want)
 	}
 	p = compile(t, doc("pipeline:\n  - runs: \"false\"\n  - runs: tool never\n"))

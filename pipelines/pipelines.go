@@ -1,11 +1,3 @@
-// Package pipelines holds kiln's built-in pipeline definitions: the files
-// melange.yaml steps name with `uses:` (autoconf/configure, go/build,
-// split/dev, ...). They take the inputs, defaults and build packages
-// melange's built-ins of the same name take and have the same effect on
-// the workspace and on ${{targets.contextdir}}, so users' configurations
-// work unchanged; the scripts are kiln's own, written for busybox sh with
-// `set -e`. fetch and git-checkout are not here: plan/melange builds them
-// in as typed steps.
 package pipelines
 
 import (

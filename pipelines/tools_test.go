@@ -103,13 +103,13 @@ func TestTools(t *testing.T) {
 		{
 			name: "perl",
 			setup: func(s *sandbox) {
-				s.fake("perl", `if [ "$1" = -MConfig ]; then printf '%s' '-O2 -pipe'; exit; fi; echo "perl $* CFLAGS=$CFLAGS PERL_MM_USE_DEFAULT=$PERL_MM_USE_DEFAULT" >> "$LOG"`)
+				s.fake("perl", `if [ "$1" = -MConfig ]; then printf '%s' '-O2 -pipe'; exit; fi; echo "perl $* CFLAGS=$CFLAGS PERL_CFLAGS=$PERL_CFLAGS PERL_MM_USE_DEFAULT=$PERL_MM_USE_DEFAULT" >> "$LOG"`)
 				s.env = append(s.env, "CFLAGS=-g")
 				s.files(dest, "usr/lib/perl5/vendor_perl/Foo.pm", "usr/lib/perl5/vendor_perl/auto/Foo/.packlist",
 					"usr/lib/perl5/core_perl/perllocal.pod")
 			},
 			pipeline: "  - uses: perl/make\n  - uses: perl/cleanup\n",
-			calls:    []string{"perl -I. Makefile.PL INSTALLDIRS=vendor CFLAGS=-g -O2 -pipe PERL_MM_USE_DEFAULT=1"},
+			calls:    []string{"perl -I. Makefile.PL INSTALLDIRS=vendor CFLAGS=-g -O2 -pipe PERL_CFLAGS=-O2 -pipe PERL_MM_USE_DEFAULT=1"},
 			tree:     []string{"hello/usr/lib/perl5/core_perl/", "hello/usr/lib/perl5/vendor_perl/Foo.pm", "hello/usr/lib/perl5/vendor_perl/auto/Foo/"},
 		},
 		{

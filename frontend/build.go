@@ -36,15 +36,15 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	b := &builder{c: c, bc: bc, args: args}
+	b.src = &llbSource{c: c, bc: bc, opts: b.cacheOpts()}
 	switch kind := detectKind(src.Data); kind {
 	case kindApko:
 	case kindMelange:
-		return nil, fmt.Errorf("%s: melange package builds are not supported by this kiln version yet; only apko image configs are", src.Filename)
+		return b.buildMelange(ctx, src.Filename, src.Data)
 	default:
-		return nil, fmt.Errorf("%s: not an apko image config (no top-level \"contents\")", src.Filename)
+		return nil, fmt.Errorf("%s: neither an apko image config (top-level \"contents\") nor a melange build (top-level \"package\")", src.Filename)
 	}
-	b := &builder{c: c, bc: bc, args: args}
-	b.src = &llbSource{c: c, bc: bc, opts: b.cacheOpts()}
 	req, err := plan.Load(ctx, src.Filename, src.Data, b.src)
 	if err != nil {
 		return nil, err

@@ -16,7 +16,7 @@ func TestParseBuildArgs(t *testing.T) {
 		{map[string]string{"SOURCE_DATE_EPOCH": "1700000000", "OTHER": "x", "BUILDKIT_SYNTAX": "y"}, 1700000000, ""},
 		{map[string]string{"SOURCE_DATE_EPOCH": "yesterday"}, 0, `SOURCE_DATE_EPOCH="yesterday"`},
 		{map[string]string{"SOURCE_DATE_EPOCH": "-5"}, 0, "non-negative"},
-		{map[string]string{"KILN_LAYERS": "3", "KILN_X": "1"}, 0, "unknown build arg KILN_LAYERS, KILN_X"},
+		{map[string]string{"KILN_LAYERS": "3", "KILN_X": "1"}, 0, "unknown build arg KILN_LAYERS, KILN_X: kiln reads SOURCE_DATE_EPOCH"},
 	}
 	for _, tt := range tests {
 		got, err := ParseBuildArgs(tt.args)

@@ -11,31 +11,57 @@ import (
 // BuildArgs are the build arguments kiln reads. Any other KILN_* argument
 // is an error, so a typo never silently builds something else.
 //
-//   - SOURCE_DATE_EPOCH: unix seconds for every mtime in every layer, the
-//     image's `created`, and the SBOM's creation time. Default 0.
-//
 // BuildKit's own BUILDKIT_* arguments (BUILDKIT_SYNTAX,
 // BUILDKIT_MULTI_PLATFORM, ...) are handled by BuildKit and dockerui.
 type BuildArgs struct {
 	SourceDateEpoch int64
+
+	// melange builds
+	Network           bool     // pipeline steps get BuildKit's sandbox network
+	RepositoryAppend  []string // melange's --repository-append
+	KeyringAppend     []string // melange's --keyring-append
+	PipelineDir       string   // melange's --pipeline-dir, in the build context
+	BuildOptions      []string // melange's --build-option
+	Namespace         string   // melange's --namespace
+	pipelineDirWasSet bool
 }
 
-// knownKilnArgs lists the KILN_* build args kiln understands (none yet:
-// the list exists so that unknown ones fail loudly).
-var knownKilnArgs = map[string]bool{}
+// buildArg is one argument kiln reads, with what it means (for errors and
+// --call outline).
+type buildArg struct {
+	name, help string
+}
+
+var buildArgs = []buildArg{
+	{"SOURCE_DATE_EPOCH", "seconds since 1970 for every mtime, the image's created time and the SBOM's; default 0"},
+	{"KILN_NETWORK", "melange: 1 runs pipeline steps on BuildKit's sandbox network (default: none; fetch and git-checkout are verified sources either way)"},
+	{"KILN_REPOSITORY_APPEND", "melange: repositories added to the build environment, comma-separated (melange's --repository-append)"},
+	{"KILN_KEYRING_APPEND", "melange: keys added to the build environment's keyring, comma-separated (melange's --keyring-append)"},
+	{"KILN_PIPELINE_DIR", "melange: directory of pipeline definitions in the build context (melange's --pipeline-dir); default ./pipelines when present"},
+	{"KILN_BUILD_OPTIONS", "melange: build options to enable, comma-separated (melange's --build-option)"},
+	{"KILN_NAMESPACE", "melange: the packages' namespace (melange's --namespace): maintainer and purl namespace"},
+}
 
 // ParseBuildArgs validates and reads kiln's build args.
 func ParseBuildArgs(args map[string]string) (BuildArgs, error) {
 	var out BuildArgs
+	known := map[string]bool{}
+	for _, a := range buildArgs {
+		known[a.name] = true
+	}
 	var unknown []string
 	for k := range args {
-		if strings.HasPrefix(k, "KILN_") && !knownKilnArgs[k] {
+		if strings.HasPrefix(k, "KILN_") && !known[k] {
 			unknown = append(unknown, k)
 		}
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return out, fmt.Errorf("unknown build arg %s: kiln reads only SOURCE_DATE_EPOCH", strings.Join(unknown, ", "))
+		var names []string
+		for _, a := range buildArgs {
+			names = append(names, a.name)
+		}
+		return out, fmt.Errorf("unknown build arg %s: kiln reads %s", strings.Join(unknown, ", "), strings.Join(names, ", "))
 	}
 	if v, ok := args["SOURCE_DATE_EPOCH"]; ok && v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -44,7 +70,24 @@ func ParseBuildArgs(args map[string]string) (BuildArgs, error) {
 		}
 		out.SourceDateEpoch = n
 	}
+	switch v := args["KILN_NETWORK"]; v {
+	case "", "0", "false", "none":
+	case "1", "true", "sandbox":
+		out.Network = true
+	default:
+		return out, fmt.Errorf("build arg KILN_NETWORK=%q: want 1 (sandbox network for pipeline steps) or 0", v)
+	}
+	out.RepositoryAppend = list(args["KILN_REPOSITORY_APPEND"])
+	out.KeyringAppend = list(args["KILN_KEYRING_APPEND"])
+	out.BuildOptions = list(args["KILN_BUILD_OPTIONS"])
+	out.PipelineDir, out.pipelineDirWasSet = args["KILN_PIPELINE_DIR"]
+	out.Namespace = args["KILN_NAMESPACE"]
 	return out, nil
+}
+
+// list splits a comma- or space-separated build arg.
+func list(v string) []string {
+	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' })
 }
 
 // Epoch is SourceDateEpoch as a time.

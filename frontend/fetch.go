@@ -13,11 +13,22 @@ const readChunk = 8 << 20
 
 // solveState solves st and returns its single reference.
 func solveState(ctx context.Context, c client.Client, st llb.State, opts ...llb.ConstraintsOpt) (client.Reference, error) {
+	return solve(ctx, c, st, false, opts...)
+}
+
+// evaluate solves st now, for its effect (a test that must pass), where
+// a plain solve is lazy until its result is read or exported.
+func evaluate(ctx context.Context, c client.Client, st llb.State, opts ...llb.ConstraintsOpt) error {
+	_, err := solve(ctx, c, st, true, opts...)
+	return err
+}
+
+func solve(ctx context.Context, c client.Client, st llb.State, now bool, opts ...llb.ConstraintsOpt) (client.Reference, error) {
 	def, err := st.Marshal(ctx, opts...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
+	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), Evaluate: now})
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/kiln-build/kiln/imagefs"
+	"github.com/kiln-build/kiln/pkgsteps"
 	"github.com/kiln-build/kiln/step"
 )
 
@@ -44,4 +45,28 @@ func stepUsage(err error) error {
 		return usageError{ue.Err}
 	}
 	return err
+}
+
+func runMelangeKey(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	s, err := step.ParseMelangeKey(args)
+	if err != nil {
+		return stepUsage(err)
+	}
+	return pkgsteps.Key(s)
+}
+
+func runMelangePackage(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	s, err := step.ParseMelangePackage(args)
+	if err != nil {
+		return stepUsage(err)
+	}
+	return pkgsteps.Package(ctx, s)
+}
+
+func runMelangeExtract(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	s, err := step.ParseMelangeExtract(args)
+	if err != nil {
+		return stepUsage(err)
+	}
+	return pkgsteps.Extract(s)
 }

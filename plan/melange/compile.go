@@ -33,6 +33,10 @@ type Options struct {
 	// Commit is the configuration's commit, used when package.commit is
 	// not written.
 	Commit string
+	// NativeSources says the converter fetches and checks out sources
+	// itself (kiln's verified BuildKit sources), so the build environment
+	// needs no wget or git for them, as melange's shell versions do.
+	NativeSources bool
 }
 
 // ErrArchNotTargeted says the configuration's package.target-architecture
@@ -57,7 +61,7 @@ func Compile(c *config.Config, opts Options) (*Plan, error) {
 	if err := checkLibc(libc); err != nil {
 		return nil, err
 	}
-	p := &planner{c: c, opts: opts, arch: a, libc: libc, comp: &compiler{lib: newLibrary(opts.PipelineDirs)}}
+	p := &planner{c: c, opts: opts, arch: a, libc: libc, comp: &compiler{lib: newLibrary(opts.PipelineDirs), nativeSources: opts.NativeSources}}
 	return p.plan()
 }
 

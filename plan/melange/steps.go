@@ -23,6 +23,9 @@ const (
 type compiler struct {
 	lib   *library
 	steps int // compiled so far, against maxCompiledSteps
+	// nativeSources: fetch and git-checkout need no wget or git in the
+	// build environment (Options.NativeSources).
+	nativeSources bool
 }
 
 // inherited is what a step gets from where it is written.
@@ -155,7 +158,9 @@ func (c *compiler) compile(s config.Step, in inherited) (*node, error) {
 
 	if b != nil {
 		info.Pos = s.Uses.Pos
-		n.needs = append(n.needs, Str{Value: b.needs, Pos: s.Uses.Pos})
+		if !c.nativeSources {
+			n.needs = append(n.needs, Str{Value: b.needs, Pos: s.Uses.Pos})
+		}
 		if n.action, err = b.make(inputs{scope: sc, at: s.Uses.Pos, written: written(s)}, info); err != nil {
 			return nil, err
 		}

@@ -1,0 +1,330 @@
+package frontend
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/identity"
+
+	"github.com/kiln-build/kiln/apk/arch"
+	"github.com/kiln-build/kiln/config/apko"
+	melangecfg "github.com/kiln-build/kiln/config/melange"
+	"github.com/kiln-build/kiln/pipelines"
+	"github.com/kiln-build/kiln/plan"
+	"github.com/kiln-build/kiln/plan/melange"
+	"github.com/kiln-build/kiln/plan2llb"
+	"github.com/kiln-build/kiln/step"
+)
+
+// builtDir is where the packages a build made are found, as a repository
+// and key in the context, while its tests are planned.
+const builtDir = ".kiln-built-packages"
+
+// buildMelange builds a melange.yaml: for every target architecture the
+// pipelines, the signed packages and index, then the tests against the
+// packages just built. The result is one directory tree, <arch>/ per
+// architecture and the public key beside them, as melange lays out
+// its packages directory.
+func (b *builder) buildMelange(ctx context.Context, file string, data []byte) (*client.Result, error) {
+	cfg, err := melangecfg.Parse(file, data)
+	if err != nil {
+		return nil, err
+	}
+	dirs, err := b.pipelineDirs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	archs, err := b.melangeArchs(cfg)
+	if err != nil {
+		return nil, err
+	}
+	in := plan2llb.Inputs{Context: llb.Scratch(), ToolsPlatform: b.builderPlatform()}
+	if in.Tools, err = b.toolsState(); err != nil {
+		return nil, err
+	}
+	source, err := b.bc.MainContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	min := plan2llb.MelangeInputs{Inputs: in, Source: *source, Network: b.args.Network, BuildID: identity.NewID(),
+		SourceDateEpoch: b.args.SourceDateEpoch, Namespace: b.args.Namespace, Config: data}
+
+	var outputs []llb.State
+	for _, a := range archs {
+		mp, err := melange.Compile(cfg, melange.Options{Arch: a, PipelineDirs: dirs, BuildOptions: b.args.BuildOptions, NativeSources: true})
+		if errors.Is(err, melange.ErrArchNotTargeted) {
+			if len(b.bc.TargetPlatforms) > 0 {
+				return nil, fmt.Errorf("%s: --platform asks for %s, which package.target-architecture leaves out", file, a)
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out, err := b.buildMelangeArch(ctx, mp, min)
+		if err != nil {
+			return nil, err
+		}
+		outputs = append(outputs, out)
+	}
+	if len(outputs) == 0 {
+		return nil, fmt.Errorf("%s: no architecture to build (package.target-architecture)", file)
+	}
+	result := outputs[0]
+	if len(outputs) > 1 {
+		result = llb.Merge(outputs, llb.WithCustomName("packages of every architecture"))
+	}
+	ref, err := solveState(ctx, b.c, result, b.cacheOpts()...)
+	if err != nil {
+		return nil, err
+	}
+	res := client.NewResult()
+	res.SetRef(ref)
+	return res, nil
+}
+
+// buildMelangeArch builds one architecture and runs its tests; it returns
+// the state of its packages.
+func (b *builder) buildMelangeArch(ctx context.Context, mp *melange.Plan, in plan2llb.MelangeInputs) (llb.State, error) {
+	t, err := plan.TargetOf(mp.Arch)
+	if err != nil {
+		return llb.State{}, err
+	}
+	env, err := b.planEnvironment(ctx, mp.Environment, t, b.src)
+	if err != nil {
+		return llb.State{}, err
+	}
+	if paths := env.ContextPaths(); len(paths) > 0 {
+		st, err := b.bc.MainContext(ctx, llb.FollowPaths(paths))
+		if err != nil {
+			return llb.State{}, err
+		}
+		in.Context = *st
+	}
+	built, err := plan2llb.ConvertMelange(mp, env, in)
+	if err != nil {
+		return llb.State{}, err
+	}
+	pkgs, err := solveState(ctx, b.c, built.Packages, b.cacheOpts()...)
+	if err != nil {
+		return llb.State{}, err
+	}
+	if mp.Test != nil {
+		if err := b.testMelange(ctx, mp, t, built.Packages, pkgs, in); err != nil {
+			return llb.State{}, err
+		}
+	}
+	for _, sp := range mp.Subpackages {
+		if sp.Test != nil {
+			if err := b.testMelange(ctx, &melange.Plan{Arch: mp.Arch, Test: sp.Test}, t, built.Packages, pkgs, in); err != nil {
+				return llb.State{}, err
+			}
+		}
+	}
+	return built.Packages, nil
+}
+
+// testMelange runs a test pipeline in a fresh environment that installs
+// the packages just built: their index is read from the solved packages
+// and offered as one more (trusted: signed with the build's key)
+// repository.
+func (b *builder) testMelange(ctx context.Context, mp *melange.Plan, t plan.Target, built llb.State, ref client.Reference, in plan2llb.MelangeInputs) error {
+	src := &builtSource{Source: b.src, ref: ref}
+	envCfg := *mp.Test.Environment.Config
+	envCfg.Contents.Repositories = append(slices.Clone(envCfg.Contents.Repositories), apko.Repository{Value: builtDir, URL: builtDir})
+	envCfg.Contents.Keyring = append(slices.Clone(envCfg.Contents.Keyring), apko.Str{Value: builtDir + "/" + step.PublicKeyName})
+	envCopy := mp.Test.Environment
+	envCopy.Config = &envCfg
+	env, err := b.planEnvironment(ctx, envCopy, t, src)
+	if err != nil {
+		return err
+	}
+	// Local packages of the test environment: the context's, and the
+	// built ones under builtDir.
+	parts := []llb.State{llb.Scratch().File(llb.Copy(built, "/", "/"+builtDir+"/", &llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true}))}
+	var ctxPaths []string
+	for _, p := range env.ContextPaths() {
+		if !strings.HasPrefix(p, builtDir+"/") {
+			ctxPaths = append(ctxPaths, p)
+		}
+	}
+	if len(ctxPaths) > 0 {
+		st, err := b.bc.MainContext(ctx, llb.FollowPaths(ctxPaths))
+		if err != nil {
+			return err
+		}
+		parts = append(parts, *st)
+	}
+	in.Context = llb.Merge(parts)
+	st, err := plan2llb.ConvertMelangeTest(mp.Arch, mp.Test, env, in)
+	if err != nil {
+		return err
+	}
+	if err := evaluate(ctx, b.c, st, b.cacheOpts()...); err != nil {
+		return fmt.Errorf("%s: test failed on %s: %w", mp.Test.Pos, mp.Arch, err)
+	}
+	return nil
+}
+
+// planEnvironment resolves a build or test environment as an image of one
+// platform: the configuration's packages and what the pipelines need,
+// from its repositories and those the build args append.
+func (b *builder) planEnvironment(ctx context.Context, e melange.Environment, t plan.Target, src plan.Source) (*plan.Plan, error) {
+	cfg := *e.Config
+	cfg.Contents.Packages = append(slices.Clone(cfg.Contents.Packages), extraPackages(e)...)
+	for _, r := range b.args.RepositoryAppend {
+		cfg.Contents.Repositories = append(cfg.Contents.Repositories, apko.Repository{Value: r, URL: strings.TrimRight(r, "/")})
+	}
+	for _, k := range b.args.KeyringAppend {
+		cfg.Contents.Keyring = append(cfg.Contents.Keyring, apko.Str{Value: k})
+	}
+	cfg.Archs = nil
+	req, err := plan.FromApko(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	return plan.Resolve(ctx, req, []plan.Target{t}, src, plan.Options{SourceDateEpoch: b.args.SourceDateEpoch})
+}
+
+// extraPackages are the packages the pipelines need, as config entries.
+func extraPackages(e melange.Environment) []apko.Package {
+	var out []apko.Package
+	for _, p := range e.ExtraPackages {
+		if pk, err := apko.ParsePackage(p, "needs.packages"); err == nil {
+			out = append(out, pk)
+		}
+	}
+	return out
+}
+
+// melangeArchs are the architectures to build: --platform's, else the
+// builder's own.
+func (b *builder) melangeArchs(cfg *melangecfg.Config) ([]string, error) {
+	plats := b.bc.TargetPlatforms
+	if len(plats) == 0 {
+		plats = append(plats, b.builderPlatform())
+	}
+	var out []string
+	for _, p := range plats {
+		a, err := arch.FromPlatform(p.Architecture, p.Variant)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// pipelineDirs are where `uses:` looks: the build context's pipeline
+// directory (KILN_PIPELINE_DIR, default ./pipelines when there is one),
+// then kiln's built-ins.
+func (b *builder) pipelineDirs(ctx context.Context) ([]melange.PipelineDir, error) {
+	dir := b.args.PipelineDir
+	if dir == "" {
+		dir = "pipelines"
+	}
+	p, err := plan.ContextPath(dir)
+	if err != nil {
+		return nil, fmt.Errorf("build arg KILN_PIPELINE_DIR=%q: %w", dir, err)
+	}
+	st, err := b.bc.MainContext(ctx, llb.FollowPaths([]string{p}))
+	if err != nil {
+		return nil, err
+	}
+	ref, err := solveState(ctx, b.c, *st, b.cacheOpts()...)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := ref.StatFile(ctx, client.StatRequest{Path: p}); err != nil {
+		if b.args.pipelineDirWasSet {
+			return nil, fmt.Errorf("build arg KILN_PIPELINE_DIR=%q: not a directory in the build context", dir)
+		}
+		return []melange.PipelineDir{pipelines.Dir()}, nil
+	}
+	return []melange.PipelineDir{{Name: p, FS: &refFS{ctx: ctx, ref: ref, dir: p}}, pipelines.Dir()}, nil
+}
+
+// refFS reads a directory of a solved reference as an fs.FS, for the
+// planner's pipeline definitions (fs.ReadFile is all it uses).
+type refFS struct {
+	ctx context.Context
+	ref client.Reference
+	dir string
+}
+
+func (f *refFS) ReadFile(name string) ([]byte, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrInvalid}
+	}
+	data, err := readAll(f.ctx, f.ref, path.Join(f.dir, name), plan.MaxConfigBytes)
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrNotExist}
+	}
+	return data, nil
+}
+
+func (f *refFS) Open(name string) (fs.File, error) {
+	data, err := f.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	return &memFile{name: path.Base(name), Reader: bytes.NewReader(data)}, nil
+}
+
+type memFile struct {
+	name string
+	*bytes.Reader
+}
+
+func (m *memFile) Stat() (fs.FileInfo, error) { return memInfo{m}, nil }
+func (m *memFile) Close() error               { return nil }
+
+type memInfo struct{ f *memFile }
+
+func (i memInfo) Name() string       { return i.f.name }
+func (i memInfo) Size() int64        { return i.f.Size() }
+func (i memInfo) Mode() fs.FileMode  { return 0o444 }
+func (i memInfo) ModTime() time.Time { return time.Time{} }
+func (i memInfo) IsDir() bool        { return false }
+func (i memInfo) Sys() any           { return nil }
+
+// builtSource reads the built packages' repository (under builtDir) from
+// their solved reference, and everything else as the build does.
+type builtSource struct {
+	plan.Source
+	ref client.Reference
+}
+
+func (s *builtSource) ReadContext(ctx context.Context, paths []string, max int64) (map[string][]byte, error) {
+	var rest []string
+	out := map[string][]byte{}
+	for _, p := range paths {
+		rel, ok := strings.CutPrefix(p, builtDir+"/")
+		if !ok {
+			rest = append(rest, p)
+			continue
+		}
+		data, err := readAll(ctx, s.ref, rel, max)
+		if err != nil {
+			return nil, &plan.PathError{Path: p, Err: err}
+		}
+		out[p] = data
+	}
+	more, err := s.Source.ReadContext(ctx, rest, max)
+	if err != nil {
+		return nil, err
+	}
+	for p, d := range more {
+		out[p] = d
+	}
+	return out, nil
+}

@@ -13,7 +13,7 @@ const (
 
 // Mount points of a melange build's steps.
 const (
-	MountWorkspace = "/home/build"             // melange's workspace
+	MountWorkspace = "/home/build"              // melange's workspace
 	MountSecret    = "/run/secrets/melange.rsa" // the signing key, a BuildKit secret
 	MountKey       = "/key"                     // melange-key's output
 	MountSource    = "/source"                  // a fetched file

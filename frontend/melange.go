@@ -14,6 +14,7 @@ import (
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/identity"
+	"github.com/moby/patternmatcher/ignorefile"
 
 	"github.com/kiln-build/kiln/apk/arch"
 	"github.com/kiln-build/kiln/config/apko"
@@ -51,7 +52,7 @@ func (b *builder) buildMelange(ctx context.Context, file string, data []byte) (*
 	if in.Tools, err = b.toolsState(); err != nil {
 		return nil, err
 	}
-	source, err := b.bc.MainContext(ctx)
+	source, err := b.workspaceSource(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -114,9 +115,11 @@ func (b *builder) buildMelangeArch(ctx context.Context, mp *melange.Plan, in pla
 	if err != nil {
 		return llb.State{}, err
 	}
-	pkgs, err := solveState(ctx, b.c, built.Packages, b.cacheOpts()...)
+	// Solved now, not lazily at export, so a failing step's error can say
+	// what the user can do about it.
+	pkgs, err := solve(ctx, b.c, built.Packages, true, b.cacheOpts()...)
 	if err != nil {
-		return llb.State{}, err
+		return llb.State{}, b.explainStepError(err)
 	}
 	if mp.Test != nil {
 		if err := b.testMelange(ctx, mp, t, built.Packages, pkgs, in); err != nil {
@@ -170,7 +173,7 @@ func (b *builder) testMelange(ctx context.Context, mp *melange.Plan, t plan.Targ
 		return err
 	}
 	if err := evaluate(ctx, b.c, st, b.cacheOpts()...); err != nil {
-		return fmt.Errorf("%s: test failed on %s: %w", mp.Test.Pos, mp.Arch, err)
+		return fmt.Errorf("%s: test failed on %s: %w", mp.Test.Pos, mp.Arch, b.explainStepError(err))
 	}
 	return nil
 }
@@ -327,4 +330,50 @@ func (s *builtSource) ReadContext(ctx context.Context, paths []string, max int64
 		out[p] = d
 	}
 	return out, nil
+}
+
+// explainStepError adds to a failed pipeline step's error what the user
+// most likely needs to know: steps have no network unless asked for.
+func (b *builder) explainStepError(err error) error {
+	if b.args.Network || !strings.Contains(err.Error(), "did not complete successfully") {
+		return err
+	}
+	return fmt.Errorf("%w\n(pipeline steps run without network: fetch sources with `uses: fetch` or `uses: git-checkout`, "+
+		"which kiln verifies, or give the steps BuildKit's sandbox network with --build-arg KILN_NETWORK=1)", err)
+}
+
+// ignoreFiles are read for the patterns the workspace leaves out: Docker's
+// and melange's own (whose syntax is gitignore's; the common forms mean
+// the same as in .dockerignore).
+var ignoreFiles = []string{".dockerignore", ".melangeignore"}
+
+// workspaceSource is the build context as melange's source directory,
+// without what .dockerignore and .melangeignore exclude (a packages/
+// directory of earlier builds belongs there, or every build would see a
+// changed workspace).
+func (b *builder) workspaceSource(ctx context.Context) (*llb.State, error) {
+	st, err := b.bc.MainContext(ctx, llb.FollowPaths(ignoreFiles))
+	if err != nil {
+		return nil, err
+	}
+	ref, err := solveState(ctx, b.c, *st, b.cacheOpts()...)
+	if err != nil {
+		return nil, err
+	}
+	var patterns []string
+	for _, f := range ignoreFiles {
+		if _, err := ref.StatFile(ctx, client.StatRequest{Path: f}); err != nil {
+			continue
+		}
+		data, err := readAll(ctx, ref, f, plan.MaxConfigBytes)
+		if err != nil {
+			return nil, err
+		}
+		ps, err := ignorefile.ReadAll(bytes.NewReader(data))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		patterns = append(patterns, ps...)
+	}
+	return b.bc.MainContext(ctx, llb.ExcludePatterns(patterns), llb.WithCustomName("workspace: the build context"))
 }

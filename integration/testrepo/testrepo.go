@@ -33,6 +33,9 @@ type Options struct {
 	// Filler adds this many extra leaf packages (filler-NN), for the
 	// 30+ package benchmark image.
 	Filler int
+	// GoRoot, when set, adds a go toolchain package made from that GOROOT
+	// (for the host's architecture only).
+	GoRoot string
 }
 
 // Write writes the repository and returns the index records per arch.
@@ -47,6 +50,13 @@ func Write(o Options) (map[string][]*index.Package, error) {
 			return nil, err
 		}
 		pkgs := append([]apktest.Package{bb}, o.packages(arch)...)
+		if o.GoRoot != "" && arch == hostArch() {
+			g, err := GoPackage(o.GoRoot)
+			if err != nil {
+				return nil, err
+			}
+			pkgs = append(pkgs, g)
+		}
 		r.Add(arch, pkgs...)
 	}
 	return r.Write()
@@ -107,6 +117,7 @@ func (o Options) packages(arch string) []apktest.Package {
 		},
 	}
 	pkgs = append(pkgs, parityPackages(o)...)
+	pkgs = append(pkgs, buildBase(o))
 	for i := 0; i < o.Filler; i++ {
 		name := fmt.Sprintf("filler-%02d", i)
 		data := make([]byte, 4096*(i%8+1))

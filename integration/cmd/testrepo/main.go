@@ -42,6 +42,7 @@ func run() error {
 	bbAmd64 := flag.String("busybox-x86_64", testrepo.HostBusybox(), "static busybox for x86_64")
 	bbArm64 := flag.String("busybox-aarch64", "", "static busybox for aarch64 (optional)")
 	filler := flag.Int("filler", 0, "extra filler packages (for the benchmark image)")
+	goroot := flag.String("goroot", "", "add a go toolchain package made from this GOROOT (e.g. $(go env GOROOT))")
 	versions := setFlag{}
 	flag.Var(versions, "set", "`NAME=VERSION` override a package version (repeatable)")
 	flag.Parse()
@@ -67,7 +68,7 @@ func run() error {
 		bb["aarch64"] = *bbArm64
 	}
 	recs, err := testrepo.Write(testrepo.Options{Dir: *dir, Signer: signer, Busybox: bb, ListWith: *bbAmd64,
-		Versions: versions, Filler: *filler})
+		Versions: versions, Filler: *filler, GoRoot: *goroot})
 	if err != nil {
 		return err
 	}

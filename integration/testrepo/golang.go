@@ -1,0 +1,94 @@
+package testrepo
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/kiln-build/kiln/apk/apktest"
+	"github.com/kiln-build/kiln/apk/arch"
+)
+
+// GoPackage makes a real Go toolchain package from the host's GOROOT (the
+// go command, the compiler, linker and assembler, and the standard
+// library's sources), installed as /usr/lib/go with /usr/bin/go, as
+// distributions package it. Tests, testdata and the toolchain's own
+// sources are left out: building programs needs none of them. The host's
+// toolchain runs only on the host's architecture, so the package is for
+// that one.
+func GoPackage(goroot string) (apktest.Package, error) {
+	version, err := os.ReadFile(filepath.Join(goroot, "VERSION"))
+	if err != nil {
+		return apktest.Package{}, fmt.Errorf("go package: %w", err)
+	}
+	v := strings.TrimPrefix(strings.SplitN(string(version), "\n", 2)[0], "go")
+	p := apktest.Package{Name: "go", Version: v + "-r0", License: "BSD-3-Clause", Description: "the Go toolchain (the host's)",
+		Provides: []string{"cmd:go=" + v + "-r0"}}
+	dirs := map[string]bool{}
+	addDirs := func(rel string) {
+		var chain []string
+		for d := filepath.Dir(rel); d != "." && !dirs[d]; d = filepath.Dir(d) {
+			dirs[d] = true
+			chain = append(chain, d)
+		}
+		for i := len(chain) - 1; i >= 0; i-- {
+			p.Files = append(p.Files, apktest.File{Path: chain[i], Dir: true})
+		}
+	}
+	add := func(src, rel string, mode fs.FileMode) error {
+		data, err := os.ReadFile(src)
+		if err != nil {
+			return err
+		}
+		addDirs(rel)
+		p.Files = append(p.Files, apktest.File{Path: rel, Mode: mode, Data: data})
+		return nil
+	}
+	tools := filepath.Join("pkg", "tool", runtime.GOOS+"_"+runtime.GOARCH)
+	for _, f := range []string{"VERSION", "go.env", "bin/go", tools + "/compile", tools + "/link", tools + "/asm", tools + "/cgo", tools + "/buildid"} {
+		mode := fs.FileMode(0o644)
+		if strings.HasPrefix(f, "bin/") || strings.HasPrefix(f, tools) {
+			mode = 0o755
+		}
+		if _, err := os.Stat(filepath.Join(goroot, f)); err != nil && strings.HasSuffix(f, "/buildid") {
+			continue
+		}
+		if err := add(filepath.Join(goroot, f), "usr/lib/go/"+f, mode); err != nil {
+			return apktest.Package{}, fmt.Errorf("go package: %w", err)
+		}
+	}
+	for _, tree := range []string{"src", "pkg/include"} {
+		err := filepath.WalkDir(filepath.Join(goroot, tree), func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(goroot, path)
+			switch {
+			case d.IsDir() && (d.Name() == "testdata" || rel == filepath.Join("src", "cmd")):
+				return filepath.SkipDir
+			case d.IsDir() || !d.Type().IsRegular() || strings.HasSuffix(d.Name(), "_test.go"):
+				return nil
+			}
+			return add(path, "usr/lib/go/"+filepath.ToSlash(rel), 0o644)
+		})
+		if err != nil {
+			return apktest.Package{}, fmt.Errorf("go package: %w", err)
+		}
+	}
+	addDirs("usr/bin/go")
+	p.Files = append(p.Files, apktest.File{Path: "usr/bin/go", Symlink: "../lib/go/bin/go"})
+	return p, nil
+}
+
+// buildBase is the metapackage melange's compile pipelines need; the
+// test repository's toolchains are self-contained, so it holds nothing.
+func buildBase(o Options) apktest.Package {
+	return apktest.Package{Name: "build-base", Version: o.version("build-base", "1-r0"), License: "MIT",
+		Description: "build tools (empty in the test repository)"}
+}
+
+// hostArch is the apk architecture of the host's Go toolchain.
+func hostArch() string { return arch.Host() }

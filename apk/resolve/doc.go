@@ -6,30 +6,37 @@
 // # Choosing a provider
 //
 // A name (a package name or a provided name such as so:libc.musl-x86_64.so.1,
-// cmd:sh, pc:zlib or /bin/sh) can have several candidates. A requirement is
-// first satisfied by a package already selected, if one provides the name in
-// a way that meets it. Otherwise the candidates that meet the requirement and
-// every constraint already known on the names they would take are tried in
-// this order:
+// cmd:sh, pc:zlib or /bin/sh) can have several candidates. kiln ranks them
+// as apko v1.2.39 does (its comparePackages, as its resolver calls it). A
+// requirement is first met by a package already selected, if one provides
+// the name in a way that meets it (apko's "already selected" rule).
+// Otherwise, among the candidates that meet the requirement and every
+// constraint already known on the names they would take:
 //
-//  1. hints learnt by an earlier failed attempt (see Backtracking);
-//  2. the preferred repositories: for a world entry name@tag those tagged
-//     tag, otherwise the untagged ones (apk's tag_preferred);
-//  3. providers that carry a version for the name (the package of that name,
-//     and versioned provides such as so:libfoo.so.1=1.2) before unversioned
-//     provides;
-//  4. the higher version under the requested name (the provided version, as
-//     apk's "latest by requested name": a go-1.22 that provides go=1.22.1
-//     beats an older package really named go);
-//  5. the package really named so, on equal versions (apk would let
-//     provider_priority decide here; kiln prefers the real package);
+//  1. those meeting the hints learnt by an earlier failed attempt (kiln's
+//     backtracking, see below; apko has none);
+//  2. apko's rule on origins already selected (not applied yet);
+//  3. those in the preferred repositories: for a world entry name@tag those
+//     tagged tag, otherwise the untagged ones;
+//  4. the higher version under the requested name (the provided version:
+//     a go-1.22 that provides go=1.22.1 beats an older package really named
+//     go), when both carry one: an unversioned provide ties with anything;
+//     a so: version without a -rN release ranks as 0.VERSION, as in apko;
+//  5. between two versions of one package, the higher;
 //  6. higher provider_priority (k:);
-//  7. package name, then the higher package version, then repository order,
-//     then index order, so that the result never depends on map order.
+//  7. the higher package version;
+//  8. package name, then repository order, then index order.
 //
-// apk-tools will not pick on its own an unversioned provider without
-// provider_priority (it asks for one to be named); like apko, kiln picks
-// it by the order above.
+// So an unversioned provide with a higher provider_priority beats the
+// package really named so, and between equal versions provider_priority,
+// then the name, decides (Alpine's gvim, providing vim, wins "vim"). apko's
+// rules "same repository" and "same origin as the package that depends on
+// it" are never applied by v1.2.39 (it passes no such package), and kiln
+// leaves them out. A version kiln cannot parse loses to one it can.
+//
+// Where kiln's order and apko's can differ: kiln selects breadth first and
+// apko depth first (fewest candidates first), so in the "already selected"
+// rule a package can count as selected for one and not yet for the other.
 //
 // # Versions under provided names
 //

@@ -140,34 +140,55 @@ func (s *state) satisfy(ri int32) *failure {
 	return s.fail(ri)
 }
 
-// pick returns the best candidate for name n meeting d, or -1.
+// pick returns the best candidate for name n meeting d, or -1. Before the
+// static order of the list (order.go) come, most significant first:
+// meeting the hints learnt on n (kiln's backtracking) and apko's pin rule
+// (the candidate's repository tag is pref). apko's first rule, a package
+// of that name and version already selected, never reaches pick: satisfy
+// links such a package instead.
+//
+// A candidate's class is the set of those it misses; only a candidate of
+// a better class than the best found so far is checked against the
+// selection, so a list is usually scanned once with cheap tests.
 func (s *state) pick(n int32, d *version.Dependency, allowed uint64, pref int32) int32 {
 	r := s.r
+	const (
+		missPin uint8 = 1 << iota
+		missHint
+		worst
+	)
 	hinted := s.hasHints(n)
-	for h := 0; h < 2; h++ {
-		if h == 1 && !hinted {
+	exact := r.irregular[n]
+	list := r.providers(n)
+	if exact {
+		list = r.scanOrder[n]
+	}
+	best, bestPI, bestClass := int32(-1), int32(-1), worst
+	for _, pi := range list {
+		p := &r.provs[pi]
+		c := &r.cands[p.cand]
+		var class uint8
+		if c.tag != pref {
+			class |= missPin
+		}
+		if hinted && !s.hintsOK(n, p) {
+			class |= missHint
+		}
+		if class > bestClass || (class == bestClass && !exact) {
+			continue
+		}
+		if !s.usable(p.cand, allowed) || !r.provSatisfies(p, d) || s.blocker(p.cand).kind != blockNone {
+			continue
+		}
+		if class == bestClass && r.compareProviders(n, pi, bestPI, true) >= 0 {
+			continue
+		}
+		best, bestPI, bestClass = p.cand, pi, class
+		if class == 0 && !exact {
 			break
 		}
-		for pass := 0; pass < 2; pass++ {
-			if pass == 1 && len(r.tags) == 1 {
-				break // no tagged repositories: one pass sees everything
-			}
-			for _, pi := range r.providers(n) {
-				p := &r.provs[pi]
-				c := &r.cands[p.cand]
-				if (c.tag == pref) != (pass == 0) {
-					continue
-				}
-				if hinted && s.hintsOK(n, p) != (h == 0) {
-					continue
-				}
-				if s.usable(p.cand, allowed) && r.provSatisfies(p, d) && s.blocker(p.cand).kind == blockNone {
-					return p.cand
-				}
-			}
-		}
 	}
-	return -1
+	return best
 }
 
 // usable: installable, not ruled out, and in a repository the pinning allows.

@@ -1,6 +1,7 @@
 package resolve
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -39,6 +40,8 @@ type Resolver struct {
 	// provider lists per name, best first (see order.go): provOf[provStart[n]:provStart[n+1]]
 	provStart []int32
 	provOf    []int32
+	irregular []bool            // per name: pick ranks its list with the exact keys (order.go)
+	scanOrder map[int32][]int32 // irregular names' candidates in apko's scan order
 	// install_if candidates first waiting on name n: iifOf[iifStart[n]:iifStart[n+1]]
 	iifStart []int32
 	iifOf    []int32
@@ -74,6 +77,7 @@ type prov struct {
 	cand   int32
 	hasVer bool
 	loose  bool // the version is malformed
+	shift  bool // apko ranks the version as 0.VERSION (see shiftedSoVersion)
 	ver    version.Version
 	raw    string // the version as written
 }
@@ -191,6 +195,7 @@ func (r *Resolver) addCand(p *index.Package, repo int32, depCache map[string]int
 			pv.hasVer, pv.raw = true, d.Version
 			pv.ver, err = version.Parse(d.Version)
 			pv.loose = err != nil
+			pv.shift = shiftedSoVersion(d.Name, d.Version)
 		}
 		if pv.name == c.name || r.provides(c.provs, pv.name) {
 			continue // a duplicate would occupy the name twice
@@ -274,12 +279,62 @@ func (r *Resolver) buildProviders() {
 		r.provOf[fill[n]] = int32(i)
 		fill[n]++
 	}
-	for n := 0; n < nn; n++ {
-		list := r.provOf[r.provStart[n]:r.provStart[n+1]]
-		if len(list) > 1 {
-			slices.SortFunc(list, func(a, b int32) int { return r.compareProviders(int32(n), a, b) })
+	// Each package name's first candidate, and the names whose versions
+	// do not share one provider_priority.
+	firstCand := make([]int32, nn)
+	prioVaries := make([]bool, nn)
+	for i := range firstCand {
+		firstCand[i] = -1
+	}
+	for i := range r.cands {
+		c := &r.cands[i]
+		if f := firstCand[c.name]; f < 0 {
+			firstCand[c.name] = int32(i)
+		} else if r.cands[f].prio != c.prio {
+			prioVaries[c.name] = true
 		}
 	}
+	r.irregular = make([]bool, nn)
+	for n := 0; n < nn; n++ {
+		list := r.provOf[r.provStart[n]:r.provStart[n+1]]
+		if len(list) < 2 {
+			continue
+		}
+		first := r.provs[list[0]].hasVer
+		for _, pi := range list {
+			p := &r.provs[pi]
+			if p.hasVer != first || prioVaries[r.cands[p.cand].name] {
+				r.irregular[n] = true
+				break
+			}
+		}
+		if r.irregular[n] {
+			r.keepScanOrder(int32(n), list, firstCand)
+		}
+		slices.SortFunc(list, func(a, b int32) int { return r.compareProviders(int32(n), a, b, false) })
+	}
+}
+
+// keepScanOrder records, for an irregular name, the order apko scans its
+// candidates in: the packages of that name, then the providers grouped by
+// package name, each in repository and index order (list is in candidate
+// order). On an intransitive list the candidate apko settles on depends
+// on that order. apko orders the groups of providers by map iteration, at
+// random; kiln by their names' first appearance.
+func (r *Resolver) keepScanOrder(n int32, list, firstCand []int32) {
+	scan := slices.Clone(list)
+	key := func(pi int32) int32 {
+		c := &r.cands[r.provs[pi].cand]
+		if c.name == n {
+			return -1
+		}
+		return firstCand[c.name]
+	}
+	slices.SortStableFunc(scan, func(a, b int32) int { return cmp.Compare(key(a), key(b)) })
+	if r.scanOrder == nil {
+		r.scanOrder = map[int32][]int32{}
+	}
+	r.scanOrder[n] = scan
 }
 
 // buildInstallIf files each install_if candidate under one positive

@@ -1,0 +1,69 @@
+package resolve
+
+import "testing"
+
+// TestResolveRanking has one case or more per rule of apko's ranking (see
+// the package documentation), each built so that the rule named decides:
+// the rules after it would choose the other candidate.
+func TestResolveRanking(t *testing.T) {
+	runResolveCases(t, []resolveCase{
+		// Already selected: bash has the higher priority, busybox is in the world.
+		{"already selected", repos(repo("main", pk("app-1-r0", "D:/bin/sh"),
+			pk("busybox-1-r0", "p:/bin/sh"), pk("bash-1-r0", "p:/bin/sh", "k:100"))),
+			[]string{"busybox", "app"}, "busybox-1-r0 app-1-r0", nil},
+
+		// apko v1.2.39 never applies "same repository as the package
+		// that depends on it".
+		{"the requirer's repository does not decide", repos(repo("one", pk("x-a-1-r0", "p:v")),
+			repo("two", pk("app-1-r0", "D:v"), pk("x-b-1-r0", "p:v"))),
+			[]string{"app"}, "x-a-1-r0 app-1-r0", nil},
+
+		// Pin: the preferred repository before a higher version.
+		{"pinned repository before the higher version", repos(repo("main", pk("a-3-r0")), tagged("edge", "edge", pk("a-2-r0"))),
+			[]string{"a@edge"}, "a-2-r0", nil},
+
+		// Higher version under the requested name, over priority.
+		{"higher provided version before priority", repos(repo("main", pk("app-1-r0", "D:so:x.so.1"),
+			pk("a-1-r0", "p:so:x.so.1=2-r0"), pk("b-9-r0", "p:so:x.so.1=1-r0", "k:50"))),
+			[]string{"app"}, "a-1-r0 app-1-r0", nil},
+		// 2.0 > 1.2.3-r0, but apko ranks the so: version without a release as 0.2.0.
+		{"a so: version without a release ranks as 0.VERSION", repos(repo("main", pk("app-1-r0", "D:so:libfoo.so.1"),
+			pk("libfoo-1.2.3-r0", "p:so:libfoo.so.1=1.2.3-r0"), pk("libfoo-compat-2.0-r0", "p:so:libfoo.so.1=2.0"))),
+			[]string{"app"}, "libfoo-1.2.3-r0 app-1-r0", nil},
+		{"so: versions without a release compare among themselves", repos(repo("main", pk("app-1-r0", "D:so:libfoo.so.1"),
+			pk("libfoo-9-r0", "p:so:libfoo.so.1=1.5"), pk("libfoo2-1-r0", "p:so:libfoo.so.1=2.1"))),
+			[]string{"app"}, "libfoo2-1-r0 app-1-r0", nil},
+		// An unversioned provide ties with any version: priority decides.
+		{"an unversioned provide ties with a versioned one", repos(repo("main", pk("app-1-r0", "D:foo"),
+			pk("foo-2-r0"), pk("bar-1-r0", "p:foo", "k:5"))),
+			[]string{"app"}, "bar-1-r0 app-1-r0", nil},
+
+		// Between two versions of one package providing the same version
+		// of the name: the higher package version, though the older has the
+		// higher priority.
+		{"higher version of one package before priority", repos(repo("main", pk("app-1-r0", "D:v"),
+			pk("x-1-r0", "p:v=1", "k:5"), pk("x-2-r0", "p:v=1"))),
+			[]string{"app"}, "x-2-r0 app-1-r0", nil},
+		// A list whose pairwise order is not transitive: x-2 beats x-1
+		// (rule 5), x-1 beats y-1 and y-1 beats x-2 (priority). apko keeps
+		// the first candidate it scans until a later one beats it; kiln
+		// scans as apko does, x's versions then y: x-2, then y-1.
+		{"an intransitive list", repos(repo("main", pk("app-1-r0", "D:v"),
+			pk("x-2-r0", "p:v=1"), pk("x-1-r0", "p:v=1", "k:10"), pk("y-1-r0", "p:v=1", "k:5"))),
+			[]string{"app"}, "y-1-r0 app-1-r0", nil},
+
+		// Priority, when the versions under the name tie.
+		{"priority between equal provided versions", repos(repo("main", pk("app-1-r0", "D:v"),
+			pk("a-1-r0", "p:v=1"), pk("b-1-r0", "p:v=1", "k:5"))),
+			[]string{"app"}, "b-1-r0 app-1-r0", nil},
+
+		// Package version, whatever the names, before the name.
+		{"higher package version before the name", repos(repo("main", pk("app-1-r0", "D:/bin/sh"),
+			pk("ash-1-r0", "p:/bin/sh"), pk("zsh-2-r0", "p:/bin/sh"))),
+			[]string{"app"}, "zsh-2-r0 app-1-r0", nil},
+
+		// Name last: gvim provides vim unversioned, at vim's version.
+		{"name breaks the last tie", repos(repo("main", pk("vim-8.2-r0"), pk("gvim-8.2-r0", "p:vim"))),
+			[]string{"vim"}, "gvim-8.2-r0", nil},
+	})
+}

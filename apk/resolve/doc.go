@@ -15,7 +15,14 @@
 //
 //  1. those meeting the hints learnt by an earlier failed attempt (kiln's
 //     backtracking, see below; apko has none);
-//  2. apko's rule on origins already selected (not applied yet);
+//  2. for a dependency (not a world entry: apko resolves those before
+//     anything is selected), those whose origin is already selected at the
+//     candidate's version; as apko records a package only once the walk of
+//     a package requiring it is over, a package counts when the world asks
+//     for it, install_if added it, or a package outside the line from the
+//     world down to the requirer requires it (busybox-ifupdown, origin
+//     busybox, for alpine-base's openrc -> ifupdown-any, since
+//     alpine-baselayout -> /bin/sh brought busybox in);
 //  3. those in the preferred repositories: for a world entry name@tag those
 //     tagged tag, otherwise the untagged ones;
 //  4. the higher version under the requested name (the provided version:
@@ -35,8 +42,9 @@
 // leaves them out. A version kiln cannot parse loses to one it can.
 //
 // Where kiln's order and apko's can differ: kiln selects breadth first and
-// apko depth first (fewest candidates first), so in the "already selected"
-// rule a package can count as selected for one and not yet for the other.
+// apko depth first (fewest candidates first), so in rule 2 and in the
+// "already selected" rule a package can count as selected for one and not
+// yet for the other.
 //
 // # Versions under provided names
 //

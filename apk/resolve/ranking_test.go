@@ -12,8 +12,39 @@ func TestResolveRanking(t *testing.T) {
 			pk("busybox-1-r0", "p:/bin/sh"), pk("bash-1-r0", "p:/bin/sh", "k:100"))),
 			[]string{"busybox", "app"}, "busybox-1-r0 app-1-r0", nil},
 
-		// apko v1.2.39 never applies "same repository as the package
-		// that depends on it".
+		// Origin: base (origin o at 1) came in through a, whose dependencies
+		// are walked before svc's, so net-o (o at 1) beats net-ng's priority.
+		{"origin already selected at that version", repos(repo("main", pk("top-1-r0", "D:a svc"), pk("a-1-r0", "D:base"),
+			pk("svc-1-r0", "D:net-any"), pk("base-1-r0", "o:o"),
+			pk("net-ng-2-r0", "p:net-any", "k:900", "o:ng"), pk("net-o-1-r0", "p:net-any", "k:200", "o:o"))),
+			[]string{"top"}, "base-1-r0 a-1-r0 net-o-1-r0 svc-1-r0 top-1-r0", nil},
+		{"origin selected at another version does not count", repos(repo("main", pk("top-1-r0", "D:a svc"), pk("a-1-r0", "D:base"),
+			pk("svc-1-r0", "D:net-any"), pk("base-2-r0", "o:o"),
+			pk("net-ng-2-r0", "p:net-any", "k:900", "o:ng"), pk("net-o-1-r0", "p:net-any", "k:200", "o:o"))),
+			[]string{"top"}, "base-2-r0 a-1-r0 net-ng-2-r0 svc-1-r0 top-1-r0", nil},
+		// base is a sibling of svc: apko records it only once top's walk
+		// is over, after choosing for svc (Alpine's alpine-conf).
+		{"origin brought in by the requirer's own requirer does not count yet", repos(repo("main", pk("top-1-r0", "D:base svc"),
+			pk("svc-1-r0", "D:net-any"), pk("base-1-r0", "o:o"),
+			pk("net-ng-2-r0", "p:net-any", "k:900", "o:ng"), pk("net-o-1-r0", "p:net-any", "k:200", "o:o"))),
+			[]string{"top"}, "base-1-r0 net-ng-2-r0 svc-1-r0 top-1-r0", nil},
+		{"origin of a world entry counts", repos(repo("main", pk("top-1-r0", "D:svc"), pk("base-1-r0", "o:o"),
+			pk("svc-1-r0", "D:net-any"),
+			pk("net-ng-2-r0", "p:net-any", "k:900", "o:ng"), pk("net-o-1-r0", "p:net-any", "k:200", "o:o"))),
+			[]string{"base", "top"}, "base-1-r0 net-o-1-r0 svc-1-r0 top-1-r0", nil},
+		{"no origin rule for world entries", repos(repo("main", pk("base-1-r0", "o:o"),
+			pk("net-ng-2-r0", "p:net-any", "k:900", "o:ng"), pk("net-o-1-r0", "p:net-any", "k:200", "o:o"))),
+			[]string{"base", "net-any"}, "base-1-r0 net-ng-2-r0", nil},
+		// apko v1.2.39 never applies "same origin as the package that
+		// depends on it": app's own origin counts only when the world asks
+		// for app.
+		{"the requirer's own origin, when the world asks for it", repos(repo("main", pk("app-1-r0", "D:plugin", "o:app"),
+			pk("app-plugin-1-r0", "p:plugin", "o:app"), pk("zz-plugin-1-r0", "p:plugin", "k:10", "o:zz"))),
+			[]string{"app"}, "app-plugin-1-r0 app-1-r0", nil},
+		{"the requirer's own origin, when it is a dependency", repos(repo("main", pk("top-1-r0", "D:app"), pk("app-1-r0", "D:plugin", "o:app"),
+			pk("app-plugin-1-r0", "p:plugin", "o:app"), pk("zz-plugin-1-r0", "p:plugin", "k:10", "o:zz"))),
+			[]string{"top"}, "zz-plugin-1-r0 app-1-r0 top-1-r0", nil},
+		// nor "same repository as the package that depends on it".
 		{"the requirer's repository does not decide", repos(repo("one", pk("x-a-1-r0", "p:v")),
 			repo("two", pk("app-1-r0", "D:v"), pk("x-b-1-r0", "p:v"))),
 			[]string{"app"}, "x-a-1-r0 app-1-r0", nil},
@@ -21,6 +52,12 @@ func TestResolveRanking(t *testing.T) {
 		// Pin: the preferred repository before a higher version.
 		{"pinned repository before the higher version", repos(repo("main", pk("a-3-r0")), tagged("edge", "edge", pk("a-2-r0"))),
 			[]string{"a@edge"}, "a-2-r0", nil},
+		// ... and the origin rule before the pin: dependencies prefer
+		// untagged repositories, unless a tagged candidate's origin is selected.
+		{"origin before the pin", repos(repo("main", pk("net-ng-2-r0", "p:net-any", "k:900")),
+			tagged("edge", "edge", pk("top-1-r0", "D:a svc"), pk("a-1-r0", "D:base"), pk("svc-1-r0", "D:net-any"),
+				pk("base-1-r0", "o:o"), pk("net-o-1-r0", "p:net-any", "o:o"))),
+			[]string{"top@edge"}, "base-1-r0 a-1-r0 net-o-1-r0 svc-1-r0 top-1-r0", nil},
 
 		// Higher version under the requested name, over priority.
 		{"higher provided version before priority", repos(repo("main", pk("app-1-r0", "D:so:x.so.1"),

@@ -133,27 +133,30 @@ func (s *state) satisfy(ri int32) *failure {
 		return s.fail(ri)
 	}
 	allowed, pref := s.nameMask(n)
-	if ci := s.pick(n, &d.d, allowed, pref); ci >= 0 {
+	if ci := s.pick(n, &d.d, allowed, pref, rec.from); ci >= 0 {
 		s.choose(ci, ri, allowed)
 		return nil
 	}
 	return s.fail(ri)
 }
 
-// pick returns the best candidate for name n meeting d, or -1. Before the
-// static order of the list (order.go) come, most significant first:
-// meeting the hints learnt on n (kiln's backtracking) and apko's pin rule
-// (the candidate's repository tag is pref). apko's first rule, a package
-// of that name and version already selected, never reaches pick: satisfy
+// pick returns the best candidate for name n meeting d, required by from,
+// or -1. Before the static order of the list (order.go) come, most
+// significant first: meeting the hints learnt on n (kiln's backtracking),
+// apko's origin rule (see originSelected; apko resolves world entries
+// before anything is selected, so not for them) and apko's pin rule (the
+// candidate's repository tag is pref). apko's first rule, a package of
+// that name and version already selected, never reaches pick: satisfy
 // links such a package instead.
 //
 // A candidate's class is the set of those it misses; only a candidate of
 // a better class than the best found so far is checked against the
 // selection, so a list is usually scanned once with cheap tests.
-func (s *state) pick(n int32, d *version.Dependency, allowed uint64, pref int32) int32 {
+func (s *state) pick(n int32, d *version.Dependency, allowed uint64, pref int32, from int32) int32 {
 	r := s.r
 	const (
 		missPin uint8 = 1 << iota
+		missOrigin
 		missHint
 		worst
 	)
@@ -163,6 +166,7 @@ func (s *state) pick(n int32, d *version.Dependency, allowed uint64, pref int32)
 	if exact {
 		list = r.scanOrder[n]
 	}
+	byOrigin := from >= 0 && len(list) > 1
 	best, bestPI, bestClass := int32(-1), int32(-1), worst
 	for _, pi := range list {
 		p := &r.provs[pi]
@@ -170,6 +174,9 @@ func (s *state) pick(n int32, d *version.Dependency, allowed uint64, pref int32)
 		var class uint8
 		if c.tag != pref {
 			class |= missPin
+		}
+		if byOrigin && !s.originSelected(c, from) {
+			class |= missOrigin
 		}
 		if hinted && !s.hintsOK(n, p) {
 			class |= missHint
@@ -224,7 +231,16 @@ func (s *state) choose(ci, ri int32, mask uint64) {
 	s.order = append(s.order, ci)
 	s.via[ci] = ri
 	s.mask[ci] = mask
-	s.cons[ri].to = ci
+	s.inHd[ci] = -1
+	s.metBy(ri, ci)
+	if c.ov >= 0 {
+		if s.ovGen[c.ov] != s.gen {
+			s.ovGen[c.ov] = s.gen
+			s.ovHd[c.ov] = -1
+		}
+		s.ovNext[ci] = s.ovHd[c.ov]
+		s.ovHd[c.ov] = ci
+	}
 	for i := c.provs; i < c.provsE; i++ {
 		p := &r.provs[i]
 		s.touch(p.name)
@@ -250,7 +266,7 @@ func (s *state) choose(ci, ri int32, mask uint64) {
 // link records that an already selected candidate meets requirement ri,
 // passing on the requirement's pinning.
 func (s *state) link(ri, ci int32) {
-	s.cons[ri].to = ci
+	s.metBy(ri, ci)
 	if m := s.reqMask(&s.cons[ri]); m&^s.mask[ci] != 0 {
 		s.raiseMask(ci, m)
 	}

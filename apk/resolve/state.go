@@ -17,8 +17,11 @@ type state struct {
 	depRec []int32  // first record of its dependencies (contiguous)
 	exGen  []uint32 // ruled out for this resolve when == rgen
 	exWhy  []string
-	exList []int32 // candidates with an exWhy to clear
-	vis    []uint8 // install-order walk: 1 on the path, 2 done
+	exList []int32  // candidates with an exWhy to clear
+	vis    []uint8  // install-order walk: 1 on the path, 2 done
+	inHd   []int32  // records it meets (consRec.nextIn), when selected
+	ovNext []int32  // next selected candidate of its origin-version, when selected
+	chain  []uint32 // == chainMark: the requirer being served or one above it
 
 	// per name
 	nGen   []uint32
@@ -30,6 +33,13 @@ type state struct {
 	hintHd []int32
 	wGen   []uint32 // install_if candidates moved to wait on the name: watch list
 	wHd    []int32
+
+	// per origin-version pair (cand.ov)
+	ovGen []uint32 // a package of that origin at that version is selected when == gen
+	ovHd  []int32  // the selected candidates of that origin-version (ovNext)
+
+	chainMark uint32
+	chainFor  int32 // the requirer whose chain is marked, -1
 
 	cons     []consRec
 	queue    []int32
@@ -46,12 +56,13 @@ type state struct {
 // consRec is one constraint in force: a world entry, a dependency of a
 // selected package, or the install_if trigger that selected a package.
 type consRec struct {
-	dep  *dep
-	name int32
-	from int32 // candidate, fromWorld or fromIIF
-	next int32 // next record on the same name
-	to   int32 // the candidate that met it, -1
-	mask uint64
+	dep    *dep
+	name   int32
+	from   int32 // candidate, fromWorld or fromIIF
+	next   int32 // next record on the same name
+	to     int32 // the candidate that met it, -1
+	nextIn int32 // the next record the same candidate met
+	mask   uint64
 }
 
 const (
@@ -81,10 +92,12 @@ func (r *Resolver) getState() *state {
 		r:      r,
 		selGen: make([]uint32, nc), selSeq: make([]int32, nc), via: make([]int32, nc),
 		mask: make([]uint64, nc), depRec: make([]int32, nc), exGen: make([]uint32, nc),
-		exWhy: make([]string, nc), vis: make([]uint8, nc),
-		nGen: make([]uint32, nn), occ: make([]int32, nn), shared: make([]int32, nn),
+		exWhy: make([]string, nc), vis: make([]uint8, nc), inHd: make([]int32, nc), ovNext: make([]int32, nc),
+		chain: make([]uint32, nc),
+		nGen:  make([]uint32, nn), occ: make([]int32, nn), shared: make([]int32, nn),
 		consHd: make([]int32, nn), seen: make([]uint32, nn), hGen: make([]uint32, nn), hintHd: make([]int32, nn),
 		wGen: make([]uint32, nn), wHd: make([]int32, nn),
+		ovGen: make([]uint32, r.origins), ovHd: make([]int32, r.origins),
 	}
 }
 
@@ -117,8 +130,10 @@ func (s *state) beginAttempt() {
 		clear(s.selGen)
 		clear(s.nGen)
 		clear(s.wGen)
+		clear(s.ovGen)
 		s.gen = 1
 	}
+	s.chainFor = -1
 	s.cons = s.cons[:0]
 	s.queue = s.queue[:0]
 	s.qh = 0
@@ -136,6 +151,7 @@ func (s *state) touch(n int32) {
 }
 
 func (s *state) selected(ci int32) bool { return s.selGen[ci] == s.gen }
+
 func (s *state) excluded(ci int32) bool { return s.exGen[ci] == s.rgen }
 
 func (s *state) exclude(ci int32, why string) {
@@ -144,10 +160,55 @@ func (s *state) exclude(ci int32, why string) {
 	s.exList = append(s.exList, ci)
 }
 
+// metBy records that candidate ci meets requirement ri.
+func (s *state) metBy(ri, ci int32) {
+	s.cons[ri].to = ci
+	s.cons[ri].nextIn = s.inHd[ci]
+	s.inHd[ci] = ri
+}
+
+// originSelected reports whether apko would count c's origin as already
+// selected at c's version when choosing for requirer from: a selected
+// package of that origin-version is in the world, or was added by
+// install_if, or is required by a package whose dependencies apko would
+// have finished walking by then. apko walks depth first and records a
+// package as selected only once the walk of a package requiring it is
+// over, so requirements of from and of the packages above it do not count:
+// kiln's breadth-first selection holds them earlier than apko's does.
+func (s *state) originSelected(c *cand, from int32) bool {
+	if c.ov < 0 || s.ovGen[c.ov] != s.gen {
+		return false
+	}
+	if s.chainFor != from {
+		s.markChain(from)
+	}
+	for x := s.ovHd[c.ov]; x >= 0; x = s.ovNext[x] {
+		for k := s.inHd[x]; k >= 0; k = s.cons[k].nextIn {
+			if q := s.cons[k].from; q < 0 || s.chain[q] != s.chainMark {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// markChain marks from and the packages that brought it in, up to the
+// world: the walks apko has not finished while it serves from.
+func (s *state) markChain(from int32) {
+	if s.chainMark++; s.chainMark == 0 {
+		clear(s.chain)
+		s.chainMark = 1
+	}
+	s.chainFor = from
+	for ci := from; ci >= 0 && s.chain[ci] != s.chainMark; ci = s.cons[s.via[ci]].from {
+		s.chain[ci] = s.chainMark
+	}
+}
+
 // addCons records a constraint and links it on its name.
 func (s *state) addCons(d *dep, name, from int32) int32 {
 	ri := int32(len(s.cons))
-	rec := consRec{dep: d, name: name, from: from, next: -1, to: -1}
+	rec := consRec{dep: d, name: name, from: from, next: -1, to: -1, nextIn: -1}
 	if d != nil && name >= 0 {
 		s.touch(name)
 		rec.next = s.consHd[name]

@@ -42,6 +42,7 @@ type Resolver struct {
 	provOf    []int32
 	irregular []bool            // per name: pick ranks its list with the exact keys (order.go)
 	scanOrder map[int32][]int32 // irregular names' candidates in apko's scan order
+	origins   int32             // distinct origin-version pairs (cand.ov)
 	// install_if candidates first waiting on name n: iifOf[iifStart[n]:iifStart[n+1]]
 	iifStart []int32
 	iifOf    []int32
@@ -58,6 +59,7 @@ type cand struct {
 	name  int32
 	tag   int32 // repository tag id, 0 untagged
 	prio  int32
+	ov    int32 // its origin at its version, numbered per resolver; -1 without an origin
 	ver   version.Version
 	loose bool // package version malformed: compared as apk compares it
 
@@ -128,6 +130,7 @@ func New(repos []Repository) (*Resolver, error) {
 	r.nameID = make(map[string]int32, n+nprov)
 	r.deps = make([]dep, 0, ndep/2)
 	depCache := make(map[string]int32, ndep/2)
+	ovs := map[originVersion]int32{}
 	for i := range r.repos {
 		repo := &r.repos[i]
 		for j, p := range repo.Packages {
@@ -137,9 +140,10 @@ func New(repos []Repository) (*Resolver, error) {
 			if p.Name == "" {
 				return nil, fmt.Errorf("repository %s: package #%d has no name", repo.Name, j)
 			}
-			r.addCand(p, int32(i), depCache)
+			r.addCand(p, int32(i), depCache, ovs)
 		}
 	}
+	r.origins = int32(len(ovs))
 	r.buildProviders()
 	r.buildInstallIf()
 	r.markUninstallable()
@@ -173,9 +177,21 @@ func (r *Resolver) intern(name string) int32 {
 	return id
 }
 
-func (r *Resolver) addCand(p *index.Package, repo int32, depCache map[string]int32) {
+// originVersion keys apko's "origin already selected at this version".
+type originVersion struct{ origin, version string }
+
+func (r *Resolver) addCand(p *index.Package, repo int32, depCache map[string]int32, ovs map[originVersion]int32) {
 	ci := int32(len(r.cands))
-	c := cand{pkg: p, repo: repo, name: r.intern(p.Name), prio: int32(p.ProviderPriority), badDep: -1}
+	c := cand{pkg: p, repo: repo, name: r.intern(p.Name), prio: int32(p.ProviderPriority), ov: -1, badDep: -1}
+	if p.Origin != "" {
+		k := originVersion{p.Origin, p.Version}
+		id, ok := ovs[k]
+		if !ok {
+			id = int32(len(ovs))
+			ovs[k] = id
+		}
+		c.ov = id
+	}
 	if t := r.repos[repo].Tag; t != "" {
 		c.tag = r.tagID(t)
 	}

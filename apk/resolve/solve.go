@@ -161,12 +161,13 @@ func (s *state) pick(n int32, d *version.Dependency, allowed uint64, pref int32,
 		worst
 	)
 	hinted := s.hasHints(n)
-	exact := r.irregular[n]
+	flags := r.listFlags[n]
+	exact := flags&listIrregular != 0
 	list := r.providers(n)
 	if exact {
 		list = r.scanOrder[n]
 	}
-	byOrigin := from >= 0 && len(list) > 1
+	byOrigin := from >= 0 && flags&listOrigins != 0
 	best, bestPI, bestClass := int32(-1), int32(-1), worst
 	for _, pi := range list {
 		p := &r.provs[pi]

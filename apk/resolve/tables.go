@@ -40,7 +40,7 @@ type Resolver struct {
 	// provider lists per name, best first (see order.go): provOf[provStart[n]:provStart[n+1]]
 	provStart []int32
 	provOf    []int32
-	irregular []bool            // per name: pick ranks its list with the exact keys (order.go)
+	listFlags []uint8           // per name: listIrregular, listOrigins
 	scanOrder map[int32][]int32 // irregular names' candidates in apko's scan order
 	origins   int32             // distinct origin-version pairs (cand.ov)
 	// install_if candidates first waiting on name n: iifOf[iifStart[n]:iifStart[n+1]]
@@ -94,6 +94,12 @@ type dep struct {
 
 func (c *cand) broken() bool { return c.badTok != "" || c.badDep >= 0 }
 
+// Flags on a name's provider list.
+const (
+	listIrregular uint8 = 1 << iota // pick ranks it with the exact keys (order.go)
+	listOrigins                     // some provider has an origin: pick applies the origin rule
+)
+
 // maxTags bounds distinct repository tags: pinning is a bit mask.
 const maxTags = 63
 
@@ -102,7 +108,7 @@ const maxTags = 63
 // noarch) are left out. All repositories must be for one architecture.
 func New(repos []Repository) (*Resolver, error) {
 	r := &Resolver{repos: slices.Clone(repos), tags: []string{""}}
-	n, nprov, ndep := 0, 0, 0
+	n, nprov, ndep, norigin := 0, 0, 0, 0
 	for i := range r.repos {
 		repo := &r.repos[i]
 		if r.arch == "" {
@@ -120,6 +126,9 @@ func New(repos []Repository) (*Resolver, error) {
 		for _, p := range repo.Packages {
 			nprov += len(p.Provides)
 			ndep += len(p.Dependencies) + len(p.InstallIf)
+			if p.Origin != "" {
+				norigin++
+			}
 		}
 	}
 	// Sized up front: growing these is most of New's cost on big indexes.
@@ -130,7 +139,7 @@ func New(repos []Repository) (*Resolver, error) {
 	r.nameID = make(map[string]int32, n+nprov)
 	r.deps = make([]dep, 0, ndep/2)
 	depCache := make(map[string]int32, ndep/2)
-	ovs := map[originVersion]int32{}
+	ovs := make(map[originVersion]int32, norigin/2) // subpackages share their origin
 	for i := range r.repos {
 		repo := &r.repos[i]
 		for j, p := range repo.Packages {
@@ -310,21 +319,26 @@ func (r *Resolver) buildProviders() {
 			prioVaries[c.name] = true
 		}
 	}
-	r.irregular = make([]bool, nn)
+	r.listFlags = make([]uint8, nn)
 	for n := 0; n < nn; n++ {
 		list := r.provOf[r.provStart[n]:r.provStart[n+1]]
 		if len(list) < 2 {
 			continue
 		}
 		first := r.provs[list[0]].hasVer
+		var flags uint8
 		for _, pi := range list {
 			p := &r.provs[pi]
-			if p.hasVer != first || prioVaries[r.cands[p.cand].name] {
-				r.irregular[n] = true
-				break
+			c := &r.cands[p.cand]
+			if p.hasVer != first || prioVaries[c.name] {
+				flags |= listIrregular
+			}
+			if c.ov >= 0 {
+				flags |= listOrigins
 			}
 		}
-		if r.irregular[n] {
+		r.listFlags[n] = flags
+		if flags&listIrregular != 0 {
 			r.keepScanOrder(int32(n), list, firstCand)
 		}
 		slices.SortFunc(list, func(a, b int32) int { return r.compareProviders(int32(n), a, b, false) })

@@ -7,22 +7,34 @@
 //
 // A name (a package name or a provided name such as so:libc.musl-x86_64.so.1,
 // cmd:sh, pc:zlib or /bin/sh) can have several candidates. kiln ranks them
-// as apko v1.2.39 does (its comparePackages, as its resolver calls it). A
-// requirement is first met by a package already selected, if one provides
-// the name in a way that meets it (apko's "already selected" rule).
-// Otherwise, among the candidates that meet the requirement and every
-// constraint already known on the names they would take:
+// as apko v1.2.39 does (its comparePackages, as its resolver calls it).
+//
+// What apko counts as already selected is not what kiln has selected.
+// apko sorts the world, resolves its entries with nothing selected, then
+// walks each entry's dependencies depth first, a package's in order of
+// fewest candidates then text, and records a package only once the walk of
+// a package requiring it is over. kiln selects breadth first, so it counts
+// a selected package as recorded if the world asks for it, install_if added
+// it, or some package requiring it hangs, below the package where its line
+// from the world meets the requirer's, from a dependency that apko walks
+// before the one leading to the requirer (or from a world entry sorting
+// first). Packages the requirer, or one above it, requires do not count.
+//
+// A requirement is met by a package already selected that provides the
+// name in a way that meets it; if only unversioned provides hold the name
+// (apko records none) and that package is not recorded, the candidates are
+// ranked again and the best one, if another, is added too (Alpine's
+// lua5.2-penlight: lua-penlight -> lua is walked before lua5.2-filesystem
+// brings lua5.2 in, so lua5.1, k:100, joins). Otherwise, among the
+// candidates that meet the requirement and every constraint already known
+// on the names they would take:
 //
 //  1. those meeting the hints learnt by an earlier failed attempt (kiln's
 //     backtracking, see below; apko has none);
-//  2. for a dependency (not a world entry: apko resolves those before
-//     anything is selected), those whose origin is already selected at the
-//     candidate's version; as apko records a package only once the walk of
-//     a package requiring it is over, a package counts when the world asks
-//     for it, install_if added it, or a package outside the line from the
-//     world down to the requirer requires it (busybox-ifupdown, origin
-//     busybox, for alpine-base's openrc -> ifupdown-any, since
-//     alpine-baselayout -> /bin/sh brought busybox in);
+//  2. for a dependency (not a world entry), those whose origin is recorded
+//     at the candidate's version (busybox-ifupdown, origin busybox, for
+//     alpine-base's openrc -> ifupdown-any, since alpine-baselayout ->
+//     /bin/sh, walked first, brought busybox in);
 //  3. those in the preferred repositories: for a world entry name@tag those
 //     tagged tag, otherwise the untagged ones;
 //  4. the higher version under the requested name (the provided version:
@@ -41,10 +53,10 @@
 // it" are never applied by v1.2.39 (it passes no such package), and kiln
 // leaves them out. A version kiln cannot parse loses to one it can.
 //
-// Where kiln's order and apko's can differ: kiln selects breadth first and
-// apko depth first (fewest candidates first), so in rule 2 and in the
-// "already selected" rule a package can count as selected for one and not
-// yet for the other.
+// The walk order is estimated: kiln counts a dependency's candidates on the
+// whole index where apko counts those not yet ruled out, and apko's
+// install_if, which looks only at one world entry's dependencies, is not
+// kiln's.
 //
 // # Versions under provided names
 //

@@ -11,6 +11,17 @@ func TestResolveRanking(t *testing.T) {
 		{"already selected", repos(repo("main", pk("app-1-r0", "D:/bin/sh"),
 			pk("busybox-1-r0", "p:/bin/sh"), pk("bash-1-r0", "p:/bin/sh", "k:100"))),
 			[]string{"busybox", "app"}, "busybox-1-r0 app-1-r0", nil},
+		// ... once apko has recorded it: lua52 holds lua (unversioned), but
+		// apko walks lua-pl (text first) before lua52-fs brings lua52 in,
+		// so it ranks lua's providers again and adds lua51 (k:100).
+		{"an unversioned holder not recorded yet", repos(repo("main", pk("top-1-r0", "D:lua52-fs lua-pl"),
+			pk("lua-pl-1-r0", "D:lua"), pk("lua52-fs-1-r0", "D:lua52"),
+			pk("lua52-5.2-r0", "p:lua"), pk("lua51-5.1-r0", "p:lua", "k:100"))),
+			[]string{"top"}, "lua52-5.2-r0 lua52-fs-1-r0 lua51-5.1-r0 lua-pl-1-r0 top-1-r0", nil},
+		{"an unversioned holder recorded", repos(repo("main", pk("top-1-r0", "D:a-fs z-pl"),
+			pk("z-pl-1-r0", "D:lua"), pk("a-fs-1-r0", "D:lua52"),
+			pk("lua52-5.2-r0", "p:lua"), pk("lua51-5.1-r0", "p:lua", "k:100"))),
+			[]string{"top"}, "lua52-5.2-r0 a-fs-1-r0 z-pl-1-r0 top-1-r0", nil},
 
 		// Origin: base (origin o at 1) came in through a, whose dependencies
 		// are walked before svc's, so net-o (o at 1) beats net-ng's priority.
@@ -22,8 +33,31 @@ func TestResolveRanking(t *testing.T) {
 			pk("svc-1-r0", "D:net-any"), pk("base-2-r0", "o:o"),
 			pk("net-ng-2-r0", "p:net-any", "k:900", "o:ng"), pk("net-o-1-r0", "p:net-any", "k:200", "o:o"))),
 			[]string{"top"}, "base-2-r0 a-1-r0 net-ng-2-r0 svc-1-r0 top-1-r0", nil},
-		// base is a sibling of svc: apko records it only once top's walk
-		// is over, after choosing for svc (Alpine's alpine-conf).
+		// apko walks top's dependencies fewest candidates first, then by
+		// text: svc before z, so base is not recorded yet (Alpine's aconf,
+		// whose uwsgi brings busybox in after lua5.3-openrc's openrc).
+		{"origin brought in by a sibling walked later does not count yet", repos(repo("main", pk("top-1-r0", "D:z svc"), pk("z-1-r0", "D:base"),
+			pk("svc-1-r0", "D:net-any"), pk("base-1-r0", "o:o"),
+			pk("net-ng-2-r0", "p:net-any", "k:900", "o:ng"), pk("net-o-1-r0", "p:net-any", "k:200", "o:o"))),
+			[]string{"top"}, "base-1-r0 z-1-r0 net-ng-2-r0 svc-1-r0 top-1-r0", nil},
+		// a-any has two candidates, svc one: svc is walked first.
+		{"a sibling with more candidates is walked later", repos(repo("main", pk("top-1-r0", "D:a-any svc"),
+			pk("a1-1-r0", "p:a-any", "D:base"), pk("a2-1-r0", "p:a-any", "D:base"),
+			pk("svc-1-r0", "D:net-any"), pk("base-1-r0", "o:o"),
+			pk("net-ng-2-r0", "p:net-any", "k:900", "o:ng"), pk("net-o-1-r0", "p:net-any", "k:200", "o:o"))),
+			[]string{"top"}, "base-1-r0 a1-1-r0 net-ng-2-r0 svc-1-r0 top-1-r0", nil},
+		// apko sorts the world and walks its entries in turn: a's packages
+		// are all recorded before top's walk, zed's not yet.
+		{"origin brought in by a world entry sorting earlier", repos(repo("main", pk("top-1-r0", "D:svc"), pk("a-1-r0", "D:base"),
+			pk("svc-1-r0", "D:net-any"), pk("base-1-r0", "o:o"),
+			pk("net-ng-2-r0", "p:net-any", "k:900", "o:ng"), pk("net-o-1-r0", "p:net-any", "k:200", "o:o"))),
+			[]string{"top", "a"}, "net-o-1-r0 svc-1-r0 top-1-r0 base-1-r0 a-1-r0", nil},
+		{"origin brought in by a world entry sorting later", repos(repo("main", pk("top-1-r0", "D:svc"), pk("zed-1-r0", "D:base"),
+			pk("svc-1-r0", "D:net-any"), pk("base-1-r0", "o:o"),
+			pk("net-ng-2-r0", "p:net-any", "k:900", "o:ng"), pk("net-o-1-r0", "p:net-any", "k:200", "o:o"))),
+			[]string{"zed", "top"}, "base-1-r0 zed-1-r0 net-ng-2-r0 svc-1-r0 top-1-r0", nil},
+		// base is svc's sibling and top's own dependency: apko records it
+		// only once top's walk is over (Alpine's alpine-conf).
 		{"origin brought in by the requirer's own requirer does not count yet", repos(repo("main", pk("top-1-r0", "D:base svc"),
 			pk("svc-1-r0", "D:net-any"), pk("base-1-r0", "o:o"),
 			pk("net-ng-2-r0", "p:net-any", "k:900", "o:ng"), pk("net-o-1-r0", "p:net-any", "k:200", "o:o"))),

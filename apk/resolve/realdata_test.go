@@ -280,6 +280,10 @@ func TestAlpineProviderChoices(t *testing.T) {
 		// gvim-8.2.5000-r0 provides vim unversioned; neither has k:; the
 		// versions are equal, so the name decides: gvim.
 		{"vim", []string{"gvim"}, []string{"vim"}},
+		// lua-penlight -> lua (unversioned: lua5.1 k:100, lua5.2) is walked
+		// before lua5.2-filesystem (the text lua-penlight=1.7.0-r2 sorts
+		// first) brings lua5.2 in: apko ranks lua again and adds lua5.1.
+		{"lua5.2-penlight", []string{"lua5.2", "lua5.1"}, nil},
 		// dnsmasq-dnssec provides dnsmasq=2.86-r3 with k:10, dnsmasq-2.86-r3
 		// has k:100: equal versions, priority decides.
 		{"dnsmasq", []string{"dnsmasq"}, []string{"dnsmasq-dnssec"}},

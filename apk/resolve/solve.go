@@ -56,7 +56,7 @@ func (s *state) parseWorld(world []string) error {
 		if err != nil {
 			return fmt.Errorf("world: %w", err)
 		}
-		nd := dep{name: -1, d: d, text: w}
+		nd := dep{name: -1, id: -1, d: d, text: w}
 		if id, ok := r.nameID[d.Name]; ok {
 			nd.name = id
 		}
@@ -126,14 +126,32 @@ func (s *state) satisfy(ri int32) *failure {
 	}
 	s.touch(n)
 	if s.occ[n] >= 0 || s.shared[n] >= 0 {
-		if o := s.selectedMatching(n, &d.d, -1); o >= 0 {
-			s.link(ri, o)
-			return nil
+		o := s.selectedMatching(n, &d.d, -1)
+		if o < 0 {
+			return s.fail(ri)
 		}
-		return s.fail(ri)
+		// Only unversioned provides hold n, which apko does not record:
+		// it takes o only if it has recorded o itself by now, and
+		// otherwise ranks the candidates again, and may add another.
+		// Ranking first: it mostly names a selected package, and then
+		// whether o is recorded does not matter.
+		if s.occ[n] < 0 {
+			allowed, pref := s.nameMask(n)
+			ci := s.pick(n, &d.d, allowed, pref, ri)
+			switch {
+			case ci < 0:
+			case s.selected(ci):
+				o = ci
+			case !s.recorded(o, ri):
+				s.choose(ci, ri, allowed)
+				return nil
+			}
+		}
+		s.link(ri, o)
+		return nil
 	}
 	allowed, pref := s.nameMask(n)
-	if ci := s.pick(n, &d.d, allowed, pref, rec.from); ci >= 0 {
+	if ci := s.pick(n, &d.d, allowed, pref, ri); ci >= 0 {
 		s.choose(ci, ri, allowed)
 		return nil
 	}
@@ -152,7 +170,7 @@ func (s *state) satisfy(ri int32) *failure {
 // A candidate's class is the set of those it misses; only a candidate of
 // a better class than the best found so far is checked against the
 // selection, so a list is usually scanned once with cheap tests.
-func (s *state) pick(n int32, d *version.Dependency, allowed uint64, pref int32, from int32) int32 {
+func (s *state) pick(n int32, d *version.Dependency, allowed uint64, pref int32, ri int32) int32 {
 	r := s.r
 	const (
 		missPin uint8 = 1 << iota
@@ -167,7 +185,7 @@ func (s *state) pick(n int32, d *version.Dependency, allowed uint64, pref int32,
 	if exact {
 		list = r.scanOrder[n]
 	}
-	byOrigin := from >= 0 && flags&listOrigins != 0
+	byOrigin := s.cons[ri].from >= 0 && flags&listOrigins != 0
 	best, bestPI, bestClass := int32(-1), int32(-1), worst
 	for _, pi := range list {
 		p := &r.provs[pi]
@@ -176,7 +194,7 @@ func (s *state) pick(n int32, d *version.Dependency, allowed uint64, pref int32,
 		if c.tag != pref {
 			class |= missPin
 		}
-		if byOrigin && !s.originSelected(c, from) {
+		if byOrigin && !s.originSelected(c, ri) {
 			class |= missOrigin
 		}
 		if hinted && !s.hintsOK(n, p) {

@@ -88,6 +88,7 @@ type prov struct {
 type dep struct {
 	name int32 // -1: a name no package provides
 	tag  int32 // repository tag of name@tag, 0 none, -1 unknown tag
+	id   int32 // index in Resolver.deps; -1 for a world entry or a hint
 	d    version.Dependency
 	text string
 }
@@ -274,7 +275,9 @@ func (r *Resolver) parseDep(tok string, cache map[string]int32) (int32, bool) {
 		return -1, false
 	}
 	i := int32(len(r.deps))
-	r.deps = append(r.deps, r.newDep(d, tok))
+	nd := r.newDep(d, tok)
+	nd.id = i
+	r.deps = append(r.deps, nd)
 	cache[tok] = i
 	return i, true
 }
@@ -475,6 +478,18 @@ func (r *Resolver) provSatisfies(p *prov, d *version.Dependency) bool {
 		return d.MatchesLoose(p.raw)
 	}
 	return d.Matches(p.ver)
+}
+
+// candidates counts the providers meeting d, as apko counts a
+// dependency's options to order its walk.
+func (r *Resolver) candidates(d *dep) int {
+	n := 0
+	for _, pi := range r.providers(d.name) {
+		if r.provSatisfies(&r.provs[pi], &d.d) {
+			n++
+		}
+	}
+	return n
 }
 
 // provFor returns c's provides entry for name n, or -1.

@@ -6,30 +6,57 @@
 // # Choosing a provider
 //
 // A name (a package name or a provided name such as so:libc.musl-x86_64.so.1,
-// cmd:sh, pc:zlib or /bin/sh) can have several candidates. A requirement is
-// first satisfied by a package already selected, if one provides the name in
-// a way that meets it. Otherwise the candidates that meet the requirement and
-// every constraint already known on the names they would take are tried in
-// this order:
+// cmd:sh, pc:zlib or /bin/sh) can have several candidates. kiln ranks them
+// as apko v1.2.39 does (its comparePackages, as its resolver calls it).
 //
-//  1. hints learnt by an earlier failed attempt (see Backtracking);
-//  2. the preferred repositories: for a world entry name@tag those tagged
-//     tag, otherwise the untagged ones (apk's tag_preferred);
-//  3. providers that carry a version for the name (the package of that name,
-//     and versioned provides such as so:libfoo.so.1=1.2) before unversioned
-//     provides;
-//  4. the higher version under the requested name (the provided version, as
-//     apk's "latest by requested name": a go-1.22 that provides go=1.22.1
-//     beats an older package really named go);
-//  5. the package really named so, on equal versions (apk would let
-//     provider_priority decide here; kiln prefers the real package);
+// What apko counts as already selected is not what kiln has selected.
+// apko sorts the world, resolves its entries with nothing selected, then
+// walks each entry's dependencies depth first, a package's in order of
+// fewest candidates then text, and records a package only once the walk of
+// a package requiring it is over. kiln selects breadth first, so it counts
+// a selected package as recorded if the world asks for it, install_if added
+// it, or some package requiring it hangs, below the package where its line
+// from the world meets the requirer's, from a dependency that apko walks
+// before the one leading to the requirer (or from a world entry sorting
+// first). Packages the requirer, or one above it, requires do not count.
+//
+// A requirement is met by a package already selected that provides the
+// name in a way that meets it; if only unversioned provides hold the name
+// (apko records none) and that package is not recorded, the candidates are
+// ranked again and the best one, if another, is added too (Alpine's
+// lua5.2-penlight: lua-penlight -> lua is walked before lua5.2-filesystem
+// brings lua5.2 in, so lua5.1, k:100, joins). Otherwise, among the
+// candidates that meet the requirement and every constraint already known
+// on the names they would take:
+//
+//  1. those meeting the hints learnt by an earlier failed attempt (kiln's
+//     backtracking, see below; apko has none);
+//  2. for a dependency (not a world entry), those whose origin is recorded
+//     at the candidate's version (busybox-ifupdown, origin busybox, for
+//     alpine-base's openrc -> ifupdown-any, since alpine-baselayout ->
+//     /bin/sh, walked first, brought busybox in);
+//  3. those in the preferred repositories: for a world entry name@tag those
+//     tagged tag, otherwise the untagged ones;
+//  4. the higher version under the requested name (the provided version:
+//     a go-1.22 that provides go=1.22.1 beats an older package really named
+//     go), when both carry one: an unversioned provide ties with anything;
+//     a so: version without a -rN release ranks as 0.VERSION, as in apko;
+//  5. between two versions of one package, the higher;
 //  6. higher provider_priority (k:);
-//  7. package name, then the higher package version, then repository order,
-//     then index order, so that the result never depends on map order.
+//  7. the higher package version;
+//  8. package name, then repository order, then index order.
 //
-// apk-tools will not pick on its own an unversioned provider without
-// provider_priority (it asks for one to be named); like apko, kiln picks
-// it by the order above.
+// So an unversioned provide with a higher provider_priority beats the
+// package really named so, and between equal versions provider_priority,
+// then the name, decides (Alpine's gvim, providing vim, wins "vim"). apko's
+// rules "same repository" and "same origin as the package that depends on
+// it" are never applied by v1.2.39 (it passes no such package), and kiln
+// leaves them out. A version kiln cannot parse loses to one it can.
+//
+// The walk order is estimated: kiln counts a dependency's candidates on the
+// whole index where apko counts those not yet ruled out, and apko's
+// install_if, which looks only at one world entry's dependencies, is not
+// kiln's.
 //
 // # Versions under provided names
 //

@@ -84,7 +84,7 @@ func (s *state) learn(ri, ci int32, b block) *failure {
 	case blockTaken:
 		// Prefer, next time, the version of the name that ci provides.
 		if p := &r.provs[b.prov]; p.hasVer {
-			h := &dep{name: b.name, d: version.Dependency{Name: r.names[b.name], Op: version.OpEqual, Version: p.raw}}
+			h := &dep{name: b.name, id: -1, d: version.Dependency{Name: r.names[b.name], Op: version.OpEqual, Version: p.raw}}
 			h.text = h.d.String()
 			if s.addHintIfNew(b.name, h) {
 				return &failure{hintName: b.name, hintDep: h}

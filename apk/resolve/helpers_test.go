@@ -11,7 +11,7 @@ import (
 
 // pk builds an index record from "name-version" and fields written as in
 // an APKINDEX: "D:a b>=2", "p:so:libx.so.1=1 cmd:x", "i:a docs", "r:old",
-// "k:100", "A:noarch", "C:Q1...".
+// "k:100", "A:noarch", "C:Q1...", "o:origin".
 func pk(nameVersion string, fields ...string) *index.Package {
 	i := strings.LastIndex(nameVersion, "-")
 	if j := strings.LastIndex(nameVersion[:i], "-"); j > 0 && strings.HasPrefix(nameVersion[i+1:], "r") {
@@ -37,6 +37,8 @@ func pk(nameVersion string, fields ...string) *index.Package {
 			p.ProviderPriority, p.HasProviderPrio = n, true
 		case "A:":
 			p.Arch = val
+		case "o:":
+			p.Origin = val
 		case "C:":
 			p.Checksum = val
 		default:

@@ -62,12 +62,17 @@ var alpineWorlds = []string{"python3", "alpine-base", "nginx", "build-base", "op
 // (ignoring !conflicts), taking the package of that name or, for
 // so:/cmd: names, the only provider (each such name in these closures
 // has one), and stopped to report any name with several providers. Only
-// two came up, decided by reading their records:
-//   - ifupdown-any (alpine-base, via openrc): ifupdown-ng k:900,
-//     busybox-ifupdown k:200, ifupdown k:100, all unversioned: ifupdown-ng;
+// two came up, decided by reading their records with apko's ranking (see
+// the package documentation):
+//   - ifupdown-any (alpine-base, via openrc): ifupdown-ng k:900 (o:ifupdown-ng),
+//     busybox-ifupdown k:200 (o:busybox, 1.35.0-r17), ifupdown k:100, all
+//     unversioned. busybox 1.35.0-r17 is in by then (alpine-baselayout ->
+//     /bin/sh, walked before openrc), and the origin rule comes before
+//     provider_priority: busybox-ifupdown, as apko installs;
 //   - openssh-client (openssh): openssh-client-default and
-//     openssh-client-krb5 both provide openssh-client=9.0_p1-r2; only
-//     -default has k:1 (and each has !the other): -default.
+//     openssh-client-krb5 both provide openssh-client=9.0_p1-r2 and have
+//     openssh's origin and version (each has !the other); only -default has
+//     k:1: -default.
 //
 // Then install_if: ssl_client has i:busybox=1.35.0-r17 libssl1.1 and the
 // index's busybox is 1.35.0-r17, so it joins every closure holding busybox
@@ -78,7 +83,7 @@ var alpineClosures = map[string]string{
 	"python3": "expat gdbm libbz2 libcrypto1.1 libffi libgcc libssl1.1 libstdc++ mpdecimal musl ncurses-libs " +
 		"ncurses-terminfo-base python3 readline sqlite-libs xz-libs zlib",
 	"alpine-base": "alpine-base alpine-baselayout alpine-baselayout-data alpine-conf alpine-keys apk-tools busybox " +
-		"busybox-initscripts busybox-suid ca-certificates-bundle ifupdown-ng libc-utils libcrypto1.1 libssl1.1 " +
+		"busybox-ifupdown busybox-initscripts busybox-suid ca-certificates-bundle libc-utils libcrypto1.1 libssl1.1 " +
 		"mdev-conf musl musl-utils openrc scanelf ssl_client zlib",
 	"nginx": "busybox libcrypto1.1 libssl1.1 musl nginx pcre ssl_client zlib",
 	"build-base": "binutils build-base file fortify-headers g++ gcc gmp isl22 libatomic libc-dev libgcc libgomp " +
@@ -250,5 +255,57 @@ func TestAlpineConflictAndPins(t *testing.T) {
 				t.Errorf("%v: has %s", tt.world, n)
 			}
 		}
+	}
+}
+
+// TestAlpineProviderChoices checks apko's ranking where it decides on the
+// real index; each expectation comes from the records quoted.
+func TestAlpineProviderChoices(t *testing.T) {
+	r, _ := alpineResolver(t)
+	cases := []struct {
+		world       string
+		has, hasNot []string
+	}{
+		// openrc -> ifupdown-any; busybox (1.35.0-r17) came in through
+		// alpine-baselayout -> /bin/sh: busybox-ifupdown-1.35.0-r17
+		// (o:busybox, k:200) beats ifupdown-ng (k:900) by origin.
+		{"alpine-base", []string{"busybox-ifupdown"}, []string{"ifupdown-ng", "ifupdown"}},
+		// alpine-conf needs openrc and busybox itself: apko records busybox
+		// only once alpine-conf's walk is over, after openrc's, so
+		// provider_priority decides: ifupdown-ng.
+		{"alpine-conf", []string{"ifupdown-ng", "busybox"}, []string{"busybox-ifupdown", "ifupdown"}},
+		// gvim-8.2.5000-r0 provides vim unversioned; neither has k:; the
+		// versions are equal, so the name decides: gvim.
+		{"vim", []string{"gvim"}, []string{"vim"}},
+		// lua-penlight -> lua (unversioned: lua5.1 k:100, lua5.2) is walked
+		// before lua5.2-filesystem (the text lua-penlight=1.7.0-r2 sorts
+		// first) brings lua5.2 in: apko ranks lua again and adds lua5.1.
+		{"lua5.2-penlight", []string{"lua5.2", "lua5.1"}, nil},
+		// dnsmasq-dnssec provides dnsmasq=2.86-r3 with k:10, dnsmasq-2.86-r3
+		// has k:100: equal versions, priority decides.
+		{"dnsmasq", []string{"dnsmasq"}, []string{"dnsmasq-dnssec"}},
+	}
+	for _, tt := range cases {
+		t.Run(tt.world, func(t *testing.T) {
+			sol, err := r.Resolve([]string{tt.world})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkSolution(t, []string{tt.world}, sol)
+			got := map[string]bool{}
+			for _, p := range sol.Packages {
+				got[p.Package.Name] = true
+			}
+			for _, n := range tt.has {
+				if !got[n] {
+					t.Errorf("lacks %s", n)
+				}
+			}
+			for _, n := range tt.hasNot {
+				if got[n] {
+					t.Errorf("has %s", n)
+				}
+			}
+		})
 	}
 }

@@ -56,7 +56,7 @@ func (s *state) parseWorld(world []string) error {
 		if err != nil {
 			return fmt.Errorf("world: %w", err)
 		}
-		nd := dep{name: -1, d: d, text: w}
+		nd := dep{name: -1, id: -1, d: d, text: w}
 		if id, ok := r.nameID[d.Name]; ok {
 			nd.name = id
 		}
@@ -126,48 +126,95 @@ func (s *state) satisfy(ri int32) *failure {
 	}
 	s.touch(n)
 	if s.occ[n] >= 0 || s.shared[n] >= 0 {
-		if o := s.selectedMatching(n, &d.d, -1); o >= 0 {
-			s.link(ri, o)
-			return nil
+		o := s.selectedMatching(n, &d.d, -1)
+		if o < 0 {
+			return s.fail(ri)
 		}
-		return s.fail(ri)
+		// Only unversioned provides hold n, which apko does not record:
+		// it takes o only if it has recorded o itself by now, and
+		// otherwise ranks the candidates again, and may add another.
+		// Ranking first: it mostly names a selected package, and then
+		// whether o is recorded does not matter.
+		if s.occ[n] < 0 {
+			allowed, pref := s.nameMask(n)
+			ci := s.pick(n, &d.d, allowed, pref, ri)
+			switch {
+			case ci < 0:
+			case s.selected(ci):
+				o = ci
+			case !s.recorded(o, ri):
+				s.choose(ci, ri, allowed)
+				return nil
+			}
+		}
+		s.link(ri, o)
+		return nil
 	}
 	allowed, pref := s.nameMask(n)
-	if ci := s.pick(n, &d.d, allowed, pref); ci >= 0 {
+	if ci := s.pick(n, &d.d, allowed, pref, ri); ci >= 0 {
 		s.choose(ci, ri, allowed)
 		return nil
 	}
 	return s.fail(ri)
 }
 
-// pick returns the best candidate for name n meeting d, or -1.
-func (s *state) pick(n int32, d *version.Dependency, allowed uint64, pref int32) int32 {
+// pick returns the best candidate for name n meeting d, required by from,
+// or -1. Before the static order of the list (order.go) come, most
+// significant first: meeting the hints learnt on n (kiln's backtracking),
+// apko's origin rule (see originSelected; apko resolves world entries
+// before anything is selected, so not for them) and apko's pin rule (the
+// candidate's repository tag is pref). apko's first rule, a package of
+// that name and version already selected, never reaches pick: satisfy
+// links such a package instead.
+//
+// A candidate's class is the set of those it misses; only a candidate of
+// a better class than the best found so far is checked against the
+// selection, so a list is usually scanned once with cheap tests.
+func (s *state) pick(n int32, d *version.Dependency, allowed uint64, pref int32, ri int32) int32 {
 	r := s.r
+	const (
+		missPin uint8 = 1 << iota
+		missOrigin
+		missHint
+		worst
+	)
 	hinted := s.hasHints(n)
-	for h := 0; h < 2; h++ {
-		if h == 1 && !hinted {
+	flags := r.listFlags[n]
+	exact := flags&listIrregular != 0
+	list := r.providers(n)
+	if exact {
+		list = r.scanOrder[n]
+	}
+	byOrigin := s.cons[ri].from >= 0 && flags&listOrigins != 0
+	best, bestPI, bestClass := int32(-1), int32(-1), worst
+	for _, pi := range list {
+		p := &r.provs[pi]
+		c := &r.cands[p.cand]
+		var class uint8
+		if c.tag != pref {
+			class |= missPin
+		}
+		if byOrigin && !s.originSelected(c, ri) {
+			class |= missOrigin
+		}
+		if hinted && !s.hintsOK(n, p) {
+			class |= missHint
+		}
+		if class > bestClass || (class == bestClass && !exact) {
+			continue
+		}
+		if !s.usable(p.cand, allowed) || !r.provSatisfies(p, d) || s.blocker(p.cand).kind != blockNone {
+			continue
+		}
+		if class == bestClass && r.compareProviders(n, pi, bestPI, true) >= 0 {
+			continue
+		}
+		best, bestPI, bestClass = p.cand, pi, class
+		if class == 0 && !exact {
 			break
 		}
-		for pass := 0; pass < 2; pass++ {
-			if pass == 1 && len(r.tags) == 1 {
-				break // no tagged repositories: one pass sees everything
-			}
-			for _, pi := range r.providers(n) {
-				p := &r.provs[pi]
-				c := &r.cands[p.cand]
-				if (c.tag == pref) != (pass == 0) {
-					continue
-				}
-				if hinted && s.hintsOK(n, p) != (h == 0) {
-					continue
-				}
-				if s.usable(p.cand, allowed) && r.provSatisfies(p, d) && s.blocker(p.cand).kind == blockNone {
-					return p.cand
-				}
-			}
-		}
 	}
-	return -1
+	return best
 }
 
 // usable: installable, not ruled out, and in a repository the pinning allows.
@@ -203,7 +250,16 @@ func (s *state) choose(ci, ri int32, mask uint64) {
 	s.order = append(s.order, ci)
 	s.via[ci] = ri
 	s.mask[ci] = mask
-	s.cons[ri].to = ci
+	s.inHd[ci] = -1
+	s.metBy(ri, ci)
+	if c.ov >= 0 {
+		if s.ovGen[c.ov] != s.gen {
+			s.ovGen[c.ov] = s.gen
+			s.ovHd[c.ov] = -1
+		}
+		s.ovNext[ci] = s.ovHd[c.ov]
+		s.ovHd[c.ov] = ci
+	}
 	for i := c.provs; i < c.provsE; i++ {
 		p := &r.provs[i]
 		s.touch(p.name)
@@ -229,7 +285,7 @@ func (s *state) choose(ci, ri int32, mask uint64) {
 // link records that an already selected candidate meets requirement ri,
 // passing on the requirement's pinning.
 func (s *state) link(ri, ci int32) {
-	s.cons[ri].to = ci
+	s.metBy(ri, ci)
 	if m := s.reqMask(&s.cons[ri]); m&^s.mask[ci] != 0 {
 		s.raiseMask(ci, m)
 	}

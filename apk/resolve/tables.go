@@ -1,6 +1,7 @@
 package resolve
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -39,6 +40,9 @@ type Resolver struct {
 	// provider lists per name, best first (see order.go): provOf[provStart[n]:provStart[n+1]]
 	provStart []int32
 	provOf    []int32
+	listFlags []uint8           // per name: listIrregular, listOrigins
+	scanOrder map[int32][]int32 // irregular names' candidates in apko's scan order
+	origins   int32             // distinct origin-version pairs (cand.ov)
 	// install_if candidates first waiting on name n: iifOf[iifStart[n]:iifStart[n+1]]
 	iifStart []int32
 	iifOf    []int32
@@ -61,6 +65,7 @@ type cand struct {
 	name  int32
 	tag   int32 // repository tag id, 0 untagged
 	prio  int32
+	ov    int32 // its origin at its version, numbered per resolver; -1 without an origin
 	ver   version.Version
 	loose bool // package version malformed: compared as apk compares it
 
@@ -80,6 +85,7 @@ type prov struct {
 	cand   int32
 	hasVer bool
 	loose  bool // the version is malformed
+	shift  bool // apko ranks the version as 0.VERSION (see shiftedSoVersion)
 	ver    version.Version
 	raw    string // the version as written
 }
@@ -88,11 +94,18 @@ type prov struct {
 type dep struct {
 	name int32 // -1: a name no package provides
 	tag  int32 // repository tag of name@tag, 0 none, -1 unknown tag
+	id   int32 // index in Resolver.deps; -1 for a world entry or a hint
 	d    version.Dependency
 	text string
 }
 
 func (c *cand) broken() bool { return c.badTok != "" || c.badDep >= 0 }
+
+// Flags on a name's provider list.
+const (
+	listIrregular uint8 = 1 << iota // pick ranks it with the exact keys (order.go)
+	listOrigins                     // some provider has an origin: pick applies the origin rule
+)
 
 // maxTags bounds distinct repository tags: pinning is a bit mask.
 const maxTags = 63
@@ -102,7 +115,7 @@ const maxTags = 63
 // noarch) are left out. All repositories must be for one architecture.
 func New(repos []Repository) (*Resolver, error) {
 	r := &Resolver{repos: slices.Clone(repos), tags: []string{""}}
-	n, nprov, ndep := 0, 0, 0
+	n, nprov, ndep, norigin := 0, 0, 0, 0
 	for i := range r.repos {
 		repo := &r.repos[i]
 		if r.arch == "" {
@@ -120,6 +133,9 @@ func New(repos []Repository) (*Resolver, error) {
 		for _, p := range repo.Packages {
 			nprov += len(p.Provides)
 			ndep += len(p.Dependencies) + len(p.InstallIf)
+			if p.Origin != "" {
+				norigin++
+			}
 		}
 	}
 	// Sized up front: growing these is most of New's cost on big indexes.
@@ -131,6 +147,7 @@ func New(repos []Repository) (*Resolver, error) {
 	r.deps = make([]dep, 0, ndep/2)
 	depCache := make(map[string]int32, ndep/2)
 	r.provMark = make([]int32, 0, n+nprov)
+	ovs := make(map[originVersion]int32, norigin/2) // subpackages share their origin
 	for i := range r.repos {
 		repo := &r.repos[i]
 		for j, p := range repo.Packages {
@@ -140,10 +157,11 @@ func New(repos []Repository) (*Resolver, error) {
 			if p.Name == "" {
 				return nil, fmt.Errorf("repository %s: package #%d has no name", repo.Name, j)
 			}
-			r.addCand(p, int32(i), depCache)
+			r.addCand(p, int32(i), depCache, ovs)
 		}
 	}
 	r.provMark = nil // only needed while adding candidates
+	r.origins = int32(len(ovs))
 	r.buildProviders()
 	r.buildInstallIf()
 	r.markUninstallable()
@@ -177,9 +195,21 @@ func (r *Resolver) intern(name string) int32 {
 	return id
 }
 
-func (r *Resolver) addCand(p *index.Package, repo int32, depCache map[string]int32) {
+// originVersion keys apko's "origin already selected at this version".
+type originVersion struct{ origin, version string }
+
+func (r *Resolver) addCand(p *index.Package, repo int32, depCache map[string]int32, ovs map[originVersion]int32) {
 	ci := int32(len(r.cands))
-	c := cand{pkg: p, repo: repo, name: r.intern(p.Name), prio: int32(p.ProviderPriority), badDep: -1}
+	c := cand{pkg: p, repo: repo, name: r.intern(p.Name), prio: int32(p.ProviderPriority), ov: -1, badDep: -1}
+	if p.Origin != "" {
+		k := originVersion{p.Origin, p.Version}
+		id, ok := ovs[k]
+		if !ok {
+			id = int32(len(ovs))
+			ovs[k] = id
+		}
+		c.ov = id
+	}
 	if t := r.repos[repo].Tag; t != "" {
 		c.tag = r.tagID(t)
 	}
@@ -199,6 +229,7 @@ func (r *Resolver) addCand(p *index.Package, repo int32, depCache map[string]int
 			pv.hasVer, pv.raw = true, d.Version
 			pv.ver, err = version.Parse(d.Version)
 			pv.loose = err != nil
+			pv.shift = shiftedSoVersion(d.Name, d.Version)
 		}
 		if pv.name == c.name || r.markProvided(ci, pv.name) {
 			continue // a duplicate would occupy the name twice
@@ -256,7 +287,9 @@ func (r *Resolver) parseDep(tok string, cache map[string]int32) (int32, bool) {
 		return -1, false
 	}
 	i := int32(len(r.deps))
-	r.deps = append(r.deps, r.newDep(d, tok))
+	nd := r.newDep(d, tok)
+	nd.id = i
+	r.deps = append(r.deps, nd)
 	cache[tok] = i
 	return i, true
 }
@@ -286,12 +319,67 @@ func (r *Resolver) buildProviders() {
 		r.provOf[fill[n]] = int32(i)
 		fill[n]++
 	}
-	for n := 0; n < nn; n++ {
-		list := r.provOf[r.provStart[n]:r.provStart[n+1]]
-		if len(list) > 1 {
-			slices.SortFunc(list, func(a, b int32) int { return r.compareProviders(int32(n), a, b) })
+	// Each package name's first candidate, and the names whose versions
+	// do not share one provider_priority.
+	firstCand := make([]int32, nn)
+	prioVaries := make([]bool, nn)
+	for i := range firstCand {
+		firstCand[i] = -1
+	}
+	for i := range r.cands {
+		c := &r.cands[i]
+		if f := firstCand[c.name]; f < 0 {
+			firstCand[c.name] = int32(i)
+		} else if r.cands[f].prio != c.prio {
+			prioVaries[c.name] = true
 		}
 	}
+	r.listFlags = make([]uint8, nn)
+	for n := 0; n < nn; n++ {
+		list := r.provOf[r.provStart[n]:r.provStart[n+1]]
+		if len(list) < 2 {
+			continue
+		}
+		first := r.provs[list[0]].hasVer
+		var flags uint8
+		for _, pi := range list {
+			p := &r.provs[pi]
+			c := &r.cands[p.cand]
+			if p.hasVer != first || prioVaries[c.name] {
+				flags |= listIrregular
+			}
+			if c.ov >= 0 {
+				flags |= listOrigins
+			}
+		}
+		r.listFlags[n] = flags
+		if flags&listIrregular != 0 {
+			r.keepScanOrder(int32(n), list, firstCand)
+		}
+		slices.SortFunc(list, func(a, b int32) int { return r.compareProviders(int32(n), a, b, false) })
+	}
+}
+
+// keepScanOrder records, for an irregular name, the order apko scans its
+// candidates in: the packages of that name, then the providers grouped by
+// package name, each in repository and index order (list is in candidate
+// order). On an intransitive list the candidate apko settles on depends
+// on that order. apko orders the groups of providers by map iteration, at
+// random; kiln by their names' first appearance.
+func (r *Resolver) keepScanOrder(n int32, list, firstCand []int32) {
+	scan := slices.Clone(list)
+	key := func(pi int32) int32 {
+		c := &r.cands[r.provs[pi].cand]
+		if c.name == n {
+			return -1
+		}
+		return firstCand[c.name]
+	}
+	slices.SortStableFunc(scan, func(a, b int32) int { return cmp.Compare(key(a), key(b)) })
+	if r.scanOrder == nil {
+		r.scanOrder = map[int32][]int32{}
+	}
+	r.scanOrder[n] = scan
 }
 
 // buildInstallIf files each install_if candidate under one positive
@@ -402,6 +490,18 @@ func (r *Resolver) provSatisfies(p *prov, d *version.Dependency) bool {
 		return d.MatchesLoose(p.raw)
 	}
 	return d.Matches(p.ver)
+}
+
+// candidates counts the providers meeting d, as apko counts a
+// dependency's options to order its walk.
+func (r *Resolver) candidates(d *dep) int {
+	n := 0
+	for _, pi := range r.providers(d.name) {
+		if r.provSatisfies(&r.provs[pi], &d.d) {
+			n++
+		}
+	}
+	return n
 }
 
 // provFor returns c's provides entry for name n, or -1.

@@ -10,9 +10,10 @@ import (
 )
 
 // SharedTestdata returns the path of rel under the workplace's
-// shared/testdata (../shared/testdata from the module root), and skips the
-// test, saying why, when it is absent: the project must build and test
-// without it.
+// shared/testdata: ../shared/testdata from the module root, or from a
+// directory above it (a git worktree checked out one level deeper, such as
+// wt/NAME, shares its main checkout's data). It skips the test, saying
+// why, when the data is absent: the project must build and test without it.
 func SharedTestdata(tb testing.TB, rel string) string {
 	tb.Helper()
 	dir, err := os.Getwd()
@@ -29,11 +30,18 @@ func SharedTestdata(tb testing.TB, rel string) string {
 		}
 		dir = parent
 	}
-	p := filepath.Join(dir, "..", "shared", "testdata", rel)
-	if _, err := os.Stat(p); err != nil {
-		tb.Skipf("shared test data absent (%s): %v", p, err)
+	first := filepath.Join(dir, "..", "shared", "testdata", rel)
+	for up := filepath.Dir(dir); ; up = filepath.Dir(up) {
+		p := filepath.Join(up, "shared", "testdata", rel)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		if filepath.Dir(up) == up {
+			break
+		}
 	}
-	return p
+	tb.Skipf("shared test data absent (%s, nor in a shared/testdata further up)", first)
+	return ""
 }
 
 // ErrorCase checks err against want, a text the error must contain (""

@@ -13,26 +13,25 @@ const readChunk = 8 << 20
 
 // solveState solves st and returns its single reference.
 func solveState(ctx context.Context, c client.Client, st llb.State, opts ...llb.ConstraintsOpt) (client.Reference, error) {
-	return solve(ctx, c, st, false, opts...)
+	ref, _, err := solve(ctx, c, st, false, opts...)
+	return ref, err
 }
 
-// evaluate solves st now, for its effect (a test that must pass), where
-// a plain solve is lazy until its result is read or exported.
-func evaluate(ctx context.Context, c client.Client, st llb.State, opts ...llb.ConstraintsOpt) error {
-	_, err := solve(ctx, c, st, true, opts...)
-	return err
-}
-
-func solve(ctx context.Context, c client.Client, st llb.State, now bool, opts ...llb.ConstraintsOpt) (client.Reference, error) {
+// solve marshals and solves st; with now it is solved at once (for its
+// effect, or to see its errors here), where a plain solve is lazy until
+// its result is read or exported. The definition comes back for
+// failedStep.
+func solve(ctx context.Context, c client.Client, st llb.State, now bool, opts ...llb.ConstraintsOpt) (client.Reference, *llb.Definition, error) {
 	def, err := st.Marshal(ctx, opts...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), Evaluate: now})
 	if err != nil {
-		return nil, err
+		return nil, def, err
 	}
-	return res.SingleRef()
+	ref, err := res.SingleRef()
+	return ref, def, err
 }
 
 // readAll reads a whole file from ref, paging past the gateway's per-call

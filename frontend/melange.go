@@ -52,12 +52,12 @@ func (b *builder) buildMelange(ctx context.Context, file string, data []byte) (*
 	if in.Tools, err = b.toolsState(); err != nil {
 		return nil, err
 	}
-	source, err := b.workspaceSource(ctx)
+	source, err := b.workspaceSource(ctx, file)
 	if err != nil {
 		return nil, err
 	}
 	min := plan2llb.MelangeInputs{Inputs: in, Source: *source, Network: b.args.Network, BuildID: identity.NewID(),
-		SourceDateEpoch: b.args.SourceDateEpoch, Namespace: b.args.Namespace, Config: data}
+		SourceDateEpoch: b.args.SourceDateEpoch, Namespace: b.args.Namespace}
 
 	var outputs []llb.State
 	for _, a := range archs {
@@ -117,9 +117,9 @@ func (b *builder) buildMelangeArch(ctx context.Context, mp *melange.Plan, in pla
 	}
 	// Solved now, not lazily at export, so a failing step's error can say
 	// what the user can do about it.
-	pkgs, err := solve(ctx, b.c, built.Packages, true, b.cacheOpts()...)
+	pkgs, def, err := solve(ctx, b.c, built.Packages, true, b.cacheOpts()...)
 	if err != nil {
-		return llb.State{}, b.explainStepError(err)
+		return llb.State{}, b.buildFailed(mp, def, err)
 	}
 	if mp.Test != nil {
 		if err := b.testMelange(ctx, mp, t, built.Packages, pkgs, in); err != nil {
@@ -172,8 +172,8 @@ func (b *builder) testMelange(ctx context.Context, mp *melange.Plan, t plan.Targ
 	if err != nil {
 		return err
 	}
-	if err := evaluate(ctx, b.c, st, b.cacheOpts()...); err != nil {
-		return fmt.Errorf("%s: test failed on %s: %w", mp.Test.Pos, mp.Arch, b.explainStepError(err))
+	if _, def, err := solve(ctx, b.c, st, true, b.cacheOpts()...); err != nil {
+		return fmt.Errorf("%s: test failed on %s: %s", mp.Test.Pos, mp.Arch, stepError(def, err))
 	}
 	return nil
 }
@@ -332,14 +332,16 @@ func (s *builtSource) ReadContext(ctx context.Context, paths []string, max int64
 	return out, nil
 }
 
-// explainStepError adds to a failed pipeline step's error what the user
-// most likely needs to know: steps have no network unless asked for.
-func (b *builder) explainStepError(err error) error {
-	if b.args.Network || !strings.Contains(err.Error(), "did not complete successfully") {
-		return err
+// buildFailed is a failed build's error: which step, and, since the
+// likeliest cause of a surprise failure is a step reaching for the
+// network, how to give it one.
+func (b *builder) buildFailed(mp *melange.Plan, def *llb.Definition, err error) error {
+	msg := stepError(def, err)
+	if _, _, isStep := failedStep(def, err); !isStep || b.args.Network {
+		return fmt.Errorf("%s", msg)
 	}
-	return fmt.Errorf("%w\n(pipeline steps run without network: fetch sources with `uses: fetch` or `uses: git-checkout`, "+
-		"which kiln verifies, or give the steps BuildKit's sandbox network with --build-arg KILN_NETWORK=1)", err)
+	return fmt.Errorf("%s (pipeline steps run without network: fetch sources with `uses: fetch` or `uses: git-checkout`, "+
+		"which kiln verifies, or give the steps BuildKit's sandbox network with --build-arg KILN_NETWORK=1)", msg)
 }
 
 // ignoreFiles are read for the patterns the workspace leaves out: Docker's
@@ -348,10 +350,10 @@ func (b *builder) explainStepError(err error) error {
 var ignoreFiles = []string{".dockerignore", ".melangeignore"}
 
 // workspaceSource is the build context as melange's source directory,
-// without what .dockerignore and .melangeignore exclude (a packages/
-// directory of earlier builds belongs there, or every build would see a
-// changed workspace).
-func (b *builder) workspaceSource(ctx context.Context) (*llb.State, error) {
+// without the config itself and what .dockerignore and .melangeignore
+// exclude (a packages/ directory of earlier builds belongs there, or
+// every build would see a changed workspace).
+func (b *builder) workspaceSource(ctx context.Context, config string) (*llb.State, error) {
 	st, err := b.bc.MainContext(ctx, llb.FollowPaths(ignoreFiles))
 	if err != nil {
 		return nil, err
@@ -360,7 +362,9 @@ func (b *builder) workspaceSource(ctx context.Context) (*llb.State, error) {
 	if err != nil {
 		return nil, err
 	}
-	var patterns []string
+	// The config is the build's definition, not a source: leaving it out
+	// means editing a test, say, re-runs no build step.
+	patterns := []string{config}
 	for _, f := range ignoreFiles {
 		if _, err := ref.StatFile(ctx, client.StatRequest{Path: f}); err != nil {
 			continue

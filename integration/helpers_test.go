@@ -114,6 +114,18 @@ func testSigner(t *testing.T) *sign.Signer {
 
 func writeRepo(t *testing.T, dir string, versions map[string]string, filler int) {
 	t.Helper()
+	writeRepoOpts(t, dir, versions, filler, "")
+}
+
+// writeRepoWith writes the test repository with a go toolchain package
+// from goroot ("" for none).
+func writeRepoWith(t *testing.T, dir string, versions map[string]string, goroot string) {
+	t.Helper()
+	writeRepoOpts(t, dir, versions, 0, goroot)
+}
+
+func writeRepoOpts(t *testing.T, dir string, versions map[string]string, filler int, goroot string) {
+	t.Helper()
 	host := testrepo.HostBusybox()
 	if host == "" {
 		t.Fatal("no static busybox: integration/stack/install.sh installs Debian's busybox-static")
@@ -123,7 +135,7 @@ func writeRepo(t *testing.T, dir string, versions map[string]string, filler int)
 		bb["aarch64"] = arm
 	}
 	if _, err := testrepo.Write(testrepo.Options{Dir: dir, Signer: testSigner(t), Busybox: bb, ListWith: host,
-		Versions: versions, Filler: filler}); err != nil {
+		Versions: versions, Filler: filler, GoRoot: goroot}); err != nil {
 		t.Fatal(err)
 	}
 }

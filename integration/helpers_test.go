@@ -24,6 +24,7 @@ import (
 	bkclient "github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/tonistiigi/fsutil"
 
 	"github.com/kiln-build/kiln/apk/pkg"
 	"github.com/kiln-build/kiln/apk/sign"
@@ -431,11 +432,16 @@ func pushImage(t *testing.T, ctx, repo string, args ...string) string {
 
 // runImage runs argv in a container of the image ref (on the stack's
 // BuildKit, the only container runtime here, with no network) and returns
-// what it printed, stdout and stderr together. The image needs /bin/sh.
+// what it printed, stdout and stderr together. A static busybox mounted
+// beside the image captures the output, so the image needs no shell.
 func runImage(t *testing.T, ref, platform string, argv ...string) string {
 	t.Helper()
 	ctx := context.Background()
-	c, err := bkclient.New(ctx, os.Getenv("BUILDKIT_HOST"))
+	host := os.Getenv("BUILDKIT_HOST")
+	if host == "" {
+		t.Fatal("BUILDKIT_HOST is unset: source the stack's env file (integration/stack/up.sh writes it)")
+	}
+	c, err := bkclient.New(ctx, host)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -444,10 +450,18 @@ func runImage(t *testing.T, ref, platform string, argv ...string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	busybox := testrepo.HostBusybox()
+	if p.Architecture == "arm64" {
+		busybox = os.Getenv("KILN_ARM64_BUSYBOX")
+	}
+	if busybox == "" {
+		t.Fatalf("no static busybox for %s", platform)
+	}
 	script := `"$@" >/out/log 2>&1; echo $? >/out/status`
 	st := llb.Image(ref, llb.Platform(p)).Run(
-		llb.Args(append([]string{"/bin/sh", "-c", script, "sh"}, argv...)),
+		llb.Args(append([]string{"/.kiln-run/" + filepath.Base(busybox), "sh", "-c", script, "sh"}, argv...)),
 		llb.Network(llb.NetModeNone), llb.IgnoreCache,
+		llb.AddMount("/.kiln-run", llb.Local("runner", llb.FollowPaths([]string{filepath.Base(busybox)})), llb.Readonly),
 		llb.WithCustomNamef("run %s", strings.Join(argv, " ")),
 	).AddMount("/out", llb.Scratch())
 	def, err := st.Marshal(ctx, llb.Platform(p))
@@ -455,7 +469,12 @@ func runImage(t *testing.T, ref, platform string, argv ...string) string {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	_, err = c.Solve(ctx, def, bkclient.SolveOpt{Exports: []bkclient.ExportEntry{{Type: bkclient.ExporterLocal, OutputDir: dir}}}, nil)
+	runner, err := fsutil.NewFS(filepath.Dir(busybox))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Solve(ctx, def, bkclient.SolveOpt{Exports: []bkclient.ExportEntry{{Type: bkclient.ExporterLocal, OutputDir: dir}},
+		LocalMounts: map[string]fsutil.FS{"runner": runner}}, nil)
 	if err != nil {
 		t.Fatalf("run %v in %s: %v", argv, ref, err)
 	}

@@ -59,7 +59,8 @@ func (b *builder) buildMelange(ctx context.Context, file string, data []byte) (*
 	min := plan2llb.MelangeInputs{Inputs: in, Source: *source, Network: b.args.Network, BuildID: identity.NewID(),
 		SourceDateEpoch: b.args.SourceDateEpoch, Namespace: b.args.Namespace}
 
-	var outputs []llb.State
+	var builds []*plan2llb.Melange
+	var plans []*melange.Plan
 	for _, a := range archs {
 		mp, err := melange.Compile(cfg, melange.Options{Arch: a, PipelineDirs: dirs, BuildOptions: b.args.BuildOptions, NativeSources: true})
 		if errors.Is(err, melange.ErrArchNotTargeted) {
@@ -71,69 +72,78 @@ func (b *builder) buildMelange(ctx context.Context, file string, data []byte) (*
 		if err != nil {
 			return nil, err
 		}
-		out, err := b.buildMelangeArch(ctx, mp, min)
+		build, err := b.convertMelangeArch(ctx, mp, min)
 		if err != nil {
 			return nil, err
 		}
-		outputs = append(outputs, out)
+		builds = append(builds, build)
+		plans = append(plans, mp)
 	}
-	if len(outputs) == 0 {
+	if len(builds) == 0 {
 		return nil, fmt.Errorf("%s: no architecture to build (package.target-architecture)", file)
 	}
-	result := outputs[0]
-	if len(outputs) > 1 {
-		result = llb.Merge(outputs, llb.WithCustomName("packages of every architecture"))
-	}
-	ref, err := solveState(ctx, b.c, result, b.cacheOpts()...)
+	// One package step for every architecture: they share the signing key.
+	result, err := plan2llb.ConvertMelangePackages(builds, min)
 	if err != nil {
 		return nil, err
 	}
+	// Solved now, not lazily at export, so a failing step's error can say
+	// what the user can do about it.
+	pkgs, def, err := solve(ctx, b.c, result, true, b.cacheOpts()...)
+	if err != nil {
+		return nil, b.buildFailed(def, err)
+	}
+	for _, mp := range plans {
+		if err := b.testMelangeArch(ctx, mp, result, pkgs, min); err != nil {
+			return nil, err
+		}
+	}
 	res := client.NewResult()
-	res.SetRef(ref)
+	res.SetRef(pkgs)
 	return res, nil
 }
 
-// buildMelangeArch builds one architecture and runs its tests; it returns
-// the state of its packages.
-func (b *builder) buildMelangeArch(ctx context.Context, mp *melange.Plan, in plan2llb.MelangeInputs) (llb.State, error) {
+// convertMelangeArch plans one architecture's build environment and
+// converts its pipelines.
+func (b *builder) convertMelangeArch(ctx context.Context, mp *melange.Plan, in plan2llb.MelangeInputs) (*plan2llb.Melange, error) {
 	t, err := plan.TargetOf(mp.Arch)
 	if err != nil {
-		return llb.State{}, err
+		return nil, err
 	}
 	env, err := b.planEnvironment(ctx, mp.Environment, t, b.src)
 	if err != nil {
-		return llb.State{}, err
+		return nil, err
 	}
 	if paths := env.ContextPaths(); len(paths) > 0 {
 		st, err := b.bc.MainContext(ctx, llb.FollowPaths(paths))
 		if err != nil {
-			return llb.State{}, err
+			return nil, err
 		}
 		in.Context = *st
 	}
-	built, err := plan2llb.ConvertMelange(mp, env, in)
+	return plan2llb.ConvertMelange(mp, env, in)
+}
+
+// testMelangeArch runs an architecture's tests, the main package's and
+// the subpackages', against the packages just built.
+func (b *builder) testMelangeArch(ctx context.Context, mp *melange.Plan, built llb.State, ref client.Reference, in plan2llb.MelangeInputs) error {
+	t, err := plan.TargetOf(mp.Arch)
 	if err != nil {
-		return llb.State{}, err
-	}
-	// Solved now, not lazily at export, so a failing step's error can say
-	// what the user can do about it.
-	pkgs, def, err := solve(ctx, b.c, built.Packages, true, b.cacheOpts()...)
-	if err != nil {
-		return llb.State{}, b.buildFailed(mp, def, err)
+		return err
 	}
 	if mp.Test != nil {
-		if err := b.testMelange(ctx, mp, t, built.Packages, pkgs, in); err != nil {
-			return llb.State{}, err
+		if err := b.testMelange(ctx, mp, t, built, ref, in); err != nil {
+			return err
 		}
 	}
 	for _, sp := range mp.Subpackages {
 		if sp.Test != nil {
-			if err := b.testMelange(ctx, &melange.Plan{Arch: mp.Arch, Test: sp.Test}, t, built.Packages, pkgs, in); err != nil {
-				return llb.State{}, err
+			if err := b.testMelange(ctx, &melange.Plan{Arch: mp.Arch, Test: sp.Test}, t, built, ref, in); err != nil {
+				return err
 			}
 		}
 	}
-	return built.Packages, nil
+	return nil
 }
 
 // testMelange runs a test pipeline in a fresh environment that installs
@@ -335,7 +345,7 @@ func (s *builtSource) ReadContext(ctx context.Context, paths []string, max int64
 // buildFailed is a failed build's error: which step, and, since the
 // likeliest cause of a surprise failure is a step reaching for the
 // network, how to give it one.
-func (b *builder) buildFailed(mp *melange.Plan, def *llb.Definition, err error) error {
+func (b *builder) buildFailed(def *llb.Definition, err error) error {
 	msg := stepError(def, err)
 	if _, _, isStep := failedStep(def, err); !isStep || b.args.Network {
 		return fmt.Errorf("%s", msg)

@@ -76,7 +76,12 @@ func buildx(t *testing.T, ctxDir, file string, args ...string) string {
 }
 
 func tryBuildx(ctxDir, file string, args ...string) (string, error) {
-	full := append([]string{"buildx", "build", "--builder", builderName(), "--progress", "plain",
+	return tryBuildxOn(builderName(), ctxDir, file, args...)
+}
+
+// tryBuildxOn is tryBuildx on another builder (the stack's two-node one).
+func tryBuildxOn(builder, ctxDir, file string, args ...string) (string, error) {
+	full := append([]string{"buildx", "build", "--builder", builder, "--progress", "plain",
 		"-f", filepath.Join(ctxDir, file), "--build-arg", "BUILDKIT_SYNTAX=" + frontendImage()}, args...)
 	full = append(full, ctxDir)
 	cmd := exec.Command("docker", full...)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/kiln-build/kiln/apk/sign"
 	"github.com/kiln-build/kiln/pkgbuild"
 	"github.com/kiln-build/kiln/pkgbuild/repoindex"
 	"github.com/kiln-build/kiln/pkgbuild/signkey"
@@ -15,19 +16,11 @@ import (
 	"github.com/kiln-build/kiln/step"
 )
 
-// Package runs melange-package: every package of the spec from its output
-// directory into Out/<arch>/, signed, then the signed index of them, and
-// the public key next to the architectures' directories for the
-// repository's users.
+// Package runs melange-package: every package of every architecture from
+// its output directory into Out/<arch>/, signed with one key, then each
+// architecture's signed index, and the public key next to the
+// architectures' directories for the repository's users.
 func Package(ctx context.Context, s step.MelangePackage) error {
-	data, err := os.ReadFile(s.Spec)
-	if err != nil {
-		return err
-	}
-	var spec step.PackageSpec
-	if err := json.Unmarshal(data, &spec); err != nil {
-		return fmt.Errorf("package spec: %w", err)
-	}
 	signer, err := packageSigner(s.Secret, s.Key)
 	if err != nil {
 		return err
@@ -36,20 +29,38 @@ func Package(ctx context.Context, s step.MelangePackage) error {
 	if err != nil {
 		return err
 	}
-	archDir := filepath.Join(s.Out, spec.Arch)
+	for _, a := range s.Archs {
+		if err := packageArch(ctx, a, signer, s.Out); err != nil {
+			return err
+		}
+	}
+	return os.WriteFile(filepath.Join(s.Out, step.PublicKeyName), pub, 0o644)
+}
+
+// packageArch packages one architecture and writes its index.
+func packageArch(ctx context.Context, a step.PackageArch, signer *sign.Signer, out string) error {
+	data, err := os.ReadFile(a.Spec)
+	if err != nil {
+		return err
+	}
+	var spec step.PackageSpec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return fmt.Errorf("package spec: %w", err)
+	}
+	archDir := filepath.Join(out, spec.Arch)
 	if err := os.MkdirAll(archDir, 0o755); err != nil {
 		return err
 	}
 	opts := pkgbuild.Options{
 		Signer: signer, SourceDateEpoch: spec.SourceDateEpoch,
 		UIDMap: map[int]int{spec.BuildUID: 0}, GIDMap: map[int]int{spec.BuildGID: 0},
-		TempDir: s.Out,
+		TempDir: out,
 	}
 	for _, p := range spec.Packages {
-		opts.Siblings = append(opts.Siblings, pkgbuild.Sibling{Name: p.Name, Dir: filepath.Join(s.OutDir, p.Name)})
+		opts.Siblings = append(opts.Siblings, pkgbuild.Sibling{Name: p.Name, Dir: filepath.Join(a.OutDir, p.Name)})
 	}
 	for _, p := range spec.Packages {
-		dir := filepath.Join(s.OutDir, p.Name)
+		dir := filepath.Join(a.OutDir, p.Name)
 		if err := os.MkdirAll(dir, 0o755); err != nil { // a subpackage whose pipeline made nothing is empty
 			return err
 		}
@@ -57,10 +68,8 @@ func Package(ctx context.Context, s step.MelangePackage) error {
 			return err
 		}
 	}
-	if _, _, err := repoindex.WriteFile(archDir, repoindex.Options{Arch: spec.Arch, Signer: signer, SourceDateEpoch: spec.SourceDateEpoch}); err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(s.Out, step.PublicKeyName), pub, 0o644)
+	_, _, err = repoindex.WriteFile(archDir, repoindex.Options{Arch: spec.Arch, Signer: signer, SourceDateEpoch: spec.SourceDateEpoch})
+	return err
 }
 
 // toPkgbuild maps one package of the spec onto what pkgbuild takes.

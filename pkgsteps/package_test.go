@@ -42,8 +42,8 @@ func runPackage(t *testing.T, secret []byte) (out string, err error) {
 		}}
 	data, _ := json.Marshal(spec)
 	os.WriteFile(filepath.Join(dir, "spec.json"), data, 0o644)
-	err = Package(context.Background(), step.MelangePackage{Spec: filepath.Join(dir, "spec.json"), OutDir: outdir,
-		Secret: secretFile, Key: keyDir, Out: out})
+	err = Package(context.Background(), step.MelangePackage{Secret: secretFile, Key: keyDir, Out: out,
+		Archs: []step.PackageArch{{Spec: filepath.Join(dir, "spec.json"), OutDir: outdir}}})
 	return out, err
 }
 

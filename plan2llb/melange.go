@@ -35,13 +35,13 @@ type MelangeInputs struct {
 	Config          []byte // the melange.yaml, kept in each package
 }
 
-// Melange is one architecture's melange build as LLB.
+// Melange is one architecture's melange build as LLB, up to packaging.
 type Melange struct {
+	Arch string
 	// Workspace is /home/build after every pipeline ran.
 	Workspace llb.State
-	// Packages holds <arch>/*.apk, <arch>/APKINDEX.tar.gz and the public
-	// key the packages are signed with, at the top.
-	Packages llb.State
+	// Spec is what the package step makes of its output directories.
+	Spec step.PackageSpec
 }
 
 // melangeKey is the step that reports the public half of the signing
@@ -92,11 +92,7 @@ func ConvertMelange(mp *melange.Plan, env *plan.Plan, in MelangeInputs) (*Melang
 			return nil, err
 		}
 	}
-	pkgs, err := r.packageStep(mp)
-	if err != nil {
-		return nil, err
-	}
-	return &Melange{Workspace: r.ws, Packages: pkgs}, nil
+	return &Melange{Arch: mp.Arch, Workspace: r.ws, Spec: packageSpec(mp, in)}, nil
 }
 
 // ConvertMelangeTest makes the LLB of a test: its pipeline on env (an
@@ -272,10 +268,10 @@ func (r *runner) gitCheckout(g *melange.GitCheckout) error {
 	return nil
 }
 
-// packageStep runs kiln's packaging over the workspace: every package of
-// the build from its output directory, signed, and the index.
-func (r *runner) packageStep(mp *melange.Plan) (llb.State, error) {
-	spec := step.PackageSpec{Arch: mp.Arch, SourceDateEpoch: r.in.SourceDateEpoch, Namespace: r.in.Namespace, Config: string(r.in.Config)}
+// packageSpec is what the package step makes of one architecture's
+// output directories: every package, main first, with its metadata.
+func packageSpec(mp *melange.Plan, in MelangeInputs) step.PackageSpec {
+	spec := step.PackageSpec{Arch: mp.Arch, SourceDateEpoch: in.SourceDateEpoch, Namespace: in.Namespace, Config: string(in.Config)}
 	spec.BuildUID, spec.BuildGID = buildAccount(mp)
 	main := mp.Package
 	info := step.PackageInfo{Name: main.Name.Value, Version: main.FullVersion, Description: main.Description.Value,
@@ -290,19 +286,34 @@ func (r *runner) packageStep(mp *melange.Plan) (llb.State, error) {
 		setDeps(&si, sp.Dependencies, sp.Options.NoProvides.Value, sp.Options.NoDepends.Value, sp.Options.NoCommands.Value, sp.Scriptlets)
 		spec.Packages = append(spec.Packages, si)
 	}
-	data, err := json.Marshal(spec)
-	if err != nil {
-		return llb.State{}, err
+	return spec
+}
+
+// ConvertMelangePackages is the step that packages every architecture's
+// output directories, signed with one key, with each architecture's
+// index: <arch>/*.apk, <arch>/APKINDEX.tar.gz and step.PublicKeyName.
+func ConvertMelangePackages(builds []*Melange, in MelangeInputs) (llb.State, error) {
+	s := step.MelangePackage{Secret: step.MountSecret, Key: step.MountKey, Out: step.MountOut}
+	var mounts []llb.RunOption
+	var what []string
+	for _, b := range builds {
+		data, err := json.Marshal(b.Spec)
+		if err != nil {
+			return llb.State{}, err
+		}
+		specSt := llb.Scratch().File(llb.Mkfile("/"+step.PackageSpecFile, 0o644, data),
+			llb.WithCustomNamef("[%s] plan %d packages", b.Arch, len(b.Spec.Packages)))
+		dir := path.Join(step.MountWorkspace, b.Arch)
+		s.Archs = append(s.Archs, step.PackageArch{Spec: path.Join(step.MountSpec, b.Arch, step.PackageSpecFile),
+			OutDir: path.Join(dir, strings.TrimPrefix(melange.OutDir, melange.WorkDir+"/"))})
+		mounts = append(mounts,
+			llb.AddMount(path.Join(step.MountSpec, b.Arch), specSt, llb.Readonly),
+			llb.AddMount(dir, b.Workspace, llb.Readonly))
+		what = append(what, "["+b.Arch+"] "+strings.Join(packageNames(b.Spec), ", "))
 	}
-	specSt := llb.Scratch().File(llb.Mkfile("/"+step.PackageSpecFile, 0o644, data),
-		llb.WithCustomNamef("[%s] plan %d packages", mp.Arch, len(spec.Packages)))
-	s := step.MelangePackage{Spec: path.Join(step.MountSpec, step.PackageSpecFile), OutDir: melange.OutDir,
-		Secret: step.MountSecret, Key: step.MountKey, Out: step.MountOut}
-	run := r.in.Tools.Run(append(sandbox(r.in.Inputs, fmt.Sprintf("[%s] package and sign %s", mp.Arch, strings.Join(packageNames(spec), ", ")), s.Args()),
-		llb.AddMount(step.MountSpec, specSt, llb.Readonly),
-		llb.AddMount(step.MountWorkspace, r.ws, llb.Readonly),
+	run := in.Tools.Run(append(append(sandbox(in.Inputs, "package and sign "+strings.Join(what, "; "), s.Args()),
 		llb.AddSecret(step.MountSecret, llb.SecretID(step.SecretID), llb.SecretOptional),
-		llb.AddMount(step.MountKey, melangeKey(r.in), llb.Readonly))...)
+		llb.AddMount(step.MountKey, melangeKey(in), llb.Readonly)), mounts...)...)
 	return run.AddMount(step.MountOut, llb.Scratch()), nil
 }
 

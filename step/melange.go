@@ -2,6 +2,7 @@ package step
 
 import (
 	"strconv"
+	"strings"
 )
 
 // Commands of a melange build.
@@ -62,36 +63,53 @@ func ParseMelangeKey(args []string) (MelangeKey, error) {
 	return s, nil
 }
 
-// MelangePackage turns a melange build's output directories (OutDir/<name>
-// for every package) into signed .apk files and the signed
-// APKINDEX.tar.gz in Out/<arch>/, as Spec (a PackageSpec) says, and
-// writes the public key as Out/PublicKeyName. It signs with the secret,
-// which must be the key melange-key reported (in Key), or, without one,
-// with a key it makes for this step alone.
+// MelangePackage turns the output directories of every architecture a
+// build makes (each Arch's OutDir/<name> for every package) into signed
+// .apk files and a signed APKINDEX.tar.gz in Out/<arch>/, as each Arch's
+// Spec (a PackageSpec) says, and writes the public key as
+// Out/PublicKeyName. One step signs every architecture, so they share the
+// key: the secret, which must be the key melange-key reported (in Key),
+// or, without one, a key this step makes and forgets.
 type MelangePackage struct {
-	Spec, OutDir, Secret, Key, Out string
+	Secret, Key, Out string
+	Archs            []PackageArch
+}
+
+// PackageArch is one architecture of a package step.
+type PackageArch struct {
+	Spec, OutDir string
 }
 
 // Args is the command line the conversion runs.
 func (s MelangePackage) Args() []string {
-	return []string{ToolBinary, CmdMelangePackage, "--spec", s.Spec, "--outdir", s.OutDir,
-		"--secret", s.Secret, "--key", s.Key, "--out", s.Out}
+	args := []string{ToolBinary, CmdMelangePackage, "--secret", s.Secret, "--key", s.Key, "--out", s.Out}
+	for _, a := range s.Archs {
+		args = append(args, "--arch", a.Spec+"="+a.OutDir)
+	}
+	return args
 }
 
 // ParseMelangePackage reads the arguments after the command name.
 func ParseMelangePackage(args []string) (MelangePackage, error) {
 	var s MelangePackage
 	fs := newFlags(CmdMelangePackage, nil)
-	fs.StringVar(&s.Spec, "spec", "", "the PackageSpec, as JSON")
-	fs.StringVar(&s.OutDir, "outdir", "", "melange-out: one directory per package")
 	fs.StringVar(&s.Secret, "secret", "", "the signing key secret's file (may be absent)")
 	fs.StringVar(&s.Key, "key", "", "melange-key's output directory")
 	fs.StringVar(&s.Out, "out", "", "directory to write <arch>/ into")
+	var archs stringList
+	fs.Var(&archs, "arch", "`SPEC=OUTDIR`: an architecture's PackageSpec and melange-out (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return s, err
 	}
-	if s.Spec == "" || s.OutDir == "" || s.Secret == "" || s.Key == "" || s.Out == "" || fs.NArg() > 0 {
-		return s, usagef("need --spec, --outdir, --secret, --key and --out, and no other arguments")
+	for _, a := range archs {
+		spec, out, ok := strings.Cut(a, "=")
+		if !ok || spec == "" || out == "" {
+			return s, usagef("--arch %q: want SPEC=OUTDIR", a)
+		}
+		s.Archs = append(s.Archs, PackageArch{Spec: spec, OutDir: out})
+	}
+	if s.Secret == "" || s.Key == "" || s.Out == "" || len(s.Archs) == 0 || fs.NArg() > 0 {
+		return s, usagef("need --secret, --key, --out and at least one --arch, and no other arguments")
 	}
 	return s, nil
 }

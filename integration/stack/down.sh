@@ -33,4 +33,7 @@ stop() {
 
 # buildkitd first: it may be pushing to the registry.
 stop buildkitd "$STACK_RUN/buildkitd.pid"
+for p in "${NODE_PLATFORMS[@]}"; do
+	stop buildkitd "$STACK_RUN/node-$p.pid"
+done
 stop docker-registry "$STACK_RUN/registry.pid"

@@ -13,6 +13,11 @@ BUILDKIT_SOCK=$STACK_RUN/buildkitd.sock
 BUILDKIT_ADDR=unix://$BUILDKIT_SOCK
 REGISTRY_ADDR=127.0.0.1:5000
 BUILDER_NAME=kiln
+# A second builder of two nodes, one per platform (each buildkitd declares
+# only its own), for the native-worker tests: buildx sends each platform's
+# part of a build to the node that has it.
+NODES_BUILDER_NAME=kiln-nodes
+NODE_PLATFORMS=(amd64 arm64)
 KILN_FRONTEND_IMAGE=${KILN_FRONTEND_IMAGE:-$REGISTRY_ADDR/kiln:dev}
 
 # Pinned versions: see shared/BUILDKIT-RECIPE.md for why these.

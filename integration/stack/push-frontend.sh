@@ -18,6 +18,10 @@ command -v buildctl >/dev/null || die "buildctl not found: run integration/stack
 buildctl --addr "$BUILDKIT_ADDR" debug workers >/dev/null 2>&1 ||
 	die "buildkitd does not answer on $BUILDKIT_ADDR: run integration/stack/up.sh"
 
+# The image is multi-platform so a builder node of either architecture
+# runs the frontend natively.
+FRONTEND_ARCHS=${KILN_FRONTEND_ARCHS:-amd64 arm64}
+
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/bin" "$tmp/context"
@@ -25,15 +29,19 @@ mkdir -p "$tmp/bin" "$tmp/context"
 build_binary() {
 	if [ -n "${KILN_FRONTEND_BIN:-}" ]; then
 		[ -x "$KILN_FRONTEND_BIN" ] || die "KILN_FRONTEND_BIN=$KILN_FRONTEND_BIN is not an executable file"
-		cp "$KILN_FRONTEND_BIN" "$tmp/bin/kiln"
-		log "frontend: using prebuilt $KILN_FRONTEND_BIN"
+		cp "$KILN_FRONTEND_BIN" "$tmp/bin/kiln-amd64"
+		FRONTEND_ARCHS=amd64
+		log "frontend: using prebuilt $KILN_FRONTEND_BIN (amd64 only)"
 		return 0
 	fi
-	local src=${KILN_FRONTEND_SRC:-$REPO_ROOT}
-	# Same flags as Dockerfile.frontend's build stage; static for FROM scratch.
-	(cd "$src" && CGO_ENABLED=0 go build -p 2 -trimpath -ldflags="-s -w" -o "$tmp/bin/kiln" ./cmd/kiln) ||
-		die "go build ./cmd/kiln in $src failed"
-	log "frontend: built $src/cmd/kiln ($(du -h "$tmp/bin/kiln" | cut -f1))"
+	local src=${KILN_FRONTEND_SRC:-$REPO_ROOT} arch
+	# Same flags as Dockerfile.frontend's build stage; static for FROM
+	# scratch; one binary per platform the image is for.
+	for arch in $FRONTEND_ARCHS; do
+		(cd "$src" && CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -p 2 -trimpath -ldflags="-s -w" -o "$tmp/bin/kiln-$arch" ./cmd/kiln) ||
+			die "go build ./cmd/kiln for $arch in $src failed"
+	done
+	log "frontend: built $src/cmd/kiln for $FRONTEND_ARCHS ($(du -h "$tmp/bin/kiln-amd64" | cut -f1) each)"
 }
 
 push_image() {
@@ -48,6 +56,7 @@ push_image() {
 		--local kilnbin="$tmp/bin" \
 		--opt context:build=local:kilnbin \
 		--opt build-arg:SOURCE_DATE_EPOCH=0 \
+		--opt platform="$(printf 'linux/%s,' $FRONTEND_ARCHS | sed 's/,$//')" \
 		--output "type=image,name=$KILN_FRONTEND_IMAGE,push=true,registry.insecure=true,rewrite-timestamp=true" \
 		--metadata-file "$tmp/metadata.json" >"$progress" 2>&1; then
 		tail -n 40 "$progress" >&2

@@ -129,6 +129,63 @@ buildkitd_step() {
 	log "buildkitd: $BUILDKIT_ADDR answers ($(buildctl --addr "$BUILDKIT_ADDR" debug workers | tail -n +2 | awk '{print $2}' | paste -sd' '))"
 }
 
+# node_step PLATFORM: a buildkitd that offers only linux/PLATFORM, with
+# debug logs (each exec's arguments) so tests can see which node ran what.
+node_step() {
+	local plat=$1 name=node-$1
+	local pidfile=$STACK_RUN/$name.pid logf=$STACK_LOG/$name.log sock=$STACK_RUN/$name.sock
+	local addr=unix://$sock
+	node_answers() { buildctl --addr "$addr" debug workers >/dev/null 2>&1; }
+	if pid_alive "$pidfile" buildkitd; then
+		log "$name: reusing pid $(cat "$pidfile")"
+	else
+		rm -f "$sock"
+		mkdir -p "$STACK/$name"
+		cat >"$STACK/config/$name.toml" <<-TOML
+			root = "$STACK/$name"
+			debug = true
+
+			[grpc]
+			  address = ["$addr"]
+
+			[worker.oci]
+			  enabled = true
+			  binary = "runc"
+			  snapshotter = "overlayfs"
+			  platforms = ["linux/$plat"]
+
+			[worker.containerd]
+			  enabled = false
+
+			[registry."$REGISTRY_ADDR"]
+			  http = true
+			  insecure = true
+		TOML
+		start_daemon buildkitd "$pidfile" "$logf" "$STACK_BIN/buildkitd" --config "$STACK/config/$name.toml"
+	fi
+	wait_for buildkitd "$pidfile" "$logf" node_answers
+	log "$name: $addr answers"
+}
+
+nodes_builder_step() {
+	local plat first=1
+	if docker buildx inspect "$NODES_BUILDER_NAME" >/dev/null 2>&1; then
+		docker buildx rm "$NODES_BUILDER_NAME" >/dev/null
+	fi
+	for plat in "${NODE_PLATFORMS[@]}"; do
+		if [ "$first" = 1 ]; then
+			docker buildx create --name "$NODES_BUILDER_NAME" --node "node-$plat" --driver remote \
+				--platform "linux/$plat" "unix://$STACK_RUN/node-$plat.sock" >/dev/null
+			first=0
+		else
+			docker buildx create --append --name "$NODES_BUILDER_NAME" --node "node-$plat" \
+				--platform "linux/$plat" "unix://$STACK_RUN/node-$plat.sock" >/dev/null
+		fi
+	done
+	docker buildx inspect "$NODES_BUILDER_NAME" --bootstrap >/dev/null 2>&1 || die "docker buildx inspect $NODES_BUILDER_NAME failed"
+	log "buildx: builder $NODES_BUILDER_NAME: nodes ${NODE_PLATFORMS[*]}"
+}
+
 buildx_step() {
 	local endpoint out
 	endpoint=$(docker buildx inspect "$BUILDER_NAME" 2>/dev/null | awk '/^Endpoint:/ {print $2; exit}' || true)
@@ -165,6 +222,7 @@ env_step() {
 		export KILN_REGISTRY=$REGISTRY_ADDR
 		export KILN_FRONTEND_IMAGE=\${KILN_FRONTEND_IMAGE:-$REGISTRY_ADDR/kiln:dev}
 		export KILN_ARM64_BUSYBOX=$STACK/arm64/busybox
+		export KILN_NODES_BUILDER=$NODES_BUILDER_NAME
 		export SYFT_CHECK_FOR_APP_UPDATE=false
 		case ":\$PATH:" in *":$STACK_BIN:"*) ;; *) export PATH="$STACK_BIN:\$PATH" ;; esac
 	ENV
@@ -177,5 +235,9 @@ step registry registry_step
 step binfmt binfmt_step
 step buildkitd buildkitd_step
 step buildx buildx_step
+for p in "${NODE_PLATFORMS[@]}"; do
+	step "node-$p" node_step "$p"
+done
+step nodes-builder nodes_builder_step
 step env env_step
 log "up: stack ready in $(($(date +%s) - t_all))s: BUILDKIT_HOST=$BUILDKIT_ADDR, registry $REGISTRY_ADDR; source $STACK/env"

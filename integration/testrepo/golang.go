@@ -92,3 +92,72 @@ func buildBase(o Options) apktest.Package {
 
 // hostArch is the apk architecture of the host's Go toolchain.
 func hostArch() string { return arch.Host() }
+
+// bulkTotal is about how many bytes the bulk packages hold together.
+const bulkTotal = 110 << 20
+
+// bulkPackages split real binaries and sources (a GOROOT's files, in path
+// order) into n packages bulk-NN of about equal size, for the large
+// benchmark image. Each holds a VERSION file, so a bump changes bytes.
+func bulkPackages(o Options) ([]apktest.Package, error) {
+	if o.Bulk == 0 {
+		return nil, nil
+	}
+	type file struct {
+		rel  string
+		size int64
+	}
+	var files []file
+	var total int64
+	err := filepath.WalkDir(o.BulkFrom, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || total >= bulkTotal {
+			return err
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(o.BulkFrom, path)
+		files = append(files, file{filepath.ToSlash(rel), fi.Size()})
+		total += fi.Size()
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bulk packages: %w", err)
+	}
+	per := total / int64(o.Bulk)
+	var out []apktest.Package
+	var cur *apktest.Package
+	var curSize int64
+	dirs := map[string]bool{}
+	for _, f := range files {
+		if cur == nil || curSize >= per && len(out) < o.Bulk {
+			name := fmt.Sprintf("bulk-%02d", len(out))
+			v := o.version(name, "1.0-r0")
+			out = append(out, apktest.Package{Name: name, Version: v, License: "BSD-3-Clause",
+				Files: []apktest.File{{Path: "usr", Dir: true}, {Path: "usr/lib", Dir: true}, {Path: "usr/lib/bulk", Dir: true},
+					{Path: "usr/lib/bulk/" + name, Dir: true}, {Path: "usr/lib/bulk/" + name + "/VERSION", Data: []byte(v + "\n")}}})
+			cur, curSize = &out[len(out)-1], 0
+			dirs = map[string]bool{}
+		}
+		data, err := os.ReadFile(filepath.Join(o.BulkFrom, f.rel))
+		if err != nil {
+			return nil, err
+		}
+		rel := "usr/lib/bulk/" + cur.Name + "/" + f.rel
+		var chain []string
+		for d := filepath.ToSlash(filepath.Dir(rel)); d != "usr/lib/bulk/"+cur.Name && !dirs[d]; d = filepath.ToSlash(filepath.Dir(d)) {
+			dirs[d] = true
+			chain = append(chain, d)
+		}
+		for i := len(chain) - 1; i >= 0; i-- {
+			cur.Files = append(cur.Files, apktest.File{Path: chain[i], Dir: true})
+		}
+		cur.Files = append(cur.Files, apktest.File{Path: rel, Mode: 0o755, Data: data})
+		curSize += f.size
+	}
+	return out, nil
+}

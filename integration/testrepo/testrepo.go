@@ -36,6 +36,10 @@ type Options struct {
 	// GoRoot, when set, adds a go toolchain package made from that GOROOT
 	// (for the host's architecture only).
 	GoRoot string
+	// Bulk adds that many packages bulk-NN of real files from BulkFrom
+	// (about 110 MB in all), for the large benchmark image.
+	Bulk     int
+	BulkFrom string
 }
 
 // Write writes the repository and returns the index records per arch.
@@ -50,6 +54,11 @@ func Write(o Options) (map[string][]*index.Package, error) {
 			return nil, err
 		}
 		pkgs := append([]apktest.Package{bb}, o.packages(arch)...)
+		bulk, err := bulkPackages(o)
+		if err != nil {
+			return nil, err
+		}
+		pkgs = append(pkgs, bulk...)
 		if o.GoRoot != "" && arch == hostArch() {
 			g, err := GoPackage(o.GoRoot)
 			if err != nil {

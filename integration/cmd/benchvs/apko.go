@@ -1,0 +1,249 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/kiln-build/kiln/apk/sign"
+	"github.com/kiln-build/kiln/integration/ocitest"
+	"github.com/kiln-build/kiln/integration/testrepo"
+)
+
+// runApko compares image builds: a small image (35 small packages) and a
+// large one (30 packages of real binaries, about 110 MB), each cold, as a
+// no-op rebuild and after a one-package bump.
+func runApko(args []string) error {
+	fs := flag.NewFlagSet("benchvs apko", flag.ContinueOnError)
+	apko := fs.String("apko", os.Getenv("KILN_APKO"), "the reference apko binary (../shared/peers builds it)")
+	runs := fs.Int("runs", 5, "runs per case and tool")
+	images := fs.String("image", "small,large", "which images: small, large")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *apko == "" {
+		return fmt.Errorf("--apko or KILN_APKO: the reference apko (../shared/peers/build-peers.sh builds it)")
+	}
+	signer, err := sign.GenerateSigner("kiln-test.rsa.pub", 2048)
+	if err != nil {
+		return err
+	}
+	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		return err
+	}
+	for _, img := range strings.Split(*images, ",") {
+		b := &apkoBench{apko: *apko, runs: *runs, signer: signer, image: img, goroot: strings.TrimSpace(string(goroot))}
+		if err := b.run(); err != nil {
+			return fmt.Errorf("%s image: %w", img, err)
+		}
+	}
+	return nil
+}
+
+type apkoBench struct {
+	apko, image, goroot string
+	runs                int
+	signer              *sign.Signer
+	ctx                 string
+	bumpPkg             string
+}
+
+func (b *apkoBench) run() error {
+	var err error
+	if b.ctx, err = os.MkdirTemp("", "kiln-bench-"); err != nil {
+		return err
+	}
+	defer os.RemoveAll(b.ctx)
+	pkgs, err := b.writeRepo(nil)
+	if err != nil {
+		return err
+	}
+	if err := b.writeConfig(pkgs); err != nil {
+		return err
+	}
+	fmt.Printf("\n## %s image: %d packages\n\n", b.image, len(pkgs))
+	header("apko")
+
+	cacheDir := filepath.Join(b.ctx, ".apko-cache")
+	cold := row{name: "cold (--no-cache / empty cache)"}
+	var coldProgress string
+	for i := 0; i < b.runs; i++ {
+		k, out, err := b.kiln("--no-cache")
+		if err != nil {
+			return err
+		}
+		coldProgress = out
+		os.RemoveAll(cacheDir)
+		p, _, err := b.apkoBuild(cacheDir)
+		if err != nil {
+			return err
+		}
+		cold.kiln, cold.peer = append(cold.kiln, k), append(cold.peer, p)
+	}
+	cold.print("apko")
+
+	warm := row{name: "warm no-op (apko: full rebuild)"}
+	for i := 0; i < b.runs; i++ {
+		k, _, err := b.kiln()
+		if err != nil {
+			return err
+		}
+		p, _, err := b.apkoBuild(cacheDir)
+		if err != nil {
+			return err
+		}
+		warm.kiln, warm.peer = append(warm.kiln, k), append(warm.peer, p)
+	}
+	warm.print("apko")
+
+	bump := row{name: "one-package bump (" + b.bumpPkg + ")"}
+	before := filepath.Join(b.ctx, "before.tar")
+	if _, _, err := b.kilnTo(before); err != nil {
+		return err
+	}
+	var changedBytes, totalBytes int64
+	var changedLayers, layers int
+	for i := 0; i < b.runs; i++ {
+		// Alternate two versions, so each run is a bump against the last.
+		if _, err := b.writeRepo(map[string]string{b.bumpPkg: fmt.Sprintf("1.%d-r0", i+1)}); err != nil {
+			return err
+		}
+		after := filepath.Join(b.ctx, "after.tar")
+		k, _, err := b.kilnTo(after)
+		if err != nil {
+			return err
+		}
+		p, _, err := b.apkoBuild(cacheDir)
+		if err != nil {
+			return err
+		}
+		bump.kiln, bump.peer = append(bump.kiln, k), append(bump.peer, p)
+		if i == 0 {
+			changedLayers, layers, changedBytes, totalBytes, err = layerChange(before, after)
+			if err != nil {
+				return err
+			}
+		}
+	}
+	bump.print("apko")
+	fmt.Printf("\nbytes a bump changes: kiln %d of %d layers, %d of %d bytes (%.1f%%); apko: its one layer (100%%)\n",
+		changedLayers, layers, changedBytes, totalBytes, 100*float64(changedBytes)/float64(totalBytes))
+	fmt.Printf("\nwhere kiln's last cold build spent its time (vertices of 0.05 s or more):\n")
+	for _, l := range vertexTimes(coldProgress) {
+		fmt.Println("  " + l)
+	}
+	return nil
+}
+
+// writeRepo writes the image's repository into the context: the test
+// repository (with filler packages for the small image, or bulk packages
+// of the host's Go toolchain's files for the large one).
+func (b *apkoBench) writeRepo(versions map[string]string) ([]string, error) {
+	dir := filepath.Join(b.ctx, "packages")
+	os.RemoveAll(dir)
+	o := testrepo.Options{Dir: dir, Signer: b.signer, Busybox: map[string]string{"x86_64": testrepo.HostBusybox()},
+		ListWith: testrepo.HostBusybox(), Versions: versions}
+	names := []string{"kiln-baselayout", "busybox", "hello", "suid-tool"}
+	switch b.image {
+	case "small":
+		o.Filler = 30
+		for i := 0; i < 30; i++ {
+			names = append(names, fmt.Sprintf("filler-%02d", i))
+		}
+		b.bumpPkg = "filler-07"
+	case "large":
+		o.Bulk, o.BulkFrom = 30, b.goroot
+		names = []string{"kiln-baselayout", "busybox"}
+		for i := 0; i < 30; i++ {
+			names = append(names, fmt.Sprintf("bulk-%02d", i))
+		}
+		b.bumpPkg = "bulk-17"
+	default:
+		return nil, fmt.Errorf("unknown image %q (small, large)", b.image)
+	}
+	if _, err := testrepo.Write(o); err != nil {
+		return nil, err
+	}
+	return names, nil
+}
+
+func (b *apkoBench) writeConfig(pkgs []string) error {
+	var sb strings.Builder
+	sb.WriteString("contents:\n  repositories:\n    - ./packages\n  keyring:\n    - ./packages/kiln-test.rsa.pub\n  packages:\n")
+	for _, p := range pkgs {
+		sb.WriteString("    - " + p + "\n")
+	}
+	sb.WriteString("entrypoint:\n  command: /bin/sh\narchs:\n  - x86_64\n")
+	return os.WriteFile(filepath.Join(b.ctx, "apko.yaml"), []byte(sb.String()), 0o644)
+}
+
+func (b *apkoBench) kiln(args ...string) (sample, string, error) {
+	return b.kilnTo(filepath.Join(b.ctx, "kiln.tar"), args...)
+}
+
+func (b *apkoBench) kilnTo(out string, args ...string) (sample, string, error) {
+	argv := append([]string{"docker", "buildx", "build", "--builder", "kiln", "--progress", "plain",
+		"-f", filepath.Join(b.ctx, "apko.yaml"), "--build-arg", "BUILDKIT_SYNTAX=" + frontendImage(),
+		"--platform", "linux/amd64", "--output", "type=oci,dest=" + out}, args...)
+	return run(b.ctx, nil, true, append(argv, b.ctx)...)
+}
+
+func (b *apkoBench) apkoBuild(cacheDir string) (sample, string, error) {
+	out := filepath.Join(b.ctx, "apko-out")
+	os.RemoveAll(out)
+	os.MkdirAll(out, 0o755)
+	return run(b.ctx, []string{"SOURCE_DATE_EPOCH=0"}, false, b.apko, "build", "--vcs=false", "--sbom=false",
+		"--cache-dir", cacheDir, "--arch", "x86_64", "apko.yaml", "kiln-bench:1", out)
+}
+
+func frontendImage() string {
+	if v := os.Getenv("KILN_FRONTEND_IMAGE"); v != "" {
+		return v
+	}
+	return "127.0.0.1:5000/kiln:dev"
+}
+
+// layerChange compares two single-image layout tars' layers.
+func layerChange(a, b string) (changed, total int, changedBytes, totalBytes int64, err error) {
+	la, err := layerSet(a)
+	if err != nil {
+		return 0, 0, 0, 0, err
+	}
+	lb, err := ocitest.Load(b)
+	if err != nil {
+		return 0, 0, 0, 0, err
+	}
+	imgs, err := lb.Images()
+	if err != nil || len(imgs) != 1 {
+		return 0, 0, 0, 0, fmt.Errorf("%s: %d images, %v", b, len(imgs), err)
+	}
+	for _, d := range imgs[0].Manifest.Layers {
+		total++
+		totalBytes += d.Size
+		if !la[d.Digest.String()] {
+			changed++
+			changedBytes += d.Size
+		}
+	}
+	return changed, total, changedBytes, totalBytes, nil
+}
+
+func layerSet(p string) (map[string]bool, error) {
+	l, err := ocitest.Load(p)
+	if err != nil {
+		return nil, err
+	}
+	imgs, err := l.Images()
+	if err != nil || len(imgs) != 1 {
+		return nil, fmt.Errorf("%s: %d images, %v", p, len(imgs), err)
+	}
+	out := map[string]bool{}
+	for _, d := range imgs[0].Manifest.Layers {
+		out[d.Digest.String()] = true
+	}
+	return out, nil
+}

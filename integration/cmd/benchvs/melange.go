@@ -83,7 +83,9 @@ func runMelange(args []string) error {
 	}{
 		{"cold (--no-cache / empty cache)", func(int) error { return os.RemoveAll(b.cache) }, []string{"--no-cache"}, b.buildAndTest},
 		{"warm no-op (melange: full rebuild)", nil, nil, b.buildAndTest},
-		{"last build step edited", func(i int) error { return b.edit("          echo ${{range.value}} >", fmt.Sprintf("          echo edit %d; echo ${{range.value}} >", i)) },
+		{"last build step edited", func(i int) error {
+			return b.edit("          echo ${{range.value}} >", fmt.Sprintf("          echo edit %d; echo ${{range.value}} >", i))
+		},
 			nil, b.buildAndTest},
 		{"only test: edited (melange: test)", func(i int) error { return b.edit("        greeting\n", fmt.Sprintf("        greeting # edit %d\n", i)) },
 			nil, b.test},

@@ -48,6 +48,9 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 	if len(p.Layers) == 0 || !p.Layers[len(p.Layers)-1].IsMetadata() {
 		return nil, fmt.Errorf("%s: the plan has no metadata layer", p.Arch)
 	}
+	if p.Base != nil {
+		return nil, fmt.Errorf("%s: base images are planned but not converted yet", p.Arch)
+	}
 	c := &converter{p: p, in: in, keys: keysState(pl.Keys)}
 	var layers, records []llb.State
 	var links *llb.State

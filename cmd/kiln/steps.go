@@ -45,3 +45,11 @@ func stepUsage(err error) error {
 	}
 	return err
 }
+
+func runApplyLayer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	s, err := step.ParseApplyLayer(args, stderr)
+	if err != nil {
+		return stepUsage(err)
+	}
+	return imagefs.ApplyLayer(s)
+}

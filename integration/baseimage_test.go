@@ -32,7 +32,13 @@ import (
 // database as the apkindex. It returns the context and the base image.
 func baseContext(t *testing.T, extra ...[]byte) (string, *ocitest.Layout, ocitest.Image) {
 	t.Helper()
-	baseL, _ := buildOCI(t, exampleContext(t, "no-shell", nil, 0), "--platform", "linux/amd64")
+	return baseContextFrom(t, exampleContext(t, "no-shell", nil, 0), extra...)
+}
+
+// baseContextFrom is baseContext with the base built from baseCtx.
+func baseContextFrom(t *testing.T, baseCtx string, extra ...[]byte) (string, *ocitest.Layout, ocitest.Image) {
+	t.Helper()
+	baseL, _ := buildOCI(t, baseCtx, "--platform", "linux/amd64")
 	baseImg := onlyImage(t, baseL)
 	ctx := exampleContext(t, "baseimage", nil, 0)
 	layout := filepath.Join(ctx, "base", "layout")
@@ -365,5 +371,52 @@ func TestBaseImageErrors(t *testing.T) {
 			tt.mutate(t, ctx)
 			buildFails(t, ctx, []string{"--platform", "linux/amd64"}, tt.want...)
 		})
+	}
+}
+
+// On a usr-merged base (/bin -> usr/bin, /lib -> usr/lib), packages that
+// ship /bin paths land in /usr/bin through the base's links, and no new
+// layer puts a directory over them (which would hide the base's files).
+func TestBaseImageUsrMerge(t *testing.T) {
+	requireStack(t)
+	baseCtx := exampleContext(t, "usr-merge", nil, 0)
+	editConfig(t, baseCtx, "    - busybox\n", "")
+	ctx, _, base := baseContextFrom(t, baseCtx)
+	editConfig(t, ctx, "    - kiln-baselayout\n", "")
+	editConfig(t, ctx, "    - suid-tool\n", "    - s6\n")
+	l, _ := buildOCI(t, ctx, "--platform", "linux/amd64")
+	img := onlyImage(t, l)
+	nBase := len(base.Manifest.Layers)
+	for i, d := range img.Manifest.Layers[nBase:] {
+		entries, err := l.Layer(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if n := strings.TrimSuffix(strings.TrimPrefix(e.Header.Name, "./"), "/"); (n == "bin" || n == "lib" || n == "sbin") && e.Header.Typeflag != tar.TypeSymlink {
+				t.Errorf("layer %d above the base has %s as %c, over the base's link", nBase+i+1, n, e.Header.Typeflag)
+			}
+		}
+	}
+	fs, err := l.Rootfs(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for link, target := range map[string]string{"bin": "usr/bin", "lib": "usr/lib", "sbin": "usr/sbin"} {
+		if h := fs[link].Header; h == nil || h.Typeflag != tar.TypeSymlink || h.Linkname != target {
+			t.Errorf("%s: %+v, want the base's link to %s", link, h, target)
+		}
+	}
+	for _, p := range []string{"usr/bin/busybox", "usr/bin/s6-svscan", "usr/bin/execlineb", "usr/bin/hello", "usr/lib/apk/db/installed"} {
+		if _, ok := fs[p]; !ok {
+			t.Errorf("%s is not in the image", p)
+		}
+	}
+	var names []string
+	for _, p := range installedDB(t, fs) {
+		names = append(names, p.Name)
+	}
+	if !slices.Equal(names[:3], []string{"kiln-merged-baselayout", "libhello", "hello"}) || !slices.Contains(names, "busybox") || !slices.Contains(names, "s6") {
+		t.Errorf("installed database lists %v", names)
 	}
 }

@@ -35,25 +35,50 @@ func baseContext(t *testing.T, extra ...[]byte) (string, *ocitest.Layout, ocites
 	return baseContextFrom(t, exampleContext(t, "no-shell", nil, 0), extra...)
 }
 
-// baseContextFrom is baseContext with the base built from baseCtx.
+// baseContextFrom is baseContext with the base built from baseCtx. With
+// no extra layers the layout is buildx's own, untarred as a user would.
 func baseContextFrom(t *testing.T, baseCtx string, extra ...[]byte) (string, *ocitest.Layout, ocitest.Image) {
 	t.Helper()
 	baseL, _ := buildOCI(t, baseCtx, "--platform", "linux/amd64")
 	baseImg := onlyImage(t, baseL)
 	ctx := exampleContext(t, "baseimage", nil, 0)
 	layout := filepath.Join(ctx, "base", "layout")
-	l, img := writeLayout(t, layout, baseL, baseImg, extra)
+	l, img := baseL, baseImg
+	if len(extra) > 0 {
+		l, img = writeLayout(t, layout, baseL, baseImg, extra)
+	} else {
+		untarLayout(t, baseL.Path, layout)
+	}
+	writeAPKIndex(t, ctx, "x86_64", l, img)
+	return ctx, l, img
+}
+
+// untarLayout unpacks an OCI layout tar into dir.
+func untarLayout(t *testing.T, tarPath, dir string) {
+	t.Helper()
+	os.MkdirAll(dir, 0o755)
+	if out, err := exec.Command("tar", "-C", dir, "-xf", tarPath).CombinedOutput(); err != nil {
+		t.Fatalf("untar %s: %v %s", tarPath, err, out)
+	}
+}
+
+// writeAPKIndex copies img's installed database to the context's apkindex
+// for arch, as apko's examples do.
+func writeAPKIndex(t *testing.T, ctx, arch string, l *ocitest.Layout, img ocitest.Image) {
+	t.Helper()
 	fs, err := l.Rootfs(img)
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := fs[install.DefaultDBPath]
-	dir := filepath.Join(ctx, "base", "apkindex", "x86_64")
+	db, ok := fs[install.DefaultDBPath]
+	if !ok {
+		t.Fatalf("the base image has no %s", install.DefaultDBPath)
+	}
+	dir := filepath.Join(ctx, "base", "apkindex", arch)
 	os.MkdirAll(dir, 0o755)
 	if err := os.WriteFile(filepath.Join(dir, "APKINDEX"), db.Data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return ctx, l, img
 }
 
 // writeLayout writes img of src as an OCI layout directory, with extra
@@ -418,5 +443,61 @@ func TestBaseImageUsrMerge(t *testing.T) {
 	}
 	if !slices.Equal(names[:3], []string{"kiln-merged-baselayout", "libhello", "hello"}) || !slices.Contains(names, "busybox") || !slices.Contains(names, "s6") {
 		t.Errorf("installed database lists %v", names)
+	}
+}
+
+// A multi-platform base (buildx's layout: a nested index, attestations
+// beside the images) under a multi-platform build: each platform goes on
+// its own base image.
+func TestBaseImageMultiPlatform(t *testing.T) {
+	requireStack(t)
+	requireArm64Busybox(t)
+	baseL, _ := buildOCI(t, exampleContext(t, "no-shell", nil, 0), "--platform", "linux/amd64,linux/arm64")
+	bases, err := baseL.Images()
+	if err != nil || len(bases) != 2 {
+		t.Fatalf("base images: %v (%d)", err, len(bases))
+	}
+	ctx := exampleContext(t, "baseimage", nil, 0)
+	untarLayout(t, baseL.Path, filepath.Join(ctx, "base", "layout"))
+	apkArch := map[string]string{"amd64": "x86_64", "arm64": "aarch64"}
+	baseOf := map[string]ocitest.Image{}
+	for _, b := range bases {
+		a := b.Config.Architecture
+		baseOf[a] = b
+		writeAPKIndex(t, ctx, apkArch[a], baseL, b)
+	}
+	l, _ := buildOCI(t, ctx, "--platform", "linux/amd64,linux/arm64")
+	imgs, err := l.Images()
+	if err != nil || len(imgs) != 2 {
+		t.Fatalf("images: %v (%d)", err, len(imgs))
+	}
+	for _, img := range imgs {
+		a := img.Config.Architecture
+		base := baseOf[a]
+		n := len(base.Manifest.Layers)
+		want := layerChanges(t, baseL, base.Manifest.Layers)
+		got := layerChanges(t, l, img.Manifest.Layers[:n])
+		for i := range want {
+			if !slices.Equal(got[i], want[i]) {
+				t.Errorf("%s: layer %d differs from the base's", a, i+1)
+			}
+		}
+		fs, err := l.Rootfs(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(fs["etc/apk/arch"].Data), apkArch[a]) {
+			t.Errorf("%s: etc/apk/arch %q", a, fs["etc/apk/arch"].Data)
+		}
+		var names []string
+		for _, p := range installedDB(t, fs) {
+			names = append(names, p.Name)
+			if p.Arch != apkArch[a] && p.Arch != "noarch" {
+				t.Errorf("%s: %s is for %s", a, p.Name, p.Arch)
+			}
+		}
+		if !slices.Equal(names[:2], []string{"libhello", "hello"}) || !slices.Contains(names, "busybox") {
+			t.Errorf("%s: installed database lists %v", a, names)
+		}
 	}
 }

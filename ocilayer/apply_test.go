@@ -43,7 +43,7 @@ func sym(name, target string) ent {
 }
 func whiteout(name string) ent { return reg(name, "") }
 
-func tarOf(t *testing.T, ents ...ent) []byte {
+func tarOf(t testing.TB, ents ...ent) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	tw := tar.NewWriter(&b)

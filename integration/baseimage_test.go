@@ -277,6 +277,14 @@ func TestBaseImage(t *testing.T) {
 		t.Errorf("kiln show-packages: %v\n%s", err, shown)
 	}
 
+	// A rebuild from scratch gives the same image.
+	again := filepath.Join(t.TempDir(), "again.tar")
+	buildx(t, ctx, "apko.yaml", "--platform", "linux/amd64", "--sbom=true", "--no-cache",
+		"--output", "type=oci,name="+registry+"/kiln-e2e/baseimage:test,dest="+again)
+	if d := onlyImage(t, loadLayout(t, again)).Descriptor.Digest; d != img.Descriptor.Digest {
+		t.Errorf("a --no-cache rebuild gave %s, the first build %s", d, img.Descriptor.Digest)
+	}
+
 	// The config is the base's, with apko's changes.
 	c, bc := img.Config.Config, base.Config.Config
 	if !slices.Equal(c.Entrypoint, bc.Entrypoint) || len(c.Entrypoint) == 0 || c.WorkingDir != bc.WorkingDir || c.User != bc.User {

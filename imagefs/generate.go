@@ -64,7 +64,7 @@ func Generate(in Input) error {
 		{"skeleton", writeSkeleton},
 		{"apk database", writeAPK},
 		{"lib/apk link", linkAPKDB},
-		{"accounts", writeAccounts}, // not on a base image: its accounts stand
+		{"accounts", writeAccounts},
 		{"paths", applyPaths},
 		{"certificates", installCertificates},
 		{"CA bundle checksums", writeBundleChecksums},
@@ -73,9 +73,6 @@ func Generate(in Input) error {
 		{"busybox links", busyboxLinks},
 	}
 	for _, s := range steps {
-		if in.Spec.OnBase && s.name == "accounts" {
-			continue
-		}
 		if err := s.fn(l, in); err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}

@@ -12,8 +12,11 @@ import (
 // writeAccounts extends the /etc/passwd and /etc/group that packages ship
 // (or starts them) with the configured accounts, writes locked /etc/shadow
 // entries for configured users, and creates missing home directories, as
-// apko does.
+// apko does. On a base image nothing is written.
 func writeAccounts(l *layerFS, in Input) error {
+	if in.Spec.OnBase {
+		return nil // a base image's accounts stand, as apko leaves them
+	}
 	acc := in.Spec.Accounts
 	passwd, err := l.readFile("/etc/passwd")
 	if err != nil {

@@ -2,6 +2,8 @@ package imagefs
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -41,6 +43,16 @@ func ImageMeta(s step.ImageMeta) error {
 	if err != nil {
 		return err
 	}
+	if s.BaseDB != "" {
+		// As apko: the base's records first, as it lists them. Their files
+		// are in the base's layers; nothing here checks them against the
+		// new packages' (apko does not either).
+		base, err := loadBaseDB(s.BaseDB, s.BaseDBSHA256)
+		if err != nil {
+			return err
+		}
+		all = append(base, all...)
+	}
 	keys, err := readKeys(s.Keyring)
 	if err != nil {
 		return err
@@ -60,6 +72,23 @@ func ImageMeta(s step.ImageMeta) error {
 		in.Packages = append(in.Packages, ip)
 	}
 	return Generate(in)
+}
+
+// loadBaseDB reads a base image's installed database, which must be the
+// bytes planning resolved against.
+func loadBaseDB(file, wantSHA256 string) ([]install.InstalledPackage, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("base image's installed database: %w", err)
+	}
+	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != wantSHA256 {
+		return nil, fmt.Errorf("base image's installed database changed since the build was planned (sha256 %x, planned %s)", sum, wantSHA256)
+	}
+	pkgs, err := install.ReadDatabase(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("base image's installed database: %w", err)
+	}
+	return pkgs, nil
 }
 
 // loadFragment reads one install record's database fragment.

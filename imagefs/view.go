@@ -100,6 +100,23 @@ func (v *layerView) Lookup(p string) (install.LowerEntry, bool) {
 // batches' links and this batch's, except those known to lead to a
 // regular file.
 func (v *layerView) writeLinks(dir string) error {
+	out, err := v.collectLinks()
+	if err != nil {
+		return err
+	}
+	return writeLinksFile(dir, out)
+}
+
+func writeLinksFile(dir string, links []step.Link) error {
+	data, err := json.Marshal(links)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, step.LinksFile), data, 0o644)
+}
+
+// collectLinks lists the links writeLinks records, sorted by path.
+func (v *layerView) collectLinks() ([]step.Link, error) {
 	all := map[string]string{}
 	for p, t := range v.links {
 		all[p] = t
@@ -117,7 +134,7 @@ func (v *layerView) writeLinks(dir string) error {
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("links record: %w", err)
+			return nil, fmt.Errorf("links record: %w", err)
 		}
 	}
 	out := []step.Link{}
@@ -127,11 +144,7 @@ func (v *layerView) writeLinks(dir string) error {
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	data, err := json.Marshal(out)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, step.LinksFile), data, 0o644)
+	return out, nil
 }
 
 // leadsToFile reports whether the symlink at p (to target) ends, through

@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -21,10 +22,13 @@ type Platform struct {
 	Target
 	SourceDateEpoch int64
 
-	Packages []Package // install order
+	Packages []Package // install order; none of the base image's
 	// Layers are the image's layers, bottom first: the package groups,
 	// then the metadata layer (no packages) that holds the generated files.
+	// A base image's layers go below them.
 	Layers []Layer
+	// Base is the image the packages go on top of; nil for none.
+	Base   *BaseImage
 	Image  *dockerspec.DockerOCIImage
 	Labels map[string]string // also the manifest's annotations, as apko does
 	Meta   step.ImageSpec    // what the metadata step generates
@@ -67,16 +71,19 @@ func (l Layer) IsMetadata() bool { return len(l.Packages) == 0 }
 // metadataComment is the metadata layer's history entry.
 const metadataComment = "kiln: installed database, accounts and generated files"
 
-func newPlatform(req *Request, t Target, sol *resolve.Solution, opts Options) (*Platform, error) {
+func newPlatform(req *Request, t Target, sol *resolve.Solution, base *BaseImage, opts Options) (*Platform, error) {
 	if sol == nil {
 		return nil, fmt.Errorf("%s: nothing resolved for %s", req.File, t.Arch)
 	}
-	p := &Platform{Target: t, SourceDateEpoch: opts.SourceDateEpoch}
+	p := &Platform{Target: t, SourceDateEpoch: opts.SourceDateEpoch, Base: base}
 	repoByName := map[string]*Repository{}
 	for i := range req.Repositories {
 		r := &req.Repositories[i]
 		repoByName[r.Repo.Base] = r
 	}
+	// As apko: a resolved package whose name the base has is not installed
+	// again, whatever version the resolver matched it with.
+	sol = withoutBase(sol, base)
 	members := make([]Member, len(sol.Packages))
 	for i, rp := range sol.Packages {
 		r := repoByName[rp.Repository.Name]
@@ -87,7 +94,12 @@ func newPlatform(req *Request, t Target, sol *resolve.Solution, opts Options) (*
 		members[i] = Member{Name: rp.Package.Name, Origin: rp.Package.Origin,
 			InstalledSize: rp.Package.InstalledSize, Replaces: rp.Package.Replaces}
 	}
-	groups, err := Group(members, req.Layering)
+	layering := req.Layering
+	if base != nil && layering.Budget == 0 {
+		// The default budget keeps an image under 50 layers; the base's count.
+		layering.Budget = max(1, DefaultLayerBudget-len(base.Layers))
+	}
+	groups, err := Group(members, layering)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", req.File, err)
 	}
@@ -102,7 +114,12 @@ func newPlatform(req *Request, t Target, sol *resolve.Solution, opts Options) (*
 	for _, l := range p.Layers {
 		ic.History = append(ic.History, l.Comment)
 	}
-	if p.Image, err = ImageConfig(ic); err != nil {
+	if base != nil {
+		p.Image, err = baseImageConfig(base.Config, ic, len(base.Layers))
+	} else {
+		p.Image, err = ImageConfig(ic)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", req.File, err)
 	}
 	p.Labels = ic.Labels()
@@ -110,6 +127,16 @@ func newPlatform(req *Request, t Target, sol *resolve.Solution, opts Options) (*
 	p.Meta = step.ImageSpec{Arch: t.Arch, World: pinnedWorld(req, p.Packages), Repositories: req.RuntimeRepositories,
 		Accounts: req.Accounts, Paths: req.Paths, RuntimeKeys: req.RuntimeKeys, Certificates: req.Certificates,
 		Services: req.Services}
+	if base != nil {
+		// apko's world on a base image: the new packages and every base
+		// package, each pinned; the base's accounts stay as they are.
+		for _, bp := range base.Packages {
+			p.Meta.World = append(p.Meta.World, bp.Name+"="+bp.Version)
+		}
+		sort.Strings(p.Meta.World)
+		p.Meta.World = slices.Compact(p.Meta.World)
+		p.Meta.OnBase = true
+	}
 	if p.SBOM, err = sbom.NewInput(sol, req.Image.Annotations, opts.SourceDateEpoch); err != nil {
 		return nil, err
 	}
@@ -133,18 +160,56 @@ func (p *Platform) NameVersions(idx []int, max int) string {
 	return b.String()
 }
 
-// ContextPaths lists every package file the plan reads from the build
-// context, for one local transfer of exactly those files.
+// ContextPaths lists every file the build steps read from the build
+// context (packages, and a base image's layers and installed database),
+// for one local transfer of exactly those files.
 func (pl *Plan) ContextPaths() []string {
 	var out []string
 	seen := map[string]bool{}
+	add := func(cp string) {
+		if cp != "" && !seen[cp] {
+			seen[cp] = true
+			out = append(out, cp)
+		}
+	}
 	for _, p := range pl.Platforms {
 		for _, pk := range p.Packages {
-			if cp := pk.ContextPath(p.Arch); cp != "" && !seen[cp] {
-				seen[cp] = true
-				out = append(out, cp)
+			add(pk.ContextPath(p.Arch))
+		}
+		if p.Base != nil {
+			for _, l := range p.Base.Layers {
+				add(l.ContextPath)
+			}
+			add(p.Base.APKIndex)
+		}
+	}
+	return out
+}
+
+// withoutBase drops from sol the packages whose names the base image has
+// (and the dependency edges to them: the SBOM describes what kiln
+// installs, as apko's covers only its own layer).
+func withoutBase(sol *resolve.Solution, base *BaseImage) *resolve.Solution {
+	if base == nil {
+		return sol
+	}
+	inBase := map[string]bool{}
+	for _, bp := range base.Packages {
+		inBase[bp.Name] = true
+	}
+	out := &resolve.Solution{Arch: sol.Arch}
+	for _, rp := range sol.Packages {
+		if inBase[rp.Package.Name] {
+			continue
+		}
+		kept := *rp
+		kept.Depends = nil
+		for _, d := range rp.Depends {
+			if !inBase[d.Package.Name] {
+				kept.Depends = append(kept.Depends, d)
 			}
 		}
+		out.Packages = append(out.Packages, &kept)
 	}
 	return out
 }

@@ -35,6 +35,10 @@ type Request struct {
 	RuntimeKeys  []step.NamedFile
 	Certificates *step.Certificates
 	Services     []step.Service
+
+	// Base is the image the packages go on top of (contents.baseimage);
+	// nil for an image of packages only.
+	Base *BaseImageRequest
 }
 
 // A service bundle: s6-svscan supervises one directory per service.
@@ -88,13 +92,16 @@ func Load(ctx context.Context, file string, data []byte, src Source) (*Request, 
 // frontend and the host commands alike.
 func FromApko(cfg *apko.Config) (*Request, error) {
 	c := cfg.Contents
-	if c.BaseImage != nil {
-		return nil, c.BaseImage.Pos.Errorf("contents.baseimage: building on a base image is not supported by kiln yet")
-	}
 	if cfg.Format.Value != "" && cfg.Format.Value != "tar" {
 		return nil, cfg.Format.Pos.Errorf("format %q: kiln builds tar layers only", cfg.Format.Value)
 	}
 	req := &Request{File: cfg.File, Config: cfg, Keyring: c.Keyring, Packages: c.Packages, Archs: cfg.Archs}
+	if c.BaseImage != nil {
+		var err error
+		if req.Base, err = baseImageRequest(c.BaseImage); err != nil {
+			return nil, err
+		}
+	}
 	for _, r := range c.Repositories {
 		rr, err := repository(r)
 		if err != nil {

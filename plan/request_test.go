@@ -122,3 +122,29 @@ func TestContextPath(t *testing.T) {
 		t.Error("ContextPath(.) accepted the whole context")
 	}
 }
+
+func TestRequestBaseImage(t *testing.T) {
+	load := func(doc string) (*Request, error) {
+		cfg, err := apko.Parse("apko.yaml", []byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		return FromApko(cfg)
+	}
+	const repo = "contents:\n  repositories: [https://r]\n  packages: [a]\n"
+	req, err := load(repo + "  baseimage:\n    image: /ctx/../base/\n    apkindex: file:///idx\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Build-context paths, as local repositories are.
+	if req.Base == nil || req.Base.Layout != "base" || req.Base.APKIndex != "idx" || req.Base.Entry.Image.Value != "/ctx/../base/" {
+		t.Errorf("base %+v", req.Base)
+	}
+	_, err = load(repo + "  baseimage:\n    image: ./\n    apkindex: ./idx\n")
+	if err == nil || err.Error() != `apko.yaml:5:12: contents.baseimage.image: "./" is the whole build context, not a file or directory in it` {
+		t.Errorf("err = %v", err)
+	}
+}

@@ -57,10 +57,20 @@ func Resolve(ctx context.Context, req *Request, targets []Target, src Source, op
 	for i, p := range req.Packages {
 		world[i] = p.Value
 	}
+	var bases map[string]*BaseImage
+	if req.Base != nil {
+		if bases, err = loadBaseImages(ctx, req, targets, src); err != nil {
+			return nil, err
+		}
+	}
 	byArch := map[string][]resolve.Repository{}
 	for _, a := range archs {
 		for i, r := range req.Repositories {
 			byArch[a] = append(byArch[a], resolve.Repository{Name: r.Repo.Base, Tag: r.Repo.Tag, Arch: a, Packages: indexes[a][i].Packages})
+		}
+		// The base's packages are installed: pinned, and not installed again.
+		if b := bases[a]; b != nil {
+			byArch[a] = append(byArch[a], resolve.Repository{Name: req.Base.Entry.APKIndex.Value, Arch: a, Packages: b.Packages, Installed: true})
 		}
 	}
 	solutions, err := resolve.ResolveArchs(byArch, world)
@@ -69,7 +79,7 @@ func Resolve(ctx context.Context, req *Request, targets []Target, src Source, op
 	}
 	p := &Plan{Request: req, Keys: keys}
 	for _, t := range targets {
-		pl, err := newPlatform(req, t, solutions[t.Arch], opts)
+		pl, err := newPlatform(req, t, solutions[t.Arch], bases[t.Arch], opts)
 		if err != nil {
 			return nil, err
 		}

@@ -12,4 +12,12 @@
 // package is its own input, a one-package change re-runs one install and
 // changes one layer. The commands and their mounts are defined once, in
 // package step.
+//
+// On a base image, each of its layers is applied by a step of its own
+// (kiln's binary again: the blob checked against its digest, whiteouts
+// applied) on a read-write mount of the layers below; the diff of that
+// mount is the layer, so the image keeps the base's layers, below the
+// package layers, with their deletions. The top layer's step also records
+// the base's directory symlinks, which the install and metadata steps
+// write through.
 package plan2llb

@@ -7,6 +7,7 @@ import (
 	"path"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/moby/buildkit/client/llb"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
@@ -49,24 +50,36 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 		return nil, fmt.Errorf("%s: the plan has no metadata layer", p.Arch)
 	}
 	c := &converter{p: p, in: in, keys: keysState(pl.Keys)}
+	var baseDiffs []llb.State
+	var links, tree *llb.State
+	if p.Base != nil && len(p.Base.Layers) > 0 {
+		var l, t llb.State
+		baseDiffs, l, t = c.baseLayers(p.Base)
+		links, tree = &l, &t
+	}
 	var layers, records []llb.State
-	var links *llb.State
 	for _, b := range p.Batches() {
 		files, recs, next := c.install(b, links)
 		layers = append(layers, files...)
 		records = append(records, recs...)
 		links = &next
 	}
-	// An image of no packages (apko builds those) is its metadata layer.
+	// The metadata step reads the package layers, and on a base image the
+	// base's directory links under them (not its files, as in apko). An
+	// image of no packages (apko builds those) is its metadata layer.
+	view := layers
+	if tree != nil {
+		view = append([]llb.State{*tree}, layers...)
+	}
 	rootfs := llb.Scratch()
-	if len(layers) > 0 {
-		rootfs = llb.Merge(layers, llb.WithCustomNamef("[%s] merge %d package layers", p.Arch, len(layers)))
+	if len(view) > 0 {
+		rootfs = llb.Merge(view, llb.WithCustomNamef("[%s] merge %d package layers", p.Arch, len(layers)))
 	}
 	meta, err := c.metadata(rootfs, records)
 	if err != nil {
 		return nil, err
 	}
-	layers = append(layers, meta)
+	layers = append(append(baseDiffs, layers...), meta)
 	root := llb.Merge(layers, llb.WithCustomNamef("[%s] assemble image (%d layers)", p.Arch, len(layers)))
 	sbom, err := c.sbom(records)
 	if err != nil {
@@ -149,6 +162,42 @@ func (c *converter) install(batch []int, lower *llb.State) (layers, records []ll
 	return layers, records, run.AddMount(step.MountLinks, llb.Scratch())
 }
 
+// baseLayers applies a base image's layers, each in a step of its own on
+// a read-write mount of the layers below, and returns each layer as the
+// diff of its step (so the image keeps the base's layers, deletions
+// included, and a changed layer re-runs only the steps above it), and
+// from the top layer's step the links record for the first install step
+// and the tree of links for the metadata step.
+func (c *converter) baseLayers(b *plan.BaseImage) (diffs []llb.State, links, tree llb.State) {
+	below := llb.Scratch()
+	for i, l := range b.Layers {
+		s := step.ApplyLayer{Blob: step.MountBlob, MediaType: l.MediaType, Digest: l.Digest.String(),
+			DiffID: l.DiffID.String(), Rootfs: step.MountRootfs}
+		top := i == len(b.Layers)-1
+		if top {
+			s.Links, s.Tree = step.MountLinks, step.MountTree
+		}
+		name := fmt.Sprintf("[%s] apply base image layer %d/%d %s", c.p.Arch, i+1, len(b.Layers), shortDigest(l.Digest.String()))
+		run := c.in.Tools.Run(append(c.sandbox(name, s.Args()),
+			llb.AddMount(step.MountBlob, c.in.Context, llb.SourcePath("/"+l.ContextPath), llb.Readonly))...)
+		applied := run.AddMount(step.MountRootfs, below)
+		diffs = append(diffs, llb.Diff(below, applied, llb.WithCustomNamef("[%s] base image layer %d", c.p.Arch, i+1)))
+		if top {
+			links = run.AddMount(step.MountLinks, llb.Scratch())
+			tree = run.AddMount(step.MountTree, llb.Scratch())
+		}
+		below = applied
+	}
+	return diffs, links, tree
+}
+
+func shortDigest(d string) string {
+	if _, hex, ok := strings.Cut(d, ":"); ok && len(hex) > 12 {
+		return hex[:12]
+	}
+	return d
+}
+
 // metadata runs the metadata step, which reads the merged package files
 // and the install records and writes only generated files.
 func (c *converter) metadata(rootfs llb.State, records []llb.State) (llb.State, error) {
@@ -167,6 +216,10 @@ func (c *converter) metadata(rootfs llb.State, records []llb.State) (llb.State, 
 		dir := path.Join(step.MountMeta, strconv.Itoa(i))
 		s.Metas = append(s.Metas, dir)
 		mounts = append(mounts, llb.AddMount(dir, r, llb.Readonly))
+	}
+	if b := c.p.Base; b != nil {
+		s.BaseDB, s.BaseDBSHA256 = path.Join(step.MountBase, "APKINDEX"), b.APKIndexSHA256
+		mounts = append(mounts, llb.AddMount(s.BaseDB, c.in.Context, llb.SourcePath("/"+b.APKIndex), llb.Readonly))
 	}
 	opts := append(c.sandbox(fmt.Sprintf("[%s] generate installed database, accounts and links", c.p.Arch), s.Args()),
 		llb.AddMount(step.MountRootfs, rootfs, llb.Readonly),

@@ -19,6 +19,10 @@ type ImageSpec struct {
 	Certificates *Certificates `json:"certificates,omitempty"`
 	// Services make an s6 supervision tree under /sv.
 	Services []Service `json:"services,omitempty"`
+	// OnBase says the image goes on top of a base image, whose accounts
+	// stand: /etc/passwd, /etc/group and /etc/shadow are not written (as
+	// apko does).
+	OnBase bool `json:"on_base,omitempty"`
 }
 
 // NamedFile is a named inline document (a PEM key or certificate).

@@ -29,6 +29,9 @@ const (
 	MountLinks  = "/links"  // an install batch's links record for the next
 	MountRootfs = "/rootfs" // the merged package layers, read-only
 	MountSpec   = "/spec"   // the JSON spec the frontend planned
+	MountBlob   = "/blob"   // a base image's layer blob, read-only
+	MountBase   = "/base"   // a base image's installed database, read-only
+	MountTree   = "/tree"   // the base image's directory symlinks, as a tree
 )
 
 // Files inside MountSpec.
@@ -59,6 +62,7 @@ const (
 	CmdInstallAPK = "install-apk"
 	CmdImageMeta  = "image-meta"
 	CmdImageSBOM  = "image-sbom"
+	CmdApplyLayer = "apply-layer"
 )
 
 // UsageError marks arguments a step cannot run with: the conversion and
@@ -200,16 +204,24 @@ func ParseInstallAPK(args []string, stderr io.Writer) (InstallAPK, error) {
 // ImageMeta merges the install records of every layer (Metas, in layer
 // order), checks them against each other, and writes the image's
 // generated files into Out, reading the merged packages at Rootfs.
+//
+// On a base image, BaseDB is the base's installed database (whose bytes
+// must have the SHA-256 BaseDBSHA256, as planning read them): its records
+// come first in the image's database.
 type ImageMeta struct {
 	Spec, Rootfs, Keyring, Out string
 	SourceDateEpoch            int64
 	Metas                      []string
+	BaseDB, BaseDBSHA256       string
 }
 
 // Args is the command line the conversion runs.
 func (s ImageMeta) Args() []string {
 	args := []string{ToolBinary, CmdImageMeta, "--spec", s.Spec, "--rootfs", s.Rootfs,
 		"--keyring", s.Keyring, "--out", s.Out, "--source-date-epoch", strconv.FormatInt(s.SourceDateEpoch, 10)}
+	if s.BaseDB != "" {
+		args = append(args, "--base-db", s.BaseDB, "--base-db-sha256", s.BaseDBSHA256)
+	}
 	for _, m := range s.Metas {
 		args = append(args, "--meta", m)
 	}
@@ -226,12 +238,67 @@ func ParseImageMeta(args []string, stderr io.Writer) (ImageMeta, error) {
 	fs.StringVar(&s.Out, "out", "", "directory to write the metadata layer into")
 	fs.Int64Var(&s.SourceDateEpoch, "source-date-epoch", 0, "mtime of every written entry")
 	fs.Var((*stringList)(&s.Metas), "meta", "a layer's install record directory, in layer order (repeatable)")
+	fs.StringVar(&s.BaseDB, "base-db", "", "the base image's installed database, if any")
+	fs.StringVar(&s.BaseDBSHA256, "base-db-sha256", "", "the SHA-256 (hex) the base's database must have")
 	if err := fs.Parse(args); err != nil {
 		return s, err
 	}
 	// No --meta: an image of no packages (apko builds those too).
 	if s.Spec == "" || s.Rootfs == "" || s.Out == "" || fs.NArg() > 0 {
 		return s, usagef("need --spec, --rootfs and --out, and no other arguments")
+	}
+	if (s.BaseDB == "") != (s.BaseDBSHA256 == "") {
+		return s, usagef("--base-db and --base-db-sha256 go together")
+	}
+	return s, nil
+}
+
+// ApplyLayer applies one layer of a base image onto Rootfs, the layers
+// below it mounted read-write: the blob at Blob is checked against
+// Digest, decompressed as MediaType says, its tar checked against DiffID,
+// and its entries applied, whiteouts included. BuildKit's diff of the
+// mount is then that layer.
+//
+// The top layer's step also records the base's directory symlinks (every
+// symlink but those known to lead to a regular file), so the steps above
+// write through them rather than hide them: Links gets the links record
+// for the first install step (LinksFile) and Tree gets the links and their
+// parent directories (with the base's owners and modes) for the metadata
+// step's view.
+type ApplyLayer struct {
+	Blob, MediaType, Digest, DiffID, Rootfs string
+	Links, Tree                             string // both or neither
+}
+
+// Args is the command line the conversion runs.
+func (s ApplyLayer) Args() []string {
+	args := []string{ToolBinary, CmdApplyLayer, "--blob", s.Blob, "--media-type", s.MediaType,
+		"--digest", s.Digest, "--diff-id", s.DiffID, "--rootfs", s.Rootfs}
+	if s.Links != "" {
+		args = append(args, "--links", s.Links, "--tree", s.Tree)
+	}
+	return args
+}
+
+// ParseApplyLayer reads the arguments after the command name.
+func ParseApplyLayer(args []string, stderr io.Writer) (ApplyLayer, error) {
+	var s ApplyLayer
+	fs := newFlags(CmdApplyLayer, stderr)
+	fs.StringVar(&s.Blob, "blob", "", "the layer blob")
+	fs.StringVar(&s.MediaType, "media-type", "", "the layer's media type")
+	fs.StringVar(&s.Digest, "digest", "", "the blob's digest (sha256:...)")
+	fs.StringVar(&s.DiffID, "diff-id", "", "the uncompressed tar's digest (sha256:...)")
+	fs.StringVar(&s.Rootfs, "rootfs", "", "the layers below, read-write")
+	fs.StringVar(&s.Links, "links", "", "directory to write the base's links record into")
+	fs.StringVar(&s.Tree, "tree", "", "directory to write the base's directory symlinks into")
+	if err := fs.Parse(args); err != nil {
+		return s, err
+	}
+	if s.Blob == "" || s.MediaType == "" || s.Digest == "" || s.DiffID == "" || s.Rootfs == "" || fs.NArg() > 0 {
+		return s, usagef("need --blob, --media-type, --digest, --diff-id and --rootfs, and no other arguments")
+	}
+	if (s.Links == "") != (s.Tree == "") {
+		return s, usagef("--links and --tree go together")
 	}
 	return s, nil
 }

@@ -24,12 +24,27 @@ func TestArgsRoundTrip(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(gotMeta, meta) {
 		t.Errorf("image-meta: %+v, %v; want %+v", gotMeta, err, meta)
 	}
+	onBase := ImageMeta{Spec: "/spec/spec.json", Rootfs: MountRootfs, Keyring: MountKeys, Out: MountOut, Metas: []string{"/meta/0"},
+		BaseDB: MountBase + "/APKINDEX", BaseDBSHA256: strings.Repeat("ab", 32)}
+	gotOnBase, err := ParseImageMeta(onBase.Args()[2:], nil)
+	if err != nil || !reflect.DeepEqual(gotOnBase, onBase) {
+		t.Errorf("image-meta on a base: %+v, %v; want %+v", gotOnBase, err, onBase)
+	}
+	apply := ApplyLayer{Blob: MountBlob, MediaType: "application/vnd.oci.image.layer.v1.tar+gzip", Digest: "sha256:" + strings.Repeat("1", 64),
+		DiffID: "sha256:" + strings.Repeat("2", 64), Rootfs: MountRootfs}
+	for _, a := range []ApplyLayer{apply, {Blob: apply.Blob, MediaType: apply.MediaType, Digest: apply.Digest, DiffID: apply.DiffID,
+		Rootfs: apply.Rootfs, Links: MountLinks, Tree: MountTree}} {
+		got, err := ParseApplyLayer(a.Args()[2:], nil)
+		if err != nil || !reflect.DeepEqual(got, a) {
+			t.Errorf("apply-layer: %+v, %v; want %+v", got, err, a)
+		}
+	}
 	sbom := ImageSBOM{Spec: "/spec/sbom.json", Out: MountOut, Metas: []string{"/meta/0"}}
 	gotSBOM, err := ParseImageSBOM(sbom.Args()[2:], nil)
 	if err != nil || !reflect.DeepEqual(gotSBOM, sbom) {
 		t.Errorf("image-sbom: %+v, %v; want %+v", gotSBOM, err, sbom)
 	}
-	for _, args := range [][]string{install.Args(), meta.Args(), sbom.Args()} {
+	for _, args := range [][]string{install.Args(), meta.Args(), sbom.Args(), apply.Args()} {
 		if args[0] != ToolBinary {
 			t.Errorf("%v does not run %s", args, ToolBinary)
 		}
@@ -50,6 +65,12 @@ func TestParseRejects(t *testing.T) {
 		{"install without checksum", installParser, []string{"--keyring", "/k", "--links", "/l", "--layer", "/o", "/m", "--apk", "/p/a.apk"}, "want CHECKSUM:FILE", true},
 		{"install stray file", installParser, []string{"--keyring", "/k", "--links", "/l", "--layer", "/o", "/m", "--apk", "Q1x:/p.apk", "/p/b.apk"}, "unexpected argument", true},
 		{"meta without rootfs", func(a []string) error { _, err := ParseImageMeta(a, nil); return err }, []string{"--spec", "s", "--out", "o"}, "need --spec", true},
+		{"meta base database without its digest", func(a []string) error { _, err := ParseImageMeta(a, nil); return err },
+			[]string{"--spec", "s", "--rootfs", "r", "--out", "o", "--base-db", "/base/APKINDEX"}, "go together", true},
+		{"apply without diff_id", func(a []string) error { _, err := ParseApplyLayer(a, nil); return err },
+			[]string{"--blob", "/blob", "--media-type", "m", "--digest", "d", "--rootfs", "/r"}, "need --blob", true},
+		{"apply links without tree", func(a []string) error { _, err := ParseApplyLayer(a, nil); return err },
+			[]string{"--blob", "/blob", "--media-type", "m", "--digest", "d", "--diff-id", "x", "--rootfs", "/r", "--links", "/l"}, "go together", true},
 		{"sbom stray argument", func(a []string) error { _, err := ParseImageSBOM(a, nil); return err }, []string{"--spec", "s", "--out", "o", "--meta", "m", "extra"}, "no other arguments", true},
 	}
 	for _, tt := range tests {

@@ -258,6 +258,19 @@ Z:Q1ltrPIAW2zHeDiajsex2Bdmq3uqA=
 	if shadow.GID != 42 || shadow.Mode != 0o640 || shadow.XattrDigest != "Q1abcdefghijklmnopqrstuvwxyzAB=" || data.Replaces[0] != "alpine-baselayout" {
 		t.Errorf("shadow: %+v, replaces %q", shadow, data.Replaces)
 	}
+	// Planning reads the same records' headers without the installer.
+	heads, err := index.ParseInstalled([]byte(db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(heads) != len(pkgs) {
+		t.Fatalf("index.ParseInstalled: %d records, want %d", len(heads), len(pkgs))
+	}
+	for i := range heads {
+		if !reflect.DeepEqual(*heads[i], pkgs[i].Package) {
+			t.Errorf("index.ParseInstalled record %d:\n got %+v\nwant %+v", i, *heads[i], pkgs[i].Package)
+		}
+	}
 	// And it is written back in the same layout.
 	out := EncodeInstalled(pkgs)
 	for _, frag := range []string{"F:tmp\nM:0:0:1777\nF:var\n", "R:shadow\na:0:42:640:Q1abcdefghijklmnopqrstuvwxyzAB=\nZ:", "f:s\n"} {

@@ -19,6 +19,11 @@ import (
 // resolved again. So every name installed on several architectures has
 // the same version on each. A name may still be installed on only some
 // architectures when their packages' dependencies differ.
+//
+// Installed packages (Repository.Installed: a base image's) belong to
+// their own architecture: they need not exist elsewhere, and a name
+// installed on any architecture is left out of the agreement, since its
+// version there was settled before this resolution.
 func ResolveArchs(reposByArch map[string][]Repository, world []string) (map[string]*Solution, error) {
 	archs := make([]string, 0, len(reposByArch))
 	for a := range reposByArch {
@@ -62,7 +67,7 @@ func ResolveArchs(reposByArch map[string][]Repository, world []string) (map[stri
 			sol.Arch = archs[i]
 			sols[i] = sol
 		}
-		name, ver, why := disagreement(archs, sols)
+		name, ver, why := disagreement(archs, sols, m.installed)
 		if name == "" {
 			out := make(map[string]*Solution, len(archs))
 			for i, a := range archs {
@@ -87,6 +92,8 @@ type multiArch struct {
 	archs   []string
 	present map[string]uint64 // name-version → bit per architecture having it
 	noarch  map[string]noarchSrc
+	// installed names some architecture already has (Repository.Installed)
+	installed map[string]bool
 }
 
 type noarchSrc struct {
@@ -97,10 +104,17 @@ type noarchSrc struct {
 func nv(p *index.Package) string { return p.Name + "\x00" + p.Version }
 
 func newMultiArch(reposByArch map[string][]Repository, archs []string) *multiArch {
-	m := &multiArch{repos: reposByArch, archs: archs, present: map[string]uint64{}, noarch: map[string]noarchSrc{}}
+	m := &multiArch{repos: reposByArch, archs: archs, present: map[string]uint64{}, noarch: map[string]noarchSrc{},
+		installed: map[string]bool{}}
 	for i, a := range archs {
 		repos := reposByArch[a]
 		for j := range repos {
+			if repos[j].Installed {
+				for _, p := range repos[j].Packages {
+					m.installed[p.Name] = true
+				}
+				continue
+			}
 			for _, p := range repos[j].Packages {
 				k := nv(p)
 				m.present[k] |= 1 << i
@@ -145,7 +159,7 @@ func (m *multiArch) missing(r *Resolver, i int) map[int32]string {
 	out := map[int32]string{}
 	for ci := range r.cands {
 		p := r.cands[ci].pkg
-		if p.Arch == "noarch" {
+		if p.Arch == "noarch" || r.repos[r.cands[ci].repo].Installed {
 			continue
 		}
 		if have := m.present[nv(p)]; have != all {
@@ -178,7 +192,7 @@ func (r *Resolver) candsOf(name, ver string) []int32 {
 
 // disagreement finds the first name (in name order) installed with
 // different versions, and the highest of them, which must go.
-func disagreement(archs []string, sols []*Solution) (name, ver, why string) {
+func disagreement(archs []string, sols []*Solution, installed map[string]bool) (name, ver, why string) {
 	type pick struct {
 		arch int
 		p    *index.Package
@@ -191,6 +205,9 @@ func disagreement(archs []string, sols []*Solution) (name, ver, why string) {
 	}
 	names := make([]string, 0, len(picks))
 	for n, ps := range picks {
+		if installed[n] {
+			continue
+		}
 		for _, p := range ps[1:] {
 			if p.p.Version != ps[0].p.Version {
 				names = append(names, n)

@@ -2,6 +2,7 @@ package resolve
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/kiln-build/kiln/apk/version"
@@ -22,6 +23,9 @@ func (r *Resolver) Resolve(world []string) (*Solution, error) {
 func (r *Resolver) resolve(world []string, pre map[int32]string) (*Solution, error) {
 	s := r.getState()
 	defer r.putState(s)
+	if len(r.pins) > 0 {
+		world = append(slices.Clone(world), r.pins...)
+	}
 	if err := s.parseWorld(world); err != nil {
 		return nil, err
 	}

@@ -17,6 +17,11 @@ type Repository struct {
 	Tag      string // "" untagged; else eligible only through name@tag or a pinned package's dependencies
 	Arch     string
 	Packages []*index.Package
+	// Installed marks packages the image already holds (a base image's
+	// installed database): each stays at its version, as if the world
+	// pinned name=version, is never added by install_if, and the
+	// architectures of ResolveArchs need not agree on it.
+	Installed bool
 }
 
 // Resolver holds the parsed relations of a set of repositories. Build it
@@ -48,6 +53,10 @@ type Resolver struct {
 	iifOf    []int32
 
 	repoList string // "[a b]" for errors
+
+	// pins are name=version for every installed package (see
+	// Repository.Installed), added to each world.
+	pins []string
 
 	// provMark[n] is 1 + the candidate that last provided name n while
 	// the tables were built: one array lookup finds a duplicate provide,
@@ -158,6 +167,9 @@ func New(repos []Repository) (*Resolver, error) {
 				return nil, fmt.Errorf("repository %s: package #%d has no name", repo.Name, j)
 			}
 			r.addCand(p, int32(i), depCache, ovs)
+			if repo.Installed {
+				r.pins = append(r.pins, p.Name+"="+p.Version)
+			}
 		}
 	}
 	r.provMark = nil // only needed while adding candidates
@@ -250,7 +262,11 @@ func (r *Resolver) addCand(p *index.Package, repo int32, depCache map[string]int
 	}
 	c.depsEnd = int32(len(r.candDeps))
 	c.iif = int32(len(r.candIIF))
-	for _, tok := range p.InstallIf {
+	iif := p.InstallIf
+	if r.repos[repo].Installed {
+		iif = nil // already installed: nothing adds it
+	}
+	for _, tok := range iif {
 		di, ok := r.parseDep(tok, depCache)
 		if !ok {
 			// A condition apk cannot read never holds.

@@ -33,6 +33,7 @@ var commands = map[string]command{
 	"melange-key":     {"(build step) report the public half of a melange build's signing key", runMelangeKey},
 	"melange-package": {"(build step) package a melange build's output directories, signed, with their index", runMelangePackage},
 	"melange-extract": {"(build step) check and unpack a fetched source into the workspace", runMelangeExtract},
+	"apply-layer":     {"(build step) verify and apply a base image layer", runApplyLayer},
 }
 
 func main() {

@@ -70,3 +70,11 @@ func runMelangeExtract(ctx context.Context, args []string, stdout, stderr io.Wri
 	}
 	return pkgsteps.Extract(s)
 }
+
+func runApplyLayer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	s, err := step.ParseApplyLayer(args, stderr)
+	if err != nil {
+		return stepUsage(err)
+	}
+	return imagefs.ApplyLayer(s)
+}

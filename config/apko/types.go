@@ -73,8 +73,8 @@ type Contents struct {
 	// RuntimeKeyring keys are written to /etc/apk/keys, never used to build.
 	RuntimeKeyring []NamedPEM
 	Packages       []Package
-	// BaseImage is apko's experimental base image; kiln rejects it in
-	// Validate, since it names a local OCI layout.
+	// BaseImage is apko's experimental base image: the packages are
+	// installed on top of a local OCI layout's image.
 	BaseImage *BaseImage
 }
 
@@ -103,8 +103,11 @@ type NamedPEM struct {
 
 // BaseImage is contents.baseimage.
 type BaseImage struct {
-	Pos      Pos
-	Image    Str
+	Pos Pos
+	// Image is the directory of an OCI image layout (index.json, blobs/).
+	Image Str
+	// APKIndex is a directory holding <apk arch>/APKINDEX: the base
+	// image's installed database (lib/apk/db/installed), as apko takes it.
 	APKIndex Str
 }
 

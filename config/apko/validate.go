@@ -41,8 +41,8 @@ func (c *Config) Validate() error {
 
 func (c *Config) validateContents() error {
 	cc := &c.Contents
-	if cc.BaseImage != nil {
-		return cc.BaseImage.Pos.Errorf("contents.baseimage: base images are not supported by kiln (apko's experimental baseimage reads a local OCI layout and APKINDEX)")
+	if err := c.validateBaseImage(); err != nil {
+		return err
 	}
 	// A package pinned to @tag needs a build repository with that tag, or
 	// apk cannot resolve it.
@@ -69,6 +69,49 @@ func (c *Config) validateContents() error {
 		if block, _ := pem.Decode([]byte(k.Content.Value)); block == nil {
 			return k.Content.Pos.Errorf("contents.runtime_keyring %q: content is not a PEM public key", k.Name.Value)
 		}
+	}
+	return nil
+}
+
+// validateBaseImage applies apko's rule for a config built on a base
+// image: it may add packages (contents, archs, include) but not change
+// what the base's config says, so entrypoint, cmd, stop-signal, work-dir,
+// accounts, environment, paths and annotations are refused, and layering
+// too. apko lets volumes, vcs-url, certificates and format through, and so
+// does kiln.
+func (c *Config) validateBaseImage() error {
+	b := c.Contents.BaseImage
+	if b == nil {
+		return nil
+	}
+	if b.Image.Value == "" {
+		return b.Pos.Errorf("contents.baseimage: no image (the path of the base's OCI layout directory in the build context)")
+	}
+	if b.APKIndex.Value == "" {
+		return b.Pos.Errorf("contents.baseimage: no apkindex (the directory holding <arch>/APKINDEX, the base's installed database)")
+	}
+	refuse := func(pos Pos, field string) error {
+		return pos.Errorf("%s: not allowed with contents.baseimage (a config on a base image may set only contents, archs and include; the rest comes from the base image, as in apko)", field)
+	}
+	switch {
+	case !c.Entrypoint.IsZero():
+		return refuse(c.Entrypoint.Pos, "entrypoint")
+	case c.Cmd.Value != "":
+		return refuse(c.Cmd.Pos, "cmd")
+	case c.StopSignal.Value != "":
+		return refuse(c.StopSignal.Pos, "stop-signal")
+	case c.WorkDir.Value != "":
+		return refuse(c.WorkDir.Pos, "work-dir")
+	case c.Accounts.RunAs.Value != "" || len(c.Accounts.Users) > 0 || len(c.Accounts.Groups) > 0:
+		return refuse(c.Accounts.Pos, "accounts")
+	case len(c.Environment) > 0:
+		return refuse(c.Environment[0].Key.Pos, "environment")
+	case len(c.Paths) > 0:
+		return refuse(c.Paths[0].Pos, "paths")
+	case len(c.Annotations) > 0:
+		return refuse(c.Annotations[0].Key.Pos, "annotations")
+	case c.Layering != nil:
+		return refuse(c.Layering.Pos, "layering")
 	}
 	return nil
 }

@@ -222,7 +222,10 @@ func (c *converter) metadata(rootfs llb.State, records []llb.State) (llb.State, 
 		mounts = append(mounts, llb.AddMount(s.BaseDB, c.in.Context, llb.SourcePath("/"+b.APKIndex), llb.Readonly))
 	}
 	opts := append(c.sandbox(fmt.Sprintf("[%s] generate installed database, accounts and links", c.p.Arch), s.Args()),
-		llb.AddMount(step.MountRootfs, rootfs, llb.Readonly),
+		// No content checksum for the cache key: BuildKit would hash every
+		// file of the merged packages (a second per 100 MB) to find what
+		// the install records, mounted below, already say.
+		llb.AddMount(step.MountRootfs, rootfs, llb.Readonly, llb.ContentCache(llb.MountContentCacheOff)),
 		llb.AddMount(step.MountSpec, specSt, llb.Readonly),
 		llb.AddMount(step.MountKeys, c.keys, llb.Readonly))
 	return c.in.Tools.Run(append(opts, mounts...)...).AddMount(step.MountOut, llb.Scratch()), nil

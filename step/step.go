@@ -15,9 +15,10 @@ import (
 	"strings"
 )
 
-// ToolBinary is where kiln's binary sits in kiln's own image, which every
-// step runs from.
-const ToolBinary = "/bin/kiln"
+// ToolBinary is the step binary in kiln's own image, which every step runs
+// from: kiln-step, which links nothing of BuildKit and so starts in a
+// fraction of the frontend binary's time (cmd/kiln-step).
+const ToolBinary = "/bin/kiln-step"
 
 // Mount points inside kiln's steps.
 const (

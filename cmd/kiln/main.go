@@ -25,15 +25,6 @@ var commands = map[string]command{
 	"frontend":      {"serve a build as a BuildKit frontend (the image's entrypoint)", runFrontend},
 	"show-packages": {"print the packages an apko.yaml installs, per arch", runShowPackages},
 	"sbom":          {"write the SPDX 2.3 SBOM a build of an apko.yaml attaches", runSBOM},
-	// Steps run inside builds; listed so they are discoverable, but users
-	// have no reason to call them.
-	"install-apk":     {"(build step) verify and extract .apk files into a layer", runInstallAPK},
-	"image-meta":      {"(build step) write an image's apk database and generated files", runImageMeta},
-	"image-sbom":      {"(build step) write an image's SPDX document", runImageSBOM},
-	"melange-key":     {"(build step) report the public half of a melange build's signing key", runMelangeKey},
-	"melange-package": {"(build step) package a melange build's output directories, signed, with their index", runMelangePackage},
-	"melange-extract": {"(build step) check and unpack a fetched source into the workspace", runMelangeExtract},
-	"apply-layer":     {"(build step) verify and apply a base image layer", runApplyLayer},
 }
 
 func main() {

@@ -30,6 +30,8 @@ build_binary() {
 	if [ -n "${KILN_FRONTEND_BIN:-}" ]; then
 		[ -x "$KILN_FRONTEND_BIN" ] || die "KILN_FRONTEND_BIN=$KILN_FRONTEND_BIN is not an executable file"
 		cp "$KILN_FRONTEND_BIN" "$tmp/bin/kiln-amd64"
+		(cd "$REPO_ROOT" && CGO_ENABLED=0 go build -p 2 -trimpath -ldflags="-s -w" -o "$tmp/bin/kiln-step-amd64" ./cmd/kiln-step) ||
+			die "go build ./cmd/kiln-step failed"
 		FRONTEND_ARCHS=amd64
 		log "frontend: using prebuilt $KILN_FRONTEND_BIN (amd64 only)"
 		return 0
@@ -38,8 +40,10 @@ build_binary() {
 	# Same flags as Dockerfile.frontend's build stage; static for FROM
 	# scratch; one binary per platform the image is for.
 	for arch in $FRONTEND_ARCHS; do
-		(cd "$src" && CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -p 2 -trimpath -ldflags="-s -w" -o "$tmp/bin/kiln-$arch" ./cmd/kiln) ||
-			die "go build ./cmd/kiln for $arch in $src failed"
+		for cmd in kiln kiln-step; do
+			(cd "$src" && CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -p 2 -trimpath -ldflags="-s -w" -o "$tmp/bin/$cmd-$arch" ./cmd/$cmd) ||
+				die "go build ./cmd/$cmd for $arch in $src failed"
+		done
 	done
 	log "frontend: built $src/cmd/kiln for $FRONTEND_ARCHS ($(du -h "$tmp/bin/kiln-amd64" | cut -f1) each)"
 }

@@ -12,6 +12,9 @@ STACK_CACHE=$STACK/cache
 BUILDKIT_SOCK=$STACK_RUN/buildkitd.sock
 BUILDKIT_ADDR=unix://$BUILDKIT_SOCK
 REGISTRY_ADDR=127.0.0.1:5000
+# buildkitd's debug server (pprof), loopback only: the benchmarks read a
+# CPU profile of a cold build from it.
+BUILDKITD_DEBUG_ADDR=127.0.0.1:6061
 BUILDER_NAME=kiln
 # A second builder of two nodes, one per platform (each buildkitd declares
 # only its own), for the native-worker tests: buildx sends each platform's

@@ -123,7 +123,7 @@ buildkitd_step() {
 			  insecure = true
 		TOML
 		start_daemon buildkitd "$BUILDKITD_PID" "$BUILDKITD_LOG" \
-			"$STACK_BIN/buildkitd" --config "$STACK/config/buildkitd.toml"
+			"$STACK_BIN/buildkitd" --config "$STACK/config/buildkitd.toml" --debugaddr "$BUILDKITD_DEBUG_ADDR"
 	fi
 	wait_for buildkitd "$BUILDKITD_PID" "$BUILDKITD_LOG" buildkitd_answers
 	log "buildkitd: $BUILDKIT_ADDR answers ($(buildctl --addr "$BUILDKIT_ADDR" debug workers | tail -n +2 | awk '{print $2}' | paste -sd' '))"
@@ -220,6 +220,7 @@ env_step() {
 		export BUILDKIT_HOST=$BUILDKIT_ADDR
 		export BUILDX_BUILDER=$BUILDER_NAME
 		export KILN_REGISTRY=$REGISTRY_ADDR
+		export KILN_BUILDKITD_DEBUGADDR=$BUILDKITD_DEBUG_ADDR
 		export KILN_FRONTEND_IMAGE=\${KILN_FRONTEND_IMAGE:-$REGISTRY_ADDR/kiln:dev}
 		export KILN_ARM64_BUSYBOX=$STACK/arm64/busybox
 		export KILN_NODES_BUILDER=$NODES_BUILDER_NAME

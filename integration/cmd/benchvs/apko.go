@@ -21,6 +21,7 @@ func runApko(args []string) error {
 	apko := fs.String("apko", os.Getenv("KILN_APKO"), "the reference apko binary (../shared/peers builds it)")
 	runs := fs.Int("runs", 5, "runs per case and tool")
 	images := fs.String("image", "small,large", "which images: small, large")
+	profiles := fs.String("profile", "", "`DIR` for CPU profiles of buildkitd and of the step binary during a cold build (none if empty)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -36,7 +37,7 @@ func runApko(args []string) error {
 		return err
 	}
 	for _, img := range strings.Split(*images, ",") {
-		b := &apkoBench{apko: *apko, runs: *runs, signer: signer, image: img, goroot: strings.TrimSpace(string(goroot))}
+		b := &apkoBench{apko: *apko, runs: *runs, signer: signer, image: img, goroot: strings.TrimSpace(string(goroot)), profiles: *profiles}
 		if err := b.run(); err != nil {
 			return fmt.Errorf("%s image: %w", img, err)
 		}
@@ -46,6 +47,7 @@ func runApko(args []string) error {
 
 type apkoBench struct {
 	apko, image, goroot string
+	profiles            string // where profileCold writes; "" for none
 	runs                int
 	signer              *sign.Signer
 	ctx                 string
@@ -135,6 +137,10 @@ func (b *apkoBench) run() error {
 	fmt.Printf("\nwhere kiln's last cold build spent its time (vertices of 0.05 s or more):\n")
 	for _, l := range vertexTimes(coldProgress) {
 		fmt.Println("  " + l)
+	}
+	if b.profiles != "" {
+		// The bumps left the repository as it was at the last run.
+		return b.profileCold(b.profiles, medianWall(cold.kiln))
 	}
 	return nil
 }

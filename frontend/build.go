@@ -23,16 +23,19 @@ import (
 )
 
 // Build is the frontend's entry point (grpcclient.RunFromEnvironment).
-func Build(ctx context.Context, c client.Client) (*client.Result, error) {
+func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 	bc, err := dockerui.NewClient(c)
 	if err != nil {
 		return nil, err
 	}
-	args, err := ParseBuildArgs(bc.BuildArgs)
+	src, err := bc.ReadEntrypoint(ctx, "yaml")
 	if err != nil {
 		return nil, err
 	}
-	src, err := bc.ReadEntrypoint(ctx, "yaml")
+	// From here on errors reach buildx with the YAML lines they are about.
+	srcs := newYAMLSources(src.SourceMap)
+	defer func() { err = srcs.userError(err) }()
+	args, err := ParseBuildArgs(bc.BuildArgs)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +48,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	}
 	b := &builder{c: c, bc: bc, args: args}
 	b.src = &llbSource{c: c, bc: bc, opts: b.cacheOpts()}
-	req, err := plan.Load(ctx, src.Filename, src.Data, b.src)
+	req, err := plan.Load(ctx, src.Filename, src.Data, recordingSource{b.src, srcs})
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +160,7 @@ func (b *builder) buildImage(ctx context.Context, req *plan.Request) (*client.Re
 		if err != nil {
 			return nil, err
 		}
-		ref, err := b.solve(ctx, img.Root, *platform)
+		ref, err := b.solveImage(ctx, img.Root, *platform, pl.Platforms[i])
 		if err != nil {
 			return nil, err
 		}
@@ -183,7 +186,23 @@ func (b *builder) buildImage(ctx context.Context, req *plan.Request) (*client.Re
 
 // solve marshals st for platform (with --no-cache applied) and solves it.
 func (b *builder) solve(ctx context.Context, st llb.State, platform ocispecs.Platform) (client.Reference, error) {
-	return solveState(ctx, b.c, st, append(b.cacheOpts(), llb.Platform(platform))...)
+	return solveState(ctx, b.c, b.bc.CacheImports, st, append(b.cacheOpts(), llb.Platform(platform))...)
+}
+
+// solveImage solves one platform's image like solve, naming the package
+// and repository entry when downloading a package failed.
+func (b *builder) solveImage(ctx context.Context, st llb.State, platform ocispecs.Platform, p *plan.Platform) (client.Reference, error) {
+	def, err := st.Marshal(ctx, append(b.cacheOpts(), llb.Platform(platform))...)
+	if err != nil {
+		return nil, err
+	}
+	// Evaluated here, not lazily by the exporter, so that a failure comes
+	// back to kiln to be worded.
+	res, err := b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: b.bc.CacheImports, Evaluate: true})
+	if err != nil {
+		return nil, packageFetchError(err, def, p)
+	}
+	return res.SingleRef()
 }
 
 // addAnnotations puts the image labels on each manifest (and on the index

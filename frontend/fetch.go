@@ -11,13 +11,20 @@ import (
 // readChunk stays under the gateway's 16 MiB limit per ReadFile call.
 const readChunk = 8 << 20
 
-// solveState solves st and returns its single reference.
-func solveState(ctx context.Context, c client.Client, st llb.State, opts ...llb.ConstraintsOpt) (client.Reference, error) {
+// solveState solves st and returns its single reference. cacheImports are
+// the client's --cache-from sources: BuildKit consults them only for
+// solves that name them, so every solve a build makes passes them.
+func solveState(ctx context.Context, c client.Client, cacheImports []client.CacheOptionsEntry, st llb.State, opts ...llb.ConstraintsOpt) (client.Reference, error) {
 	def, err := st.Marshal(ctx, opts...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
+	return solveDef(ctx, c, cacheImports, def)
+}
+
+// solveDef solves a marshalled definition (see solveState).
+func solveDef(ctx context.Context, c client.Client, cacheImports []client.CacheOptionsEntry, def *llb.Definition) (client.Reference, error) {
+	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: cacheImports})
 	if err != nil {
 		return nil, err
 	}

@@ -30,7 +30,7 @@ func (s *llbSource) ReadContext(ctx context.Context, paths []string, max int64) 
 	if err != nil {
 		return nil, err
 	}
-	ref, err := solveState(ctx, s.c, *st, s.opts...)
+	ref, err := solveState(ctx, s.c, s.bc.CacheImports, *st, s.opts...)
 	if err != nil {
 		return nil, fmt.Errorf("read build context: %w", err)
 	}
@@ -50,9 +50,14 @@ func (s *llbSource) ReadContext(ctx context.Context, paths []string, max int64) 
 
 func (s *llbSource) Fetch(ctx context.Context, url, name string, max int64) ([]byte, error) {
 	st := llb.HTTP(url, llb.Filename("f"), llb.WithCustomName(name))
-	ref, err := solveState(ctx, s.c, st, s.opts...)
+	// The solve is lazy: a failed download shows when the file is read.
+	ref, err := solveState(ctx, s.c, s.bc.CacheImports, st, s.opts...)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", url, err)
+		return nil, newFetchError(url, err)
 	}
-	return readAll(ctx, ref, "f", max)
+	dt, err := readAll(ctx, ref, "f", max)
+	if err != nil {
+		return nil, newFetchError(url, err)
+	}
+	return dt, nil
 }

@@ -3,6 +3,7 @@ package plan
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"path"
@@ -65,7 +66,7 @@ func Resolve(ctx context.Context, req *Request, targets []Target, src Source, op
 	}
 	solutions, err := resolve.ResolveArchs(byArch, world)
 	if err != nil {
-		return nil, fmt.Errorf("%s: contents.packages: %w", req.File, err)
+		return nil, packagesError(req, err)
 	}
 	p := &Plan{Request: req, Keys: keys}
 	for _, t := range targets {
@@ -195,4 +196,21 @@ func loadIndexes(ctx context.Context, req *Request, archs []string, kr *sign.Key
 		}
 	}
 	return out, nil
+}
+
+// packagesError places a resolver failure at the packages entry it is
+// about, or at the contents section when it is about no one entry.
+func packagesError(req *Request, err error) error {
+	var we *resolve.WorldError
+	if errors.As(err, &we) {
+		for _, p := range req.Packages {
+			if p.Value == we.Entry && p.Pos.IsValid() {
+				return p.Pos.Errorf("contents.packages: %v", err)
+			}
+		}
+	}
+	if req.Config != nil && req.Config.Contents.Pos.IsValid() {
+		return req.Config.Contents.Pos.Errorf("contents.packages: %v", err)
+	}
+	return fmt.Errorf("%s: contents.packages: %w", req.File, err)
 }

@@ -48,6 +48,9 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 	}
 	b := &builder{c: c, bc: bc, args: args}
 	b.src = &llbSource{c: c, bc: bc, opts: b.cacheOpts()}
+	if res, ok, err := b.subrequest(ctx, src, srcs); err != nil || ok {
+		return res, err
+	}
 	req, err := plan.Load(ctx, src.Filename, src.Data, recordingSource{b.src, srcs})
 	if err != nil {
 		return nil, err

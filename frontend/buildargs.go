@@ -20,6 +20,16 @@ type BuildArgs struct {
 	SourceDateEpoch int64
 }
 
+// ArgDoc describes one build argument kiln reads, for --call outline.
+type ArgDoc struct {
+	Name, Default, Description string
+}
+
+// ArgDocs are the build arguments kiln reads.
+var ArgDocs = []ArgDoc{
+	{"SOURCE_DATE_EPOCH", "0", "seconds since 1970 for every file mtime, the image's created time and labels, and the SBOM's creation time"},
+}
+
 // knownKilnArgs lists the KILN_* build args kiln understands (none yet:
 // the list exists so that unknown ones fail loudly).
 var knownKilnArgs = map[string]bool{}

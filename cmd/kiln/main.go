@@ -25,6 +25,7 @@ var commands = map[string]command{
 	"frontend":      {"serve a build as a BuildKit frontend (the image's entrypoint)", runFrontend},
 	"show-packages": {"print the packages an apko.yaml installs, per arch", runShowPackages},
 	"sbom":          {"write the SPDX 2.3 SBOM a build of an apko.yaml attaches", runSBOM},
+	"lint":          {"report what --call check reports for apko.yaml files (exit 1 on errors)", runLint},
 	// Steps run inside builds; listed so they are discoverable, but users
 	// have no reason to call them.
 	"install-apk": {"(build step) verify and extract .apk files into a layer", runInstallAPK},
@@ -55,6 +56,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := cmd.run(ctx, args[1:], stdout, stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
+		}
+		if errors.Is(err, errFindings) {
+			return 1 // the findings are printed
 		}
 		var ue usageError
 		if errors.As(err, &ue) {

@@ -47,7 +47,7 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 		return nil, fmt.Errorf("%s: not an apko image config (no top-level \"contents\")", src.Filename)
 	}
 	b := &builder{c: c, bc: bc, args: args}
-	b.src = &llbSource{c: c, bc: bc, opts: b.cacheOpts()}
+	b.src = &llbSource{c: c, bc: bc, named: newNamedContexts(bc), opts: b.cacheOpts()}
 	if res, ok, err := b.subrequest(ctx, src, srcs); err != nil || ok {
 		return res, err
 	}
@@ -126,7 +126,10 @@ func (b *builder) toolsState() (llb.State, error) {
 
 // buildImage plans, converts and solves every platform of an apko config.
 func (b *builder) buildImage(ctx context.Context, req *plan.Request) (*client.Result, error) {
-	targets, err := plan.Targets(req, b.bc.TargetPlatforms, b.builderPlatform())
+	if err := checkTarget(b.bc.Target, req.File); err != nil {
+		return nil, err
+	}
+	targets, err := plan.Targets(req, requestedPlatforms(req, b.bc.TargetPlatforms, b.builderPlatform()), b.builderPlatform())
 	if err != nil {
 		return nil, err
 	}
@@ -143,11 +146,9 @@ func (b *builder) buildImage(ctx context.Context, req *plan.Request) (*client.Re
 		return nil, err
 	}
 	if paths := pl.ContextPaths(); len(paths) > 0 {
-		st, err := b.bc.MainContext(ctx, llb.FollowPaths(paths))
-		if err != nil {
+		if _, in.ContextFor, err = b.src.named.contextStates(ctx, paths); err != nil {
 			return nil, err
 		}
-		in.Context = *st
 	}
 
 	plats := make([]ocispecs.Platform, len(targets))
@@ -173,6 +174,7 @@ func (b *builder) buildImage(ctx context.Context, req *plan.Request) (*client.Re
 			}
 		}
 		labels[i] = img.Labels
+		applyLabels(img.Config, b.bc.Labels)
 		return &dockerui.BuildResult{Reference: ref, Image: img.Config, Epoch: img.Config.Created}, nil
 	})
 	if err != nil {

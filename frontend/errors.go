@@ -169,6 +169,10 @@ func newFetchError(url string, err error) *fetchError {
 }
 
 func (e *fetchError) Error() string {
+	if e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden {
+		return fmt.Sprintf("fetch %s: HTTP %d %s (the server wants credentials: pass them with --secret id=%s, see kiln's README)",
+			e.URL, e.Status, http.StatusText(e.Status), authSecretID(e.URL))
+	}
 	if e.Status != 0 {
 		return fmt.Sprintf("fetch %s: HTTP %d %s", e.URL, e.Status, http.StatusText(e.Status))
 	}

@@ -17,29 +17,42 @@ import (
 // one local transfer per call, URLs as HTTP sources (so BuildKit caches
 // them and the builder, not the client, reaches the network).
 type llbSource struct {
-	c    client.Client
-	bc   *dockerui.Client
-	opts []llb.ConstraintsOpt
+	c     client.Client
+	bc    *dockerui.Client
+	named *namedContexts
+	opts  []llb.ConstraintsOpt
 }
 
 func (s *llbSource) ReadContext(ctx context.Context, paths []string, max int64) (map[string][]byte, error) {
 	if len(paths) == 0 {
 		return nil, nil
 	}
-	st, err := s.bc.MainContext(ctx, llb.FollowPaths(paths))
+	states, _, err := s.named.contextStates(ctx, paths)
 	if err != nil {
 		return nil, err
 	}
-	ref, err := solveState(ctx, s.c, s.bc.CacheImports, *st, s.opts...)
-	if err != nil {
-		return nil, fmt.Errorf("read build context: %w", err)
+	refs := map[string]client.Reference{}
+	for name, st := range states {
+		ref, err := solveState(ctx, s.c, s.bc.CacheImports, st, s.opts...)
+		if err != nil {
+			if name != "" {
+				return nil, fmt.Errorf("read --build-context %s: %w", name, err)
+			}
+			return nil, fmt.Errorf("read build context: %w", err)
+		}
+		refs[name] = ref
 	}
 	out := map[string][]byte{}
 	for _, p := range paths {
-		dt, err := readAll(ctx, ref, p, max)
+		name, rest := s.named.split(p)
+		dt, err := readAll(ctx, refs[name], rest, max)
 		if err != nil {
 			if strings.Contains(err.Error(), "no such file or directory") {
-				err = errors.New("not found in the build context")
+				if name != "" {
+					err = fmt.Errorf("not found in --build-context %s (as %s)", name, rest)
+				} else {
+					err = errors.New("not found in the build context")
+				}
 			}
 			return nil, &plan.PathError{Path: p, Err: err}
 		}

@@ -41,6 +41,7 @@ func (b *builder) subrequest(ctx context.Context, src *dockerui.Source, srcs *ya
 			for _, a := range ArgDocs {
 				o.Args = append(o.Args, outline.Arg{Name: a.Name, Value: a.Default, Description: a.Description})
 			}
+			o.Secrets = authSecrets(req)
 			return o, nil
 		},
 		ListTargets: func(ctx context.Context) (*targets.List, error) {
@@ -50,7 +51,7 @@ func (b *builder) subrequest(ctx context.Context, src *dockerui.Source, srcs *ya
 			}
 			t := targets.Target{Name: imageTarget, Default: true, Description: describeImage(req, b.builderPlatform())}
 			var plats []string
-			for _, tg := range archTargets(req, b.builderPlatform()) {
+			for _, tg := range archTargets(req, nil, b.builderPlatform()) {
 				plats = append(plats, platforms.Format(tg.Platform))
 			}
 			t.Platform = strings.Join(plats, ",")
@@ -112,19 +113,26 @@ func (b *builder) subrequest(ctx context.Context, src *dockerui.Source, srcs *ya
 // describeImage says what a config builds, for outline and targets.
 func describeImage(req *plan.Request, builder ocispecs.Platform) string {
 	var archs []string
-	for _, t := range archTargets(req, builder) {
+	for _, t := range archTargets(req, nil, builder) {
 		archs = append(archs, fmt.Sprintf("%s (%s)", t.Arch, platforms.Format(t.Platform)))
 	}
 	what := "the image " + req.File + " describes, for " + strings.Join(archs, ", ")
 	if len(req.Archs) == 0 {
-		what += ": it names no archs, so the builder's platform"
+		return what + ": it names no archs, so the builder's platform"
+	}
+	if def := archTargets(req, requestedPlatforms(req, nil, builder), builder); len(def) < len(req.Archs) {
+		var ps []string
+		for _, t := range def {
+			ps = append(ps, platforms.Format(t.Platform))
+		}
+		what += "; without --platform, " + strings.Join(ps, ",")
 	}
 	return what
 }
 
-// archTargets is what a build without --platform makes.
-func archTargets(req *plan.Request, builder ocispecs.Platform) []plan.Target {
-	ts, err := plan.Targets(req, nil, builder)
+// archTargets is what a build asking for requested makes.
+func archTargets(req *plan.Request, requested []ocispecs.Platform, builder ocispecs.Platform) []plan.Target {
+	ts, err := plan.Targets(req, requested, builder)
 	if err != nil {
 		return nil
 	}

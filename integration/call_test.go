@@ -37,14 +37,17 @@ archs: [x86_64, aarch64]
 		stderr             string // the error buildx prints, "" for none
 	}{
 		{"outline", "outline", config, 0, `TARGET:      image
-DESCRIPTION: the image apko.yaml describes, for x86_64 (linux/amd64), aarch64 (linux/arm64)
+DESCRIPTION: the image apko.yaml describes, for x86_64 (linux/amd64), aarch64 (linux/arm64); without --platform, linux/amd64
 
 BUILD ARG           VALUE   DESCRIPTION
 SOURCE_DATE_EPOCH   0       seconds since 1970 for every file mtime, the image's created time and labels, and the SBOM's creation time
 
+SECRET                            REQUIRED
+HTTP_AUTH_HEADER_mirror.example   
+
 `, ""},
 		{"targets", "targets", config, 0, `TARGET          DESCRIPTION
-image (default) the image apko.yaml describes, for x86_64 (linux/amd64), aarch64 (linux/arm64)
+image (default) the image apko.yaml describes, for x86_64 (linux/amd64), aarch64 (linux/arm64); without --platform, linux/amd64
 `, ""},
 		{"targets without archs", "targets", strings.Replace(config, "archs: [x86_64, aarch64]\n", "", 1), 0, `TARGET          DESCRIPTION
 image (default) the image apko.yaml describes, for x86_64 (linux/amd64): it names no archs, so the builder's platform

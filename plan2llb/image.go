@@ -30,6 +30,18 @@ type Inputs struct {
 	// Context holds the plan's ContextPaths (the build context, narrowed
 	// to them); unused when every package is remote.
 	Context llb.State
+	// ContextFor, when set, says which state holds a context path and
+	// where in it: the frontend serves paths whose first element names a
+	// --build-context from that context. Nil: Context, at the path.
+	ContextFor func(contextPath string) (llb.State, string)
+}
+
+// contextFor is where the conversion reads a context path from.
+func (in Inputs) contextFor(p string) (llb.State, string) {
+	if in.ContextFor != nil {
+		return in.ContextFor(p)
+	}
+	return in.Context, p
 }
 
 // Image is one platform's image as LLB plus what the exporter needs.
@@ -100,7 +112,8 @@ func (c *converter) packageMount(pk plan.Package, file string) llb.RunOption {
 		src := llb.HTTP(u, llb.Filename(pk.Filename()), llb.WithCustomNamef("fetch %s", pk.Filename()))
 		return llb.AddMount(file, src, llb.SourcePath("/"+pk.Filename()), llb.Readonly)
 	}
-	return llb.AddMount(file, c.in.Context, llb.SourcePath("/"+pk.ContextPath(c.p.Arch)), llb.Readonly)
+	st, p := c.in.contextFor(pk.ContextPath(c.p.Arch))
+	return llb.AddMount(file, st, llb.SourcePath("/"+p), llb.Readonly)
 }
 
 // sandbox is what every step runs with: no network, a read-only root

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
+	"strings"
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -13,11 +15,35 @@ import (
 
 // hostFlags are the flags every host command that plans a config takes.
 type hostFlags struct {
-	context string
+	context  string
+	contexts contextFlag
 }
 
 func (h *hostFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&h.context, "context", ".", "`DIR` standing for the build context: includes, local repositories and keys are read relative to it (apko reads them relative to its working directory)")
+	fs.Var(&h.contexts, "build-context", "`NAME=DIR` (repeatable): paths starting with NAME/ are read from DIR, as with docker buildx build --build-context")
+}
+
+// source is the plan.Source the flags describe.
+func (h *hostFlags) source() *plan.HostSource {
+	return &plan.HostSource{Root: h.context, Contexts: h.contexts}
+}
+
+// contextFlag is a repeatable NAME=DIR flag.
+type contextFlag map[string]string
+
+func (c *contextFlag) String() string { return fmt.Sprint(map[string]string(*c)) }
+
+func (c *contextFlag) Set(v string) error {
+	name, dir, ok := strings.Cut(v, "=")
+	if !ok || name == "" || dir == "" || strings.Contains(name, "/") {
+		return fmt.Errorf("want NAME=DIR, got %q", v)
+	}
+	if *c == nil {
+		*c = contextFlag{}
+	}
+	(*c)[name] = dir
+	return nil
 }
 
 // planOnHost plans file as a build of it with the given context would:
@@ -28,7 +54,7 @@ func planOnHost(ctx context.Context, h hostFlags, file string, archs []string, o
 	if err != nil {
 		return nil, nil, err
 	}
-	src := &plan.HostSource{Root: h.context}
+	src := h.source()
 	req, err := plan.Load(ctx, file, data, src)
 	if err != nil {
 		return nil, nil, err

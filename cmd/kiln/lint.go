@@ -46,7 +46,7 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
-		req, err := plan.Load(ctx, file, data, &plan.HostSource{Root: h.context})
+		req, err := plan.Load(ctx, file, data, h.source())
 		if err != nil {
 			var ye *yamlnode.Error
 			if errors.As(err, &ye) && ye.Line > 0 {

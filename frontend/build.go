@@ -28,7 +28,7 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 	if err != nil {
 		return nil, err
 	}
-	src, err := bc.ReadEntrypoint(ctx, "yaml")
+	src, err := bc.ReadEntrypoint(ctx, "yaml", entrypointFiles(bc))
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +46,7 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 	default:
 		return nil, fmt.Errorf("%s: not an apko image config (no top-level \"contents\")", src.Filename)
 	}
-	b := &builder{c: c, bc: bc, args: args}
+	b := &builder{c: c, bc: bc, args: args, entry: src}
 	b.src = &llbSource{c: c, bc: bc, named: newNamedContexts(bc), opts: b.cacheOpts()}
 	if res, ok, err := b.subrequest(ctx, src, srcs); err != nil || ok {
 		return res, err
@@ -82,10 +82,11 @@ func detectKind(data []byte) fileKind {
 
 // builder carries one build's clients and options.
 type builder struct {
-	c    client.Client
-	bc   *dockerui.Client
-	args BuildArgs
-	src  *llbSource
+	c     client.Client
+	bc    *dockerui.Client
+	args  BuildArgs
+	src   *llbSource
+	entry *dockerui.Source // the config as read
 }
 
 // cacheOpts applies --no-cache: BuildKit leaves it to the frontend, so
@@ -137,7 +138,11 @@ func (b *builder) buildImage(ctx context.Context, req *plan.Request) (*client.Re
 	if err != nil {
 		return nil, err
 	}
-	pl, err := plan.Resolve(ctx, req, targets, b.src, plan.Options{SourceDateEpoch: b.args.SourceDateEpoch})
+	lock, err := b.loadLock(ctx, b.entry)
+	if err != nil {
+		return nil, err
+	}
+	pl, err := plan.Resolve(ctx, req, targets, b.src, plan.Options{SourceDateEpoch: b.args.SourceDateEpoch, Lock: lock})
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,9 @@ import (
 // BUILDKIT_MULTI_PLATFORM, ...) are handled by BuildKit and dockerui.
 type BuildArgs struct {
 	SourceDateEpoch int64
+	// Lockfile is KILN_LOCKFILE: a lockfile in the build context to
+	// follow, or "none" to ignore the one next to the config.
+	Lockfile string
 }
 
 // ArgDoc describes one build argument kiln reads, for --call outline.
@@ -28,11 +31,12 @@ type ArgDoc struct {
 // ArgDocs are the build arguments kiln reads.
 var ArgDocs = []ArgDoc{
 	{"SOURCE_DATE_EPOCH", "0", "seconds since 1970 for every file mtime, the image's created time and labels, and the SBOM's creation time"},
+	{"KILN_LOCKFILE", "", "an apko lockfile in the build context to build from; default the one next to the config (apko.lock.json for apko.yaml) if there is one; none: resolve from the indexes"},
 }
 
-// knownKilnArgs lists the KILN_* build args kiln understands (none yet:
-// the list exists so that unknown ones fail loudly).
-var knownKilnArgs = map[string]bool{}
+// knownKilnArgs lists the KILN_* build args kiln understands; unknown ones
+// fail loudly.
+var knownKilnArgs = map[string]bool{"KILN_LOCKFILE": true}
 
 // ParseBuildArgs validates and reads kiln's build args.
 func ParseBuildArgs(args map[string]string) (BuildArgs, error) {
@@ -45,7 +49,7 @@ func ParseBuildArgs(args map[string]string) (BuildArgs, error) {
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return out, fmt.Errorf("unknown build arg %s: kiln reads only SOURCE_DATE_EPOCH", strings.Join(unknown, ", "))
+		return out, fmt.Errorf("unknown build arg %s: kiln reads SOURCE_DATE_EPOCH and KILN_LOCKFILE", strings.Join(unknown, ", "))
 	}
 	if v, ok := args["SOURCE_DATE_EPOCH"]; ok && v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -54,6 +58,7 @@ func ParseBuildArgs(args map[string]string) (BuildArgs, error) {
 		}
 		out.SourceDateEpoch = n
 	}
+	out.Lockfile = args["KILN_LOCKFILE"]
 	return out, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"strings"
 
 	"github.com/moby/buildkit/client/llb"
@@ -71,6 +72,43 @@ func (s *llbSource) Fetch(ctx context.Context, url, name string, max int64) ([]b
 	dt, err := readAll(ctx, ref, "f", max)
 	if err != nil {
 		return nil, newFetchError(url, err)
+	}
+	return dt, nil
+}
+
+// Head reads the first n bytes of a URL, fetched as the install step
+// fetches it (the same HTTP source, so BuildKit downloads it once), or
+// of a context path.
+func (s *llbSource) Head(ctx context.Context, loc, name string, n int64) ([]byte, error) {
+	if n > readChunk {
+		return nil, fmt.Errorf("%s: %d bytes of metadata is over the %d-byte limit", loc, n, readChunk)
+	}
+	var st llb.State
+	file := ""
+	if plan.IsRemote(loc) {
+		file = path.Base(loc)
+		st = llb.HTTP(loc, llb.Filename(file), llb.WithCustomName(name))
+	} else {
+		p, err := plan.ContextPath(loc)
+		if err != nil {
+			return nil, err
+		}
+		_, where, err := s.named.contextStates(ctx, []string{p})
+		if err != nil {
+			return nil, err
+		}
+		st, file = where(p)
+	}
+	ref, err := solveState(ctx, s.c, s.bc.CacheImports, st, s.opts...)
+	if err != nil {
+		return nil, newFetchError(loc, err)
+	}
+	dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: file, Range: &client.FileRange{Offset: 0, Length: int(n)}})
+	if err != nil {
+		if plan.IsRemote(loc) {
+			return nil, newFetchError(loc, err)
+		}
+		return nil, fmt.Errorf("%s: %w", loc, err)
 	}
 	return dt, nil
 }

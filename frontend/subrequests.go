@@ -78,7 +78,11 @@ func (b *builder) subrequest(ctx context.Context, src *dockerui.Source, srcs *ya
 			// Error-level findings fail the check the way a config error
 			// does; the first is the error, the rest named in it.
 			var errs []kilnlint.Finding
-			for _, f := range kilnlint.Check(req.Config) {
+			lock, err := b.loadLock(ctx, src)
+			if err != nil {
+				return nil, err
+			}
+			for _, f := range kilnlint.Check(req.Config, kilnlint.Options{Locked: lock != nil}) {
 				if f.Rule.Level == kilnlint.Error {
 					errs = append(errs, f)
 					continue

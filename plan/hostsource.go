@@ -75,6 +75,29 @@ func (s *HostSource) Fetch(ctx context.Context, url, name string, max int64) ([]
 	return readMax(rc, max)
 }
 
+func (s *HostSource) Head(ctx context.Context, loc, name string, n int64) ([]byte, error) {
+	var rc io.ReadCloser
+	if IsRemote(loc) {
+		r, err := s.fetcher().Open(ctx, loc)
+		if err != nil {
+			return nil, err
+		}
+		rc = r
+	} else {
+		p, err := ContextPath(loc)
+		if err != nil {
+			return nil, err
+		}
+		f, err := s.open(p)
+		if err != nil {
+			return nil, &PathError{Path: p, Err: notFound(err)}
+		}
+		rc = f
+	}
+	defer rc.Close()
+	return io.ReadAll(io.LimitReader(rc, n))
+}
+
 // Open opens a planned package's .apk.
 func (s *HostSource) Open(ctx context.Context, pk Package, apkArch string) (io.ReadCloser, string, error) {
 	if u := pk.URL(apkArch); u != "" {

@@ -57,7 +57,11 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			failed = true
 			continue
 		}
-		findings := lint.Check(req.Config)
+		lock, err := h.lock(file)
+		if err != nil {
+			return err
+		}
+		findings := lint.Check(req.Config, lint.Options{Locked: lock != nil})
 		for _, f := range findings {
 			fmt.Fprintln(stdout, f)
 		}

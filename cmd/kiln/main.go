@@ -25,6 +25,7 @@ var commands = map[string]command{
 	"frontend":      {"serve a build as a BuildKit frontend (the image's entrypoint)", runFrontend},
 	"show-packages": {"print the packages an apko.yaml installs, per arch", runShowPackages},
 	"sbom":          {"write the SPDX 2.3 SBOM a build of an apko.yaml attaches", runSBOM},
+	"lock":          {"write apko's lockfile (apko.lock.json) for an apko.yaml; builds then follow it", runLock},
 	"lint":          {"report what --call check reports for apko.yaml files (exit 1 on errors)", runLint},
 	// Steps run inside builds; listed so they are discoverable, but users
 	// have no reason to call them.

@@ -65,17 +65,23 @@ func (f Finding) String() string {
 	return fmt.Sprintf("%s: %s: %s: %s", f.Pos, f.Rule.Level, f.Rule.Name, f.Message)
 }
 
+// Options say what else a build of the config follows.
+type Options struct {
+	// Locked: a lockfile pins every package, so none is unpinned.
+	Locked bool
+}
+
 // Check lints a loaded config (includes merged: each value keeps the
 // position in the file that wrote it). Findings are in file, then line
 // order.
-func Check(cfg *apko.Config) []Finding {
+func Check(cfg *apko.Config, opts Options) []Finding {
 	var out []Finding
 	add := func(r Rule, pos apko.Pos, format string, args ...any) {
 		out = append(out, Finding{Rule: r, Pos: pos, Message: fmt.Sprintf(format, args...)})
 	}
 	c := cfg.Contents
 	for _, p := range c.Packages {
-		if p.Dep.Conflict {
+		if p.Dep.Conflict || opts.Locked {
 			continue
 		}
 		switch p.Dep.Op {

@@ -13,6 +13,7 @@ import (
 //
 //   - SOURCE_DATE_EPOCH: unix seconds for every mtime in every layer, the
 //     image's `created`, and the SBOM's creation time. Default 0.
+//   - KILN_LOCKFILE: a lockfile in the build context to follow, or none.
 //
 // BuildKit's own BUILDKIT_* arguments (BUILDKIT_SYNTAX,
 // BUILDKIT_MULTI_PLATFORM, ...) are handled by BuildKit and dockerui.

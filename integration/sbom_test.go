@@ -181,8 +181,10 @@ func TestSBOMAttestation(t *testing.T) {
 			if strings.Join(listed, " ") != strings.Join(installed, " ") {
 				t.Errorf("SBOM lists %v, the image has %v installed", listed, installed)
 			}
-			if scanned := syftAPKs(t, l, img.Descriptor.Platform.Architecture); strings.Join(scanned, " ") != strings.Join(installed, " ") {
-				t.Errorf("syft finds %v, the SBOM lists %v", scanned, listed)
+			if haveSyft(t) {
+				if scanned := syftAPKs(t, l, img.Descriptor.Platform.Architecture); strings.Join(scanned, " ") != strings.Join(installed, " ") {
+					t.Errorf("syft finds %v, the SBOM lists %v", scanned, listed)
+				}
 			}
 			// hello's own (melange) document is merged in.
 			merged := map[string]bool{}

@@ -25,6 +25,7 @@ var commands = map[string]command{
 	"frontend":      {"serve a build as a BuildKit frontend (the image's entrypoint)", runFrontend},
 	"show-packages": {"print the packages an apko.yaml installs, per arch", runShowPackages},
 	"sbom":          {"write the SPDX 2.3 SBOM a build of an apko.yaml attaches", runSBOM},
+	"version":       {"print kiln's version", runVersion},
 	"lock":          {"write apko's lockfile (apko.lock.json) for an apko.yaml; builds then follow it", runLock},
 	"lint":          {"report what --call check reports for apko.yaml files (exit 1 on errors)", runLint},
 	// Steps run inside builds; listed so they are discoverable, but users
@@ -41,6 +42,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 1 && (args[0] == "--version" || args[0] == "-v") {
+		args = []string{"version"}
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr)
 		if len(args) == 0 {

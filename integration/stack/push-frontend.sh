@@ -30,10 +30,11 @@ build_binary() {
 		return 0
 	fi
 	local src=${KILN_FRONTEND_SRC:-$REPO_ROOT}
+	KILN_VERSION=$(bash "$src/hack/version" 2>/dev/null || echo devel)
 	# Same flags as Dockerfile.frontend's build stage; static for FROM scratch.
-	(cd "$src" && CGO_ENABLED=0 go build -p 2 -trimpath -ldflags="-s -w" -o "$tmp/bin/kiln" ./cmd/kiln) ||
+	(cd "$src" && CGO_ENABLED=0 go build -p 2 -trimpath -ldflags="-s -w -X main.version=$KILN_VERSION" -o "$tmp/bin/kiln" ./cmd/kiln) ||
 		die "go build ./cmd/kiln in $src failed"
-	log "frontend: built $src/cmd/kiln ($(du -h "$tmp/bin/kiln" | cut -f1))"
+	log "frontend: built $src/cmd/kiln $KILN_VERSION ($(du -h "$tmp/bin/kiln" | cut -f1))"
 }
 
 push_image() {
@@ -48,6 +49,7 @@ push_image() {
 		--local kilnbin="$tmp/bin" \
 		--opt context:build=local:kilnbin \
 		--opt build-arg:SOURCE_DATE_EPOCH=0 \
+		--opt build-arg:KILN_VERSION="$KILN_VERSION" \
 		--output "type=image,name=$KILN_FRONTEND_IMAGE,push=true,registry.insecure=true,rewrite-timestamp=true" \
 		--metadata-file "$tmp/metadata.json" >"$progress" 2>&1; then
 		tail -n 40 "$progress" >&2
@@ -60,5 +62,10 @@ push_image() {
 	echo "$KILN_FRONTEND_IMAGE@$digest"
 }
 
+# A prebuilt binary reports its own version; the label says the same.
+KILN_VERSION=devel
 step build-kiln build_binary
+if [ -n "${KILN_FRONTEND_BIN:-}" ]; then
+	KILN_VERSION=$("$tmp/bin/kiln" version --short 2>/dev/null || echo devel)
+fi
 step push-image push_image

@@ -41,6 +41,7 @@ DESCRIPTION: the image apko.yaml describes, for x86_64 (linux/amd64), aarch64 (l
 
 BUILD ARG           VALUE   DESCRIPTION
 SOURCE_DATE_EPOCH   0       seconds since 1970 for every file mtime, the image's created time and labels, and the SBOM's creation time
+KILN_LOCKFILE               an apko lockfile in the build context to build from; default the one next to the config (apko.lock.json for apko.yaml) if there is one; none: resolve from the indexes
 
 SECRET                            REQUIRED
 HTTP_AUTH_HEADER_mirror.example   

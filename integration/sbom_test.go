@@ -132,7 +132,7 @@ func TestSBOMAttestation(t *testing.T) {
 	requireStack(t)
 	requireArm64Busybox(t)
 	ctx := exampleContext(t, "local-repo", nil, 0)
-	args := []string{"--sbom=true", "--provenance=mode=max", "--build-arg", "SOURCE_DATE_EPOCH=1700000000"}
+	args := []string{"--platform", "linux/amd64,linux/arm64", "--sbom=true", "--provenance=mode=max", "--build-arg", "SOURCE_DATE_EPOCH=1700000000"}
 	l := buildNamedOCI(t, ctx, args...)
 	imgs, err := l.Images()
 	if err != nil {

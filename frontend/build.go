@@ -23,21 +23,24 @@ import (
 )
 
 // Build is the frontend's entry point (grpcclient.RunFromEnvironment).
-func Build(ctx context.Context, c client.Client) (*client.Result, error) {
+func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 	bc, err := dockerui.NewClient(c)
 	if err != nil {
 		return nil, err
 	}
+	src, err := bc.ReadEntrypoint(ctx, "yaml", entrypointFiles(bc))
+	if err != nil {
+		return nil, err
+	}
+	// From here on errors reach buildx with the YAML lines they are about.
+	srcs := newYAMLSources(src.SourceMap)
+	defer func() { err = srcs.userError(err) }()
 	args, err := ParseBuildArgs(bc.BuildArgs)
 	if err != nil {
 		return nil, err
 	}
-	src, err := bc.ReadEntrypoint(ctx, "yaml")
-	if err != nil {
-		return nil, err
-	}
-	b := &builder{c: c, bc: bc, args: args}
-	b.src = &llbSource{c: c, bc: bc, opts: b.cacheOpts()}
+	b := &builder{c: c, bc: bc, args: args, entry: src}
+	b.src = &llbSource{c: c, bc: bc, named: newNamedContexts(bc), opts: b.cacheOpts()}
 	switch kind := detectKind(src.Data); kind {
 	case kindApko:
 	case kindMelange:
@@ -45,7 +48,10 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	default:
 		return nil, fmt.Errorf("%s: neither an apko image config (top-level \"contents\") nor a melange build (top-level \"package\")", src.Filename)
 	}
-	req, err := plan.Load(ctx, src.Filename, src.Data, b.src)
+	if res, ok, err := b.subrequest(ctx, src, srcs); err != nil || ok {
+		return res, err
+	}
+	req, err := plan.Load(ctx, src.Filename, src.Data, recordingSource{b.src, srcs})
 	if err != nil {
 		return nil, err
 	}
@@ -76,10 +82,11 @@ func detectKind(data []byte) fileKind {
 
 // builder carries one build's clients and options.
 type builder struct {
-	c    client.Client
-	bc   *dockerui.Client
-	args BuildArgs
-	src  *llbSource
+	c     client.Client
+	bc    *dockerui.Client
+	args  BuildArgs
+	src   *llbSource
+	entry *dockerui.Source // the config as read
 }
 
 // cacheOpts applies --no-cache: BuildKit leaves it to the frontend, so
@@ -120,7 +127,10 @@ func (b *builder) toolsState() (llb.State, error) {
 
 // buildImage plans, converts and solves every platform of an apko config.
 func (b *builder) buildImage(ctx context.Context, req *plan.Request) (*client.Result, error) {
-	targets, err := plan.Targets(req, b.bc.TargetPlatforms, b.builderPlatform())
+	if err := checkTarget(b.bc.Target, req.File); err != nil {
+		return nil, err
+	}
+	targets, err := plan.Targets(req, requestedPlatforms(req, b.bc.TargetPlatforms, b.builderPlatform()), b.builderPlatform())
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +138,11 @@ func (b *builder) buildImage(ctx context.Context, req *plan.Request) (*client.Re
 	if err != nil {
 		return nil, err
 	}
-	pl, err := plan.Resolve(ctx, req, targets, b.src, plan.Options{SourceDateEpoch: b.args.SourceDateEpoch})
+	lock, err := b.loadLock(ctx, b.entry)
+	if err != nil {
+		return nil, err
+	}
+	pl, err := plan.Resolve(ctx, req, targets, b.src, plan.Options{SourceDateEpoch: b.args.SourceDateEpoch, Lock: lock})
 	if err != nil {
 		return nil, err
 	}
@@ -137,11 +151,9 @@ func (b *builder) buildImage(ctx context.Context, req *plan.Request) (*client.Re
 		return nil, err
 	}
 	if paths := pl.ContextPaths(); len(paths) > 0 {
-		st, err := b.bc.MainContext(ctx, llb.FollowPaths(paths))
-		if err != nil {
+		if _, in.ContextFor, err = b.src.named.contextStates(ctx, paths); err != nil {
 			return nil, err
 		}
-		in.Context = *st
 	}
 
 	plats := make([]ocispecs.Platform, len(targets))
@@ -157,7 +169,7 @@ func (b *builder) buildImage(ctx context.Context, req *plan.Request) (*client.Re
 		if err != nil {
 			return nil, err
 		}
-		ref, err := b.solve(ctx, img.Root, *platform)
+		ref, err := b.solveImage(ctx, img.Root, *platform, pl.Platforms[i])
 		if err != nil {
 			return nil, err
 		}
@@ -167,6 +179,7 @@ func (b *builder) buildImage(ctx context.Context, req *plan.Request) (*client.Re
 			}
 		}
 		labels[i] = img.Labels
+		applyLabels(img.Config, b.bc.Labels)
 		return &dockerui.BuildResult{Reference: ref, Image: img.Config, Epoch: img.Config.Created}, nil
 	})
 	if err != nil {
@@ -183,7 +196,23 @@ func (b *builder) buildImage(ctx context.Context, req *plan.Request) (*client.Re
 
 // solve marshals st for platform (with --no-cache applied) and solves it.
 func (b *builder) solve(ctx context.Context, st llb.State, platform ocispecs.Platform) (client.Reference, error) {
-	return solveState(ctx, b.c, st, append(b.cacheOpts(), llb.Platform(platform))...)
+	return solveState(ctx, b.c, b.bc.CacheImports, st, append(b.cacheOpts(), llb.Platform(platform))...)
+}
+
+// solveImage solves one platform's image like solve, naming the package
+// and repository entry when downloading a package failed.
+func (b *builder) solveImage(ctx context.Context, st llb.State, platform ocispecs.Platform, p *plan.Platform) (client.Reference, error) {
+	def, err := st.Marshal(ctx, append(b.cacheOpts(), llb.Platform(platform))...)
+	if err != nil {
+		return nil, err
+	}
+	// Evaluated here, not lazily by the exporter, so that a failure comes
+	// back to kiln to be worded.
+	res, err := b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: b.bc.CacheImports, Evaluate: true})
+	if err != nil {
+		return nil, packageFetchError(err, def, p)
+	}
+	return res.SingleRef()
 }
 
 // addAnnotations puts the image labels on each manifest (and on the index

@@ -8,13 +8,17 @@ import (
 	"time"
 )
 
-// BuildArgs are the build arguments kiln reads. Any other KILN_* argument
-// is an error, so a typo never silently builds something else.
+// BuildArgs are the build arguments kiln reads (ArgDocs lists them). Any
+// other KILN_* argument is an error, so a typo never silently builds
+// something else.
 //
 // BuildKit's own BUILDKIT_* arguments (BUILDKIT_SYNTAX,
 // BUILDKIT_MULTI_PLATFORM, ...) are handled by BuildKit and dockerui.
 type BuildArgs struct {
 	SourceDateEpoch int64
+	// Lockfile is KILN_LOCKFILE: a lockfile in the build context to
+	// follow, or "none" to ignore the one next to the config.
+	Lockfile string
 
 	// melange builds
 	Network           bool     // pipeline steps get BuildKit's sandbox network
@@ -26,28 +30,32 @@ type BuildArgs struct {
 	pipelineDirWasSet bool
 }
 
-// buildArg is one argument kiln reads, with what it means (for errors and
-// --call outline).
-type buildArg struct {
-	name, help string
+// ArgDoc describes one build argument kiln reads, for errors and --call
+// outline.
+type ArgDoc struct {
+	Name, Default, Description string
 }
 
-var buildArgs = []buildArg{
-	{"SOURCE_DATE_EPOCH", "seconds since 1970 for every mtime, the image's created time and the SBOM's; default 0"},
-	{"KILN_NETWORK", "melange: 1 runs pipeline steps on BuildKit's sandbox network (default: none; fetch and git-checkout are verified sources either way)"},
-	{"KILN_REPOSITORY_APPEND", "melange: repositories added to the build environment, comma-separated (melange's --repository-append)"},
-	{"KILN_KEYRING_APPEND", "melange: keys added to the build environment's keyring, comma-separated (melange's --keyring-append)"},
-	{"KILN_PIPELINE_DIR", "melange: directory of pipeline definitions in the build context (melange's --pipeline-dir); default ./pipelines when present"},
-	{"KILN_BUILD_OPTIONS", "melange: build options to enable, comma-separated (melange's --build-option)"},
-	{"KILN_NAMESPACE", "melange: the packages' namespace (melange's --namespace): maintainer and purl namespace"},
+// ArgDocs are the build arguments kiln reads.
+var ArgDocs = []ArgDoc{
+	{"SOURCE_DATE_EPOCH", "0", "seconds since 1970 for every file mtime, the image's created time and labels, and the SBOM's creation time"},
+	{"KILN_LOCKFILE", "", "an apko lockfile in the build context to build from; default the one next to the config (apko.lock.json for apko.yaml) if there is one; none: resolve from the indexes"},
+	{"KILN_NETWORK", "0", "melange: 1 runs pipeline steps on BuildKit's sandbox network (fetch and git-checkout are verified sources either way)"},
+	{"KILN_REPOSITORY_APPEND", "", "melange: repositories added to the build environment, comma-separated (melange's --repository-append)"},
+	{"KILN_KEYRING_APPEND", "", "melange: keys added to the build environment's keyring, comma-separated (melange's --keyring-append)"},
+	{"KILN_PIPELINE_DIR", "./pipelines when present", "melange: directory of pipeline definitions in the build context (melange's --pipeline-dir)"},
+	{"KILN_BUILD_OPTIONS", "", "melange: build options to enable, comma-separated (melange's --build-option)"},
+	{"KILN_NAMESPACE", "", "melange: the packages' namespace (melange's --namespace): maintainer and purl namespace"},
 }
 
 // ParseBuildArgs validates and reads kiln's build args.
 func ParseBuildArgs(args map[string]string) (BuildArgs, error) {
 	var out BuildArgs
 	known := map[string]bool{}
-	for _, a := range buildArgs {
-		known[a.name] = true
+	var names []string
+	for _, a := range ArgDocs {
+		known[a.Name] = true
+		names = append(names, a.Name)
 	}
 	var unknown []string
 	for k := range args {
@@ -57,10 +65,6 @@ func ParseBuildArgs(args map[string]string) (BuildArgs, error) {
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		var names []string
-		for _, a := range buildArgs {
-			names = append(names, a.name)
-		}
 		return out, fmt.Errorf("unknown build arg %s: kiln reads %s", strings.Join(unknown, ", "), strings.Join(names, ", "))
 	}
 	if v, ok := args["SOURCE_DATE_EPOCH"]; ok && v != "" {
@@ -70,6 +74,7 @@ func ParseBuildArgs(args map[string]string) (BuildArgs, error) {
 		}
 		out.SourceDateEpoch = n
 	}
+	out.Lockfile = args["KILN_LOCKFILE"]
 	switch v := args["KILN_NETWORK"]; v {
 	case "", "0", "false", "none":
 	case "1", "true", "sandbox":

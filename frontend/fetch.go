@@ -12,21 +12,23 @@ import (
 const readChunk = 8 << 20
 
 // solveState solves st and returns its single reference.
-func solveState(ctx context.Context, c client.Client, st llb.State, opts ...llb.ConstraintsOpt) (client.Reference, error) {
-	ref, _, err := solve(ctx, c, st, false, opts...)
+func solveState(ctx context.Context, c client.Client, cacheImports []client.CacheOptionsEntry, st llb.State, opts ...llb.ConstraintsOpt) (client.Reference, error) {
+	ref, _, err := solve(ctx, c, cacheImports, st, false, opts...)
 	return ref, err
 }
 
 // solve marshals and solves st; with now it is solved at once (for its
 // effect, or to see its errors here), where a plain solve is lazy until
 // its result is read or exported. The definition comes back for
-// failedStep.
-func solve(ctx context.Context, c client.Client, st llb.State, now bool, opts ...llb.ConstraintsOpt) (client.Reference, *llb.Definition, error) {
+// failedStep. cacheImports are the client's --cache-from sources:
+// BuildKit consults them only for solves that name them, so every solve a
+// build makes passes them.
+func solve(ctx context.Context, c client.Client, cacheImports []client.CacheOptionsEntry, st llb.State, now bool, opts ...llb.ConstraintsOpt) (client.Reference, *llb.Definition, error) {
 	def, err := st.Marshal(ctx, opts...)
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), Evaluate: now})
+	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: cacheImports, Evaluate: now})
 	if err != nil {
 		return nil, def, err
 	}

@@ -89,7 +89,7 @@ func (b *builder) buildMelange(ctx context.Context, file string, data []byte) (*
 	}
 	// Solved now, not lazily at export, so a failing step's error can say
 	// what the user can do about it.
-	pkgs, def, err := solve(ctx, b.c, result, true, b.cacheOpts()...)
+	pkgs, def, err := solve(ctx, b.c, b.bc.CacheImports, result, true, b.cacheOpts()...)
 	if err != nil {
 		return nil, b.buildFailed(def, err)
 	}
@@ -182,7 +182,7 @@ func (b *builder) testMelange(ctx context.Context, mp *melange.Plan, t plan.Targ
 	if err != nil {
 		return err
 	}
-	if _, def, err := solve(ctx, b.c, st, true, b.cacheOpts()...); err != nil {
+	if _, def, err := solve(ctx, b.c, b.bc.CacheImports, st, true, b.cacheOpts()...); err != nil {
 		return fmt.Errorf("%s: test failed on %s: %s", mp.Test.Pos, mp.Arch, stepError(def, err))
 	}
 	return nil
@@ -253,7 +253,7 @@ func (b *builder) pipelineDirs(ctx context.Context) ([]melange.PipelineDir, erro
 	if err != nil {
 		return nil, err
 	}
-	ref, err := solveState(ctx, b.c, *st, b.cacheOpts()...)
+	ref, err := solveState(ctx, b.c, b.bc.CacheImports, *st, b.cacheOpts()...)
 	if err != nil {
 		return nil, err
 	}
@@ -368,7 +368,7 @@ func (b *builder) workspaceSource(ctx context.Context, config string) (*llb.Stat
 	if err != nil {
 		return nil, err
 	}
-	ref, err := solveState(ctx, b.c, *st, b.cacheOpts()...)
+	ref, err := solveState(ctx, b.c, b.bc.CacheImports, *st, b.cacheOpts()...)
 	if err != nil {
 		return nil, err
 	}

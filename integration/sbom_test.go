@@ -132,7 +132,7 @@ func TestSBOMAttestation(t *testing.T) {
 	requireStack(t)
 	requireArm64Busybox(t)
 	ctx := exampleContext(t, "local-repo", nil, 0)
-	args := []string{"--sbom=true", "--provenance=mode=max", "--build-arg", "SOURCE_DATE_EPOCH=1700000000"}
+	args := []string{"--platform", "linux/amd64,linux/arm64", "--sbom=true", "--provenance=mode=max", "--build-arg", "SOURCE_DATE_EPOCH=1700000000"}
 	l := buildNamedOCI(t, ctx, args...)
 	imgs, err := l.Images()
 	if err != nil {
@@ -181,8 +181,10 @@ func TestSBOMAttestation(t *testing.T) {
 			if strings.Join(listed, " ") != strings.Join(installed, " ") {
 				t.Errorf("SBOM lists %v, the image has %v installed", listed, installed)
 			}
-			if scanned := syftAPKs(t, l, img.Descriptor.Platform.Architecture); strings.Join(scanned, " ") != strings.Join(installed, " ") {
-				t.Errorf("syft finds %v, the SBOM lists %v", scanned, listed)
+			if haveSyft(t) {
+				if scanned := syftAPKs(t, l, img.Descriptor.Platform.Architecture); strings.Join(scanned, " ") != strings.Join(installed, " ") {
+					t.Errorf("syft finds %v, the SBOM lists %v", scanned, listed)
+				}
 			}
 			// hello's own (melange) document is merged in.
 			merged := map[string]bool{}

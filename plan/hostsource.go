@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/kiln-build/kiln/apk/repo"
 )
@@ -16,8 +17,29 @@ import (
 // host commands take it from --context; apko reads paths relative to its
 // working directory), and URLs are fetched directly.
 type HostSource struct {
-	Root    string
-	Fetcher *repo.Fetcher // nil: a default one
+	Root string
+	// Contexts are named build contexts (--build-context NAME=DIR): a
+	// context path whose first element is NAME is read from DIR, as the
+	// frontend reads it from the build context named NAME.
+	Contexts map[string]string
+	Fetcher  *repo.Fetcher // nil: a default one
+}
+
+// open opens a context path in the context that holds it.
+func (s *HostSource) open(p string) (*os.File, error) {
+	root, rel := s.Root, p
+	if first, rest, _ := strings.Cut(p, "/"); s.Contexts[first] != "" {
+		root, rel = s.Contexts[first], rest
+		if rel == "" {
+			rel = "."
+		}
+	}
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, fmt.Errorf("context: %w", err)
+	}
+	defer r.Close()
+	return r.Open(rel)
 }
 
 func (s *HostSource) fetcher() *repo.Fetcher {
@@ -28,14 +50,9 @@ func (s *HostSource) fetcher() *repo.Fetcher {
 }
 
 func (s *HostSource) ReadContext(ctx context.Context, paths []string, max int64) (map[string][]byte, error) {
-	root, err := os.OpenRoot(s.Root)
-	if err != nil {
-		return nil, fmt.Errorf("context: %w", err)
-	}
-	defer root.Close()
 	out := map[string][]byte{}
 	for _, p := range paths {
-		f, err := root.Open(p)
+		f, err := s.open(p)
 		if err != nil {
 			return nil, &PathError{Path: p, Err: notFound(err)}
 		}
@@ -58,19 +75,37 @@ func (s *HostSource) Fetch(ctx context.Context, url, name string, max int64) ([]
 	return readMax(rc, max)
 }
 
+func (s *HostSource) Head(ctx context.Context, loc, name string, n int64) ([]byte, error) {
+	var rc io.ReadCloser
+	if IsRemote(loc) {
+		r, err := s.fetcher().Open(ctx, loc)
+		if err != nil {
+			return nil, err
+		}
+		rc = r
+	} else {
+		p, err := ContextPath(loc)
+		if err != nil {
+			return nil, err
+		}
+		f, err := s.open(p)
+		if err != nil {
+			return nil, &PathError{Path: p, Err: notFound(err)}
+		}
+		rc = f
+	}
+	defer rc.Close()
+	return io.ReadAll(io.LimitReader(rc, n))
+}
+
 // Open opens a planned package's .apk.
 func (s *HostSource) Open(ctx context.Context, pk Package, apkArch string) (io.ReadCloser, string, error) {
 	if u := pk.URL(apkArch); u != "" {
 		rc, err := s.fetcher().Open(ctx, u)
 		return rc, u, err
 	}
-	root, err := os.OpenRoot(s.Root)
-	if err != nil {
-		return nil, "", fmt.Errorf("context: %w", err)
-	}
-	defer root.Close()
 	p := pk.ContextPath(apkArch)
-	f, err := root.Open(p)
+	f, err := s.open(p)
 	return f, p, err
 }
 

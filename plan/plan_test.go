@@ -153,7 +153,9 @@ func TestResolveErrorsNameTheEntry(t *testing.T) {
 			"apko.yaml:4:7: keyring: keys/nope.rsa.pub: not found in the build context"},
 		{"missing repository", "contents:\n  repositories:\n    - ./nowhere\n  keyring: [./keys/" + apktest.KeyName + "]\n  packages: [hello]\n",
 			"apko.yaml:3:7: repository ./nowhere: nowhere/x86_64/APKINDEX.tar.gz: not found in the build context"},
-		{"unknown package", testRepoConfig + "  packages: [nope]\n", "apko.yaml: contents.packages:"},
+		{"unknown package", testRepoConfig + "  packages: [hello, nope]\n", "apko.yaml:4:21: contents.packages: x86_64: world: nope: provided by nothing in"},
+		{"unknown package in a block list", testRepoConfig + "  packages:\n    - base\n    - hello>=9\n",
+			"apko.yaml:6:7: contents.packages: x86_64: world: hello>=9:"},
 		{"no repositories", "contents:\n  packages: [hello]\n", "apko.yaml:2:3: contents: no repositories"},
 	}
 	for _, tt := range tests {

@@ -39,11 +39,20 @@ type Platform struct {
 type Package struct {
 	*index.Package
 	Repository *Repository
+	// Location is where a lockfile says the .apk is (a URL or a path);
+	// "" derives it from the repository, as apk does.
+	Location string
 }
 
 // URL is where a remote repository serves the package; "" for a package
 // in the build context.
 func (p Package) URL(arch string) string {
+	if p.Location != "" {
+		if IsRemote(p.Location) {
+			return p.Location
+		}
+		return ""
+	}
 	if p.Repository.ContextDir != "" {
 		return ""
 	}
@@ -53,6 +62,16 @@ func (p Package) URL(arch string) string {
 // ContextPath is the package's path in the build context; "" for a
 // remote package.
 func (p Package) ContextPath(arch string) string {
+	if p.Location != "" {
+		if IsRemote(p.Location) {
+			return ""
+		}
+		cp, err := ContextPath(p.Location)
+		if err != nil {
+			return ""
+		}
+		return cp
+	}
 	if p.Repository.ContextDir == "" {
 		return ""
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/kiln-build/kiln/apk/repo"
 	"github.com/kiln-build/kiln/apk/version"
 	"github.com/kiln-build/kiln/config/apko"
+	"github.com/kiln-build/kiln/plan/lockfile"
 	"github.com/kiln-build/kiln/step"
 )
 
@@ -16,6 +17,9 @@ import (
 type Request struct {
 	File   string
 	Config *apko.Config
+	// ConfigChecksum covers the bytes of the config and of what it
+	// includes, as a lockfile records them (lockfile.ConfigChecksum).
+	ConfigChecksum string
 
 	// Repositories are searched for packages (repositories, then
 	// build_repositories); RuntimeRepositories are what the image's
@@ -61,8 +65,10 @@ type Repository struct {
 // src (resolved against the build context root, as apko resolves them
 // against its working directory), validates it and maps it to a Request.
 func Load(ctx context.Context, file string, data []byte, src Source) (*Request, error) {
+	var read [][]byte // in reading order, for the checksum
 	readFile := func(name string) ([]byte, error) {
 		if name == file {
+			read = append(read, data)
 			return data, nil
 		}
 		p, err := ContextPath(name)
@@ -73,6 +79,7 @@ func Load(ctx context.Context, file string, data []byte, src Source) (*Request, 
 		if err != nil {
 			return nil, err
 		}
+		read = append(read, files[p])
 		return files[p], nil
 	}
 	cfg, err := apko.Load(file, readFile)
@@ -82,7 +89,12 @@ func Load(ctx context.Context, file string, data []byte, src Source) (*Request, 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return FromApko(cfg)
+	req, err := FromApko(cfg)
+	if err != nil {
+		return nil, err
+	}
+	req.ConfigChecksum = lockfile.ConfigChecksum(read...)
+	return req, nil
 }
 
 // FromApko maps a loaded, validated apko config onto what kiln builds:

@@ -3,6 +3,7 @@ package plan
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"path"
@@ -30,6 +31,10 @@ type Plan struct {
 // Options are the build's settings that planning needs.
 type Options struct {
 	SourceDateEpoch int64 // every mtime, the image's created time, the SBOM's
+	// Lock, when set, is followed instead of reading the indexes: the
+	// locked packages are the only candidates, and must be exactly what
+	// the config installs.
+	Lock *Lock
 }
 
 // Resolve reads the request's keys and every repository's index for each
@@ -41,17 +46,34 @@ func Resolve(ctx context.Context, req *Request, targets []Target, src Source, op
 	if len(targets) == 0 {
 		return nil, fmt.Errorf("%s: no platform to build", req.File)
 	}
-	keys, kr, err := loadKeys(ctx, req, src)
-	if err != nil {
-		return nil, err
-	}
 	archs := make([]string, len(targets))
 	for i, t := range targets {
 		archs[i] = t.Arch
 	}
-	indexes, err := loadIndexes(ctx, req, archs, kr, src)
-	if err != nil {
-		return nil, err
+	var (
+		keys    map[string][]byte
+		kr      *sign.Keyring
+		indexes map[string][]*index.Index
+		where   map[*index.Package]string // locked packages' locations
+		err     error
+	)
+	if l := opts.Lock; l != nil {
+		if err := l.checkConfig(req); err != nil {
+			return nil, err
+		}
+		if keys, kr, err = l.lockedKeys(req); err != nil {
+			return nil, err
+		}
+		if indexes, where, err = l.lockedIndexes(ctx, req, archs, kr, src); err != nil {
+			return nil, err
+		}
+	} else {
+		if keys, kr, err = loadKeys(ctx, req, src); err != nil {
+			return nil, err
+		}
+		if indexes, err = loadIndexes(ctx, req, archs, kr, src); err != nil {
+			return nil, err
+		}
 	}
 	world := make([]string, len(req.Packages))
 	for i, p := range req.Packages {
@@ -75,13 +97,24 @@ func Resolve(ctx context.Context, req *Request, targets []Target, src Source, op
 	}
 	solutions, err := resolve.ResolveArchs(byArch, world)
 	if err != nil {
-		return nil, fmt.Errorf("%s: contents.packages: %w", req.File, err)
+		if opts.Lock != nil {
+			err = fmt.Errorf("%w (resolving against the packages %s locks)", err, opts.Lock.Name)
+		}
+		return nil, packagesError(req, err)
 	}
 	p := &Plan{Request: req, Keys: keys}
 	for _, t := range targets {
+		if opts.Lock != nil {
+			if err := opts.Lock.checkSolution(req, t.Arch, solutions[t.Arch]); err != nil {
+				return nil, err
+			}
+		}
 		pl, err := newPlatform(req, t, solutions[t.Arch], bases[t.Arch], opts)
 		if err != nil {
 			return nil, err
+		}
+		for i := range pl.Packages {
+			pl.Packages[i].Location = where[pl.Packages[i].Package]
 		}
 		p.Platforms = append(p.Platforms, pl)
 	}
@@ -205,4 +238,21 @@ func loadIndexes(ctx context.Context, req *Request, archs []string, kr *sign.Key
 		}
 	}
 	return out, nil
+}
+
+// packagesError places a resolver failure at the packages entry it is
+// about, or at the contents section when it is about no one entry.
+func packagesError(req *Request, err error) error {
+	var we *resolve.WorldError
+	if errors.As(err, &we) {
+		for _, p := range req.Packages {
+			if p.Value == we.Entry && p.Pos.IsValid() {
+				return p.Pos.Errorf("contents.packages: %v", err)
+			}
+		}
+	}
+	if req.Config != nil && req.Config.Contents.Pos.IsValid() {
+		return req.Config.Contents.Pos.Errorf("contents.packages: %v", err)
+	}
+	return fmt.Errorf("%s: contents.packages: %w", req.File, err)
 }

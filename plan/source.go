@@ -15,6 +15,11 @@ type Source interface {
 	// Fetch downloads url, at most max bytes; name says what it is, for
 	// progress output.
 	Fetch(ctx context.Context, url, name string, max int64) ([]byte, error)
+	// Head reads the first n bytes (fewer if the file is shorter) of a
+	// file at a URL or a context path: a locked package's signature and
+	// control sections. The frontend fetches a URL as the install step
+	// does, so the package is downloaded once.
+	Head(ctx context.Context, loc, name string, n int64) ([]byte, error)
 }
 
 // Limits on what planning reads into memory.

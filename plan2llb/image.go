@@ -31,6 +31,18 @@ type Inputs struct {
 	// Context holds the plan's ContextPaths (the build context, narrowed
 	// to them); unused when every package is remote.
 	Context llb.State
+	// ContextFor, when set, says which state holds a context path and
+	// where in it: the frontend serves paths whose first element names a
+	// --build-context from that context. Nil: Context, at the path.
+	ContextFor func(contextPath string) (llb.State, string)
+}
+
+// contextFor is where the conversion reads a context path from.
+func (in Inputs) contextFor(p string) (llb.State, string) {
+	if in.ContextFor != nil {
+		return in.ContextFor(p)
+	}
+	return in.Context, p
 }
 
 // Image is one platform's image as LLB plus what the exporter needs.
@@ -113,7 +125,8 @@ func (c *converter) packageMount(pk plan.Package, file string) llb.RunOption {
 		src := llb.HTTP(u, llb.Filename(pk.Filename()), llb.WithCustomNamef("fetch %s", pk.Filename()))
 		return llb.AddMount(file, src, llb.SourcePath("/"+pk.Filename()), llb.Readonly)
 	}
-	return llb.AddMount(file, c.in.Context, llb.SourcePath("/"+pk.ContextPath(c.p.Arch)), llb.Readonly)
+	st, p := c.in.contextFor(pk.ContextPath(c.p.Arch))
+	return llb.AddMount(file, st, llb.SourcePath("/"+p), llb.Readonly)
 }
 
 // sandbox is what every step runs with: no network, a read-only root
@@ -178,8 +191,9 @@ func (c *converter) baseLayers(b *plan.BaseImage) (diffs []llb.State, links, tre
 			s.Links, s.Tree = step.MountLinks, step.MountTree
 		}
 		name := fmt.Sprintf("[%s] apply base image layer %d/%d %s", c.p.Arch, i+1, len(b.Layers), shortDigest(l.Digest.String()))
+		blob, at := c.in.contextFor(l.ContextPath)
 		run := c.in.Tools.Run(append(c.sandbox(name, s.Args()),
-			llb.AddMount(step.MountBlob, c.in.Context, llb.SourcePath("/"+l.ContextPath), llb.Readonly))...)
+			llb.AddMount(step.MountBlob, blob, llb.SourcePath("/"+at), llb.Readonly))...)
 		applied := run.AddMount(step.MountRootfs, below)
 		diffs = append(diffs, llb.Diff(below, applied, llb.WithCustomNamef("[%s] base image layer %d", c.p.Arch, i+1)))
 		if top {
@@ -219,7 +233,8 @@ func (c *converter) metadata(rootfs llb.State, records []llb.State) (llb.State, 
 	}
 	if b := c.p.Base; b != nil {
 		s.BaseDB, s.BaseDBSHA256 = path.Join(step.MountBase, "APKINDEX"), b.APKIndexSHA256
-		mounts = append(mounts, llb.AddMount(s.BaseDB, c.in.Context, llb.SourcePath("/"+b.APKIndex), llb.Readonly))
+		db, at := c.in.contextFor(b.APKIndex)
+		mounts = append(mounts, llb.AddMount(s.BaseDB, db, llb.SourcePath("/"+at), llb.Readonly))
 	}
 	opts := append(c.sandbox(fmt.Sprintf("[%s] generate installed database, accounts and links", c.p.Arch), s.Args()),
 		// No content checksum for the cache key: BuildKit would hash every

@@ -87,6 +87,40 @@ type Reader struct {
 // trusted: signed by a key in opts.Keyring, pinned by ExpectedChecksum
 // with a datahash, or allowed by AllowUntrusted.
 func Open(r io.Reader, opts ReadOptions) (*Reader, error) {
+	pr, err := openControl(r, opts)
+	if err != nil {
+		return nil, err
+	}
+	if pr.DataHash != "" {
+		pr.dataSum = sha256.New()
+		pr.src.SetSink(pr.dataSum)
+	}
+	if err := pr.gz.Reset(pr.src); err != nil {
+		return nil, pr.errorf("data section: %w", noEOF(err))
+	}
+	pr.gz.Multistream(false)
+	pr.tr = tar.NewReader(&pr.gz)
+	return pr, nil
+}
+
+// errControlOnly stops Next on a Reader from ReadControl.
+var errControlOnly = errors.New("read with ReadControl: the data section was not read")
+
+// ReadControl is Open without the data section: it verifies the
+// signature section and the control checksum, and parses .PKGINFO, from
+// the package's first bytes only (a lockfile gives their length). Its
+// Reader has Info, DataHash, ControlChecksum and Signatures; Next fails.
+func ReadControl(r io.Reader, opts ReadOptions) (*Reader, error) {
+	pr, err := openControl(r, opts)
+	if err != nil {
+		return nil, err
+	}
+	pr.err = errControlOnly
+	return pr, nil
+}
+
+// openControl reads and verifies a package up to its data section.
+func openControl(r io.Reader, opts ReadOptions) (*Reader, error) {
 	pr := &Reader{name: opts.Name, src: gzmember.NewReader(r)}
 	if pr.name == "" {
 		pr.name = "package"
@@ -141,16 +175,6 @@ func Open(r io.Reader, opts ReadOptions) (*Reader, error) {
 		// datahash nothing trusted would cover the files.
 		return nil, pr.errorf("%w: the index checksum trusts an unsigned package only through its datahash, and %s has none", ErrNoDataHash, PkgInfoFile)
 	}
-
-	if pr.DataHash != "" {
-		pr.dataSum = sha256.New()
-		pr.src.SetSink(pr.dataSum)
-	}
-	if err := pr.gz.Reset(pr.src); err != nil {
-		return nil, pr.errorf("data section: %w", noEOF(err))
-	}
-	pr.gz.Multistream(false)
-	pr.tr = tar.NewReader(&pr.gz)
 	return pr, nil
 }
 

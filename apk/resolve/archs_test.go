@@ -1,6 +1,7 @@
 package resolve
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -112,5 +113,44 @@ func TestResolveArchsSingleAndNone(t *testing.T) {
 	}
 	if _, err := ResolveArchs(nil, []string{"a"}); err == nil {
 		t.Error("no architectures: no error")
+	}
+}
+
+// TestWorldError checks that a world entry nothing can meet is named, as
+// written, in a *WorldError a caller can place, through every arch's
+// wrapping; failures below the world are not WorldErrors.
+func TestWorldError(t *testing.T) {
+	tests := []struct {
+		name  string
+		pkgs  []*index.Package
+		world []string
+		entry string // "" when the failure is not a world entry's
+	}{
+		{"missing name", []*index.Package{pk("a-1-r0")}, []string{"a", "nosuch"}, "nosuch"},
+		{"version out of reach", []*index.Package{pk("a-1-r0")}, []string{"a>=2"}, "a>=2"},
+		{"dependency missing", []*index.Package{pk("a-1-r0", "D:lib")}, []string{"a"}, "a"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, both := range []bool{false, true} {
+				byArch := map[string][]Repository{"x86_64": {repo("main", tt.pkgs...)}}
+				if both {
+					var arm []*index.Package
+					for _, p := range tt.pkgs {
+						c := *p
+						arm = append(arm, &c)
+					}
+					byArch["aarch64"] = []Repository{archRepo("main", "aarch64", arm...)}
+				}
+				_, err := ResolveArchs(byArch, tt.world)
+				if err == nil {
+					t.Fatal("resolved")
+				}
+				var we *WorldError
+				if got := errors.As(err, &we); got != (tt.entry != "") || got && we.Entry != tt.entry {
+					t.Errorf("archs=%v: %v: WorldError %v (%+v), want entry %q", both, err, got, we, tt.entry)
+				}
+			}
+		})
 	}
 }

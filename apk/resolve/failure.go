@@ -8,6 +8,15 @@ import (
 	"github.com/kiln-build/kiln/apk/version"
 )
 
+// WorldError is a failure to meet one world entry, which callers can
+// point at where the entry was written.
+type WorldError struct {
+	Entry string // the world entry as given
+	msg   string
+}
+
+func (e *WorldError) Error() string { return e.msg }
+
 // failure ends an attempt: give up with final, or learn a hint
 // (hintName, hintDep) or rule out a candidate (exclude, why) and retry.
 type failure struct {
@@ -53,6 +62,9 @@ func (s *state) fail(ri int32) *failure {
 	}
 	// Nothing to learn below: the requirer is at fault.
 	why := s.explain(ri)
+	if rec.from == fromWorld {
+		return &failure{final: &WorldError{Entry: rec.dep.text, msg: s.req(ri) + ": " + why}}
+	}
 	if rec.from < 0 {
 		return &failure{final: errors.New(s.req(ri) + ": " + why)}
 	}

@@ -25,6 +25,9 @@ var commands = map[string]command{
 	"frontend":      {"serve a build as a BuildKit frontend (the image's entrypoint)", runFrontend},
 	"show-packages": {"print the packages an apko.yaml installs, per arch", runShowPackages},
 	"sbom":          {"write the SPDX 2.3 SBOM a build of an apko.yaml attaches", runSBOM},
+	"version":       {"print kiln's version", runVersion},
+	"lock":          {"write apko's lockfile (apko.lock.json) for an apko.yaml; builds then follow it", runLock},
+	"lint":          {"report what --call check reports for apko.yaml files (exit 1 on errors)", runLint},
 }
 
 func main() {
@@ -34,6 +37,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 1 && (args[0] == "--version" || args[0] == "-v") {
+		args = []string{"version"}
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr)
 		if len(args) == 0 {
@@ -50,6 +56,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := cmd.run(ctx, args[1:], stdout, stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
+		}
+		if errors.Is(err, errFindings) {
+			return 1 // the findings are printed
 		}
 		var ue usageError
 		if errors.As(err, &ue) {

@@ -56,6 +56,24 @@ const utf8BOM = "\ufeff"
 
 var yamlLineErr = regexp.MustCompile(`^yaml: line ([0-9]+): (.*)$`)
 
+// parserProblems are the messages of yaml.v3's parser (as opposed to its
+// scanner). yaml.v3 reports a parser error's line counting from 0 (it
+// adds 1 only for scanner errors), so "line 3: did not find expected
+// key" is about the fourth line.
+var parserProblems = map[string]bool{
+	"did not find expected <stream-start>":   true,
+	"did not find expected <document start>": true,
+	"did not find expected node content":     true,
+	"did not find expected key":              true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"found duplicate %YAML directive":        true,
+	"found duplicate %TAG directive":         true,
+	"found incompatible YAML document":       true,
+	"found undefined tag handle":             true,
+}
+
 // syntaxError turns a yaml.v3 parse error, which carries at most a line,
 // into an *Error with a column: the first non-blank column of that line,
 // or, for errors about bad characters, the offending character itself.
@@ -64,6 +82,13 @@ func syntaxError(file string, data []byte, err error) error {
 	if m := yamlLineErr.FindStringSubmatch(msg); m != nil {
 		line, convErr := strconv.Atoi(m[1])
 		if convErr == nil && line > 0 {
+			if parserProblems[m[2]] {
+				line++
+			}
+			// A problem found at the end of the stream (an unclosed
+			// bracket) is reported past the last line; the last line
+			// written is where the reader can fix it.
+			line = problemLine(data, m[2], min(line, lastContentLine(data)))
 			return Pos{file, line, firstColumn(data, line)}.Errorf("invalid YAML: %s", m[2])
 		}
 	}
@@ -85,6 +110,63 @@ func firstColumn(data []byte, line int) int {
 			return col
 		}
 		col++
+	}
+	return 1
+}
+
+// maxProblemScan bounds how many lines problemLine parses past the line
+// yaml.v3 reported, each a parse of the document so far.
+const maxProblemScan = 400
+
+// problemLine finds the line a syntax problem is on. When the parser
+// knows what it was reading (a mapping, a quoted string), yaml.v3 reports
+// where that started, which can be many lines above the mistake: a list
+// item indented one space too few inside `contents:` is reported at
+// `contents:`. The problem is on the first line, from the reported one
+// on, at which the document read so far fails with the same problem.
+func problemLine(data []byte, problem string, from int) int {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	end := 0
+	for k := 1; k <= len(lines) && k < from+maxProblemScan; k++ {
+		end += len(lines[k-1])
+		if k < from {
+			continue
+		}
+		if p, ok := parseProblem(data[:end]); ok && p == problem {
+			return k
+		}
+	}
+	return from
+}
+
+// parseProblem parses every document of data and returns the problem
+// yaml.v3 reports, without its line.
+func parseProblem(data []byte) (string, bool) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if errors.Is(err, io.EOF) {
+			return "", false
+		}
+		if err != nil {
+			msg := err.Error()
+			if m := yamlLineErr.FindStringSubmatch(msg); m != nil {
+				return m[2], true
+			}
+			return strings.TrimPrefix(msg, "yaml: "), true
+		}
+	}
+}
+
+// lastContentLine is the 1-based number of the last line holding more
+// than blanks, or 1.
+func lastContentLine(data []byte) int {
+	lines := bytes.Split(data, []byte("\n"))
+	for i := len(lines) - 1; i >= 0; i-- {
+		if len(bytes.TrimSpace(lines[i])) > 0 {
+			return i + 1
+		}
 	}
 	return 1
 }

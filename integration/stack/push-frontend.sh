@@ -27,6 +27,7 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/bin" "$tmp/context"
 
 build_binary() {
+	KILN_VERSION=devel
 	if [ -n "${KILN_FRONTEND_BIN:-}" ]; then
 		[ -x "$KILN_FRONTEND_BIN" ] || die "KILN_FRONTEND_BIN=$KILN_FRONTEND_BIN is not an executable file"
 		cp "$KILN_FRONTEND_BIN" "$tmp/bin/kiln-amd64"
@@ -37,15 +38,16 @@ build_binary() {
 		return 0
 	fi
 	local src=${KILN_FRONTEND_SRC:-$REPO_ROOT} arch
+	KILN_VERSION=$(bash "$src/hack/version" 2>/dev/null || echo devel)
 	# Same flags as Dockerfile.frontend's build stage; static for FROM
 	# scratch; one binary per platform the image is for.
 	for arch in $FRONTEND_ARCHS; do
-		for cmd in kiln kiln-step; do
-			(cd "$src" && CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -p 2 -trimpath -ldflags="-s -w" -o "$tmp/bin/$cmd-$arch" ./cmd/$cmd) ||
-				die "go build ./cmd/$cmd for $arch in $src failed"
-		done
+		(cd "$src" && CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -p 2 -trimpath -ldflags="-s -w -X main.version=$KILN_VERSION" -o "$tmp/bin/kiln-$arch" ./cmd/kiln) ||
+			die "go build ./cmd/kiln for $arch in $src failed"
+		(cd "$src" && CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -p 2 -trimpath -ldflags="-s -w" -o "$tmp/bin/kiln-step-$arch" ./cmd/kiln-step) ||
+			die "go build ./cmd/kiln-step for $arch in $src failed"
 	done
-	log "frontend: built $src/cmd/kiln for $FRONTEND_ARCHS ($(du -h "$tmp/bin/kiln-amd64" | cut -f1) each)"
+	log "frontend: built $src/cmd/kiln $KILN_VERSION for $FRONTEND_ARCHS ($(du -h "$tmp/bin/kiln-amd64" | cut -f1) each)"
 }
 
 push_image() {
@@ -61,6 +63,7 @@ push_image() {
 		--opt context:build=local:kilnbin \
 		--opt build-arg:SOURCE_DATE_EPOCH=0 \
 		--opt platform="$(printf 'linux/%s,' $FRONTEND_ARCHS | sed 's/,$//')" \
+		--opt build-arg:KILN_VERSION="$KILN_VERSION" \
 		--output "type=image,name=$KILN_FRONTEND_IMAGE,push=true,registry.insecure=true,rewrite-timestamp=true" \
 		--metadata-file "$tmp/metadata.json" >"$progress" 2>&1; then
 		tail -n 40 "$progress" >&2
@@ -73,5 +76,10 @@ push_image() {
 	echo "$KILN_FRONTEND_IMAGE@$digest"
 }
 
+# A prebuilt binary reports its own version; the label says the same.
+KILN_VERSION=devel
 step build-kiln build_binary
+if [ -n "${KILN_FRONTEND_BIN:-}" ]; then
+	KILN_VERSION=$("$tmp/bin/kiln" version --short 2>/dev/null || echo devel)
+fi
 step push-image push_image

@@ -34,18 +34,30 @@ type BuildArgs struct {
 // outline.
 type ArgDoc struct {
 	Name, Default, Description string
+	For                        fileKind // kindApko or kindMelange; kindUnknown: both
+}
+
+// argDocsFor lists the build arguments a build of one kind reads.
+func argDocsFor(k fileKind) []ArgDoc {
+	var out []ArgDoc
+	for _, a := range ArgDocs {
+		if a.For == kindUnknown || a.For == k {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // ArgDocs are the build arguments kiln reads.
 var ArgDocs = []ArgDoc{
-	{"SOURCE_DATE_EPOCH", "0", "seconds since 1970 for every file mtime, the image's created time and labels, and the SBOM's creation time"},
-	{"KILN_LOCKFILE", "", "an apko lockfile in the build context to build from; default the one next to the config (apko.lock.json for apko.yaml) if there is one; none: resolve from the indexes"},
-	{"KILN_NETWORK", "0", "melange: 1 runs pipeline steps on BuildKit's sandbox network (fetch and git-checkout are verified sources either way)"},
-	{"KILN_REPOSITORY_APPEND", "", "melange: repositories added to the build environment, comma-separated (melange's --repository-append)"},
-	{"KILN_KEYRING_APPEND", "", "melange: keys added to the build environment's keyring, comma-separated (melange's --keyring-append)"},
-	{"KILN_PIPELINE_DIR", "./pipelines when present", "melange: directory of pipeline definitions in the build context (melange's --pipeline-dir)"},
-	{"KILN_BUILD_OPTIONS", "", "melange: build options to enable, comma-separated (melange's --build-option)"},
-	{"KILN_NAMESPACE", "", "melange: the packages' namespace (melange's --namespace): maintainer and purl namespace"},
+	{"SOURCE_DATE_EPOCH", "0", "seconds since 1970 for every file mtime, the image's created time and labels, and the SBOM's creation time", kindUnknown},
+	{"KILN_LOCKFILE", "", "an apko lockfile in the build context to build from; default the one next to the config (apko.lock.json for apko.yaml) if there is one; none: resolve from the indexes", kindApko},
+	{"KILN_NETWORK", "0", "melange: 1 runs pipeline steps on BuildKit's sandbox network (fetch and git-checkout are verified sources either way)", kindMelange},
+	{"KILN_REPOSITORY_APPEND", "", "melange: repositories added to the build environment, comma-separated (melange's --repository-append)", kindMelange},
+	{"KILN_KEYRING_APPEND", "", "melange: keys added to the build environment's keyring, comma-separated (melange's --keyring-append)", kindMelange},
+	{"KILN_PIPELINE_DIR", "./pipelines when present", "melange: directory of pipeline definitions in the build context (melange's --pipeline-dir)", kindMelange},
+	{"KILN_BUILD_OPTIONS", "", "melange: build options to enable, comma-separated (melange's --build-option)", kindMelange},
+	{"KILN_NAMESPACE", "", "melange: the packages' namespace (melange's --namespace): maintainer and purl namespace", kindMelange},
 }
 
 // ParseBuildArgs validates and reads kiln's build args.

@@ -38,7 +38,7 @@ func (b *builder) subrequest(ctx context.Context, src *dockerui.Source, srcs *ya
 				return nil, err
 			}
 			o := &outline.Outline{Name: imageTarget, Description: describeImage(req, b.builderPlatform())}
-			for _, a := range ArgDocs {
+			for _, a := range argDocsFor(kindApko) {
 				o.Args = append(o.Args, outline.Arg{Name: a.Name, Value: a.Default, Description: a.Description})
 			}
 			o.Secrets = authSecrets(req)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -36,16 +37,32 @@ func TestVersion(t *testing.T) {
 		t.Errorf("a binary linked with version %s says %q", v, out)
 	}
 
+	// The frontend image is an index of one image per architecture
+	// (push-frontend.sh builds both); each carries the version label.
 	repo, tag, _ := strings.Cut(strings.TrimPrefix(frontendImage(), registry+"/"), ":")
-	var m ocispecs.Manifest
-	if err := json.Unmarshal(registryGet(t, repo, "manifests", tag), &m); err != nil {
+	var idx ocispecs.Index
+	if err := json.Unmarshal(registryGet(t, repo, "manifests", tag), &idx); err != nil {
 		t.Fatal(err)
 	}
-	var cfg ocispecs.Image
-	if err := json.Unmarshal(registryGet(t, repo, "blobs", m.Config.Digest.String()), &cfg); err != nil {
-		t.Fatal(err)
+	manifests := idx.Manifests
+	if idx.MediaType != ocispecs.MediaTypeImageIndex {
+		manifests = []ocispecs.Descriptor{{Digest: digest.FromBytes(registryGet(t, repo, "manifests", tag))}}
 	}
-	if got := cfg.Config.Labels["org.opencontainers.image.version"]; got != v {
-		t.Errorf("the frontend image %s says version %q, this checkout builds as %q (pushed from another tree?)", frontendImage(), got, v)
+	for _, d := range manifests {
+		var m ocispecs.Manifest
+		if err := json.Unmarshal(registryGet(t, repo, "manifests", d.Digest.String()), &m); err != nil {
+			t.Fatal(err)
+		}
+		if m.Config.Digest == "" {
+			continue // an attestation manifest's descriptor or an unexpected kind
+		}
+		var cfg ocispecs.Image
+		if err := json.Unmarshal(registryGet(t, repo, "blobs", m.Config.Digest.String()), &cfg); err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.Config.Labels["org.opencontainers.image.version"]; got != v {
+			t.Errorf("the frontend image %s (%s) says version %q, this checkout builds as %q (pushed from another tree?)",
+				frontendImage(), cfg.Architecture, got, v)
+		}
 	}
 }

@@ -181,9 +181,11 @@ func (b *builder) buildImage(ctx context.Context, req *plan.Request) (*client.Re
 	return rb.Finalize()
 }
 
-// solve marshals st for platform (with --no-cache applied) and solves it.
+// solve marshals st for platform (with --no-cache applied), solves and
+// builds it: a step's refusal comes back as its own message (report.go).
 func (b *builder) solve(ctx context.Context, st llb.State, platform ocispecs.Platform) (client.Reference, error) {
-	return solveState(ctx, b.c, st, append(b.cacheOpts(), llb.Platform(platform))...)
+	ref, err := solveEvaluated(ctx, b.c, st, append(b.cacheOpts(), llb.Platform(platform))...)
+	return ref, onPlatform(err, platform)
 }
 
 // addAnnotations puts the image labels on each manifest (and on the index

@@ -104,10 +104,12 @@ func (c *converter) packageMount(pk plan.Package, file string) llb.RunOption {
 }
 
 // sandbox is what every step runs with: no network, a read-only root
-// (kiln's image), the tools' own platform.
+// (kiln's image), the tools' own platform, and a report output where a
+// failing step says why, for the frontend to show (step.MountReport).
 func (c *converter) sandbox(name string, args []string) []llb.RunOption {
 	return []llb.RunOption{
-		llb.Args(args),
+		llb.Args(step.WithReport(args, step.MountReport)),
+		llb.AddMount(step.MountReport, llb.Scratch()),
 		llb.Network(llb.NetModeNone),
 		llb.ReadonlyRootFS(),
 		llb.Platform(c.in.ToolsPlatform),

@@ -20,6 +20,7 @@ import (
 	"github.com/kiln-build/kiln/apk/index"
 	"github.com/kiln-build/kiln/apk/repo"
 	"github.com/kiln-build/kiln/plan"
+	"github.com/kiln-build/kiln/step"
 )
 
 // marshalOps marshals st and returns its exec ops and op metadata names.
@@ -98,7 +99,7 @@ func TestImageExecOpsAreSandboxed(t *testing.T) {
 		}
 		for _, m := range e.Mounts {
 			output := m.Output != -1 // pb.SkipOutput
-			isOut := m.Dest == "/out" || m.Dest == "/links" || strings.HasPrefix(m.Dest, "/out/") || strings.HasPrefix(m.Dest, "/meta/") && e.Meta.Args[1] == "install-apk"
+			isOut := m.Dest == "/out" || m.Dest == "/links" || m.Dest == step.MountReport || strings.HasPrefix(m.Dest, "/out/") || strings.HasPrefix(m.Dest, "/meta/") && e.Meta.Args[1] == "install-apk"
 			switch {
 			case isOut && (!output || m.Readonly):
 				t.Errorf("exec %v: %s must be a writable output", e.Meta.Args[1], m.Dest)
@@ -108,6 +109,9 @@ func TestImageExecOpsAreSandboxed(t *testing.T) {
 			if strings.HasPrefix(m.Dest, "/out/") {
 				layers++
 			}
+		}
+		if dir := step.ReportDir(e.Meta.Args); dir != step.MountReport {
+			t.Errorf("exec %v reports to %q, want %s", e.Meta.Args[1], dir, step.MountReport)
 		}
 		if e.Meta.Args[1] == "install-apk" {
 			installs++

@@ -30,6 +30,7 @@ var commands = map[string]command{
 	"install-apk": {"(build step) verify and extract .apk files into a layer", runInstallAPK},
 	"image-meta":  {"(build step) write an image's apk database and generated files", runImageMeta},
 	"image-sbom":  {"(build step) write an image's SPDX document", runImageSBOM},
+	"step-report": {"(frontend) print why a build step failed", runStepReport},
 }
 
 func main() {

@@ -3,8 +3,10 @@ package integration
 import (
 	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -110,6 +112,16 @@ func (r *hostileRepo) put(data []byte, rec *index.Package) {
 	}
 	r.recs = append(r.recs, rec)
 	r.apks[rec.Filename()] = data
+}
+
+// rename moves a package file within the repository (the index keeps
+// what it lists).
+func (r *hostileRepo) rename(from, to string) {
+	r.t.Helper()
+	dir := filepath.Join(r.dir, hostileArch)
+	if err := os.Rename(filepath.Join(dir, from), filepath.Join(dir, to)); err != nil {
+		r.t.Fatal(err)
+	}
 }
 
 // record returns the index record of a package written so far.
@@ -295,4 +307,24 @@ func rawHardlink(name, target string) apktest.RawEntry {
 // raw is a hand-made package of version 1.0-r0.
 func raw(name string, entries ...apktest.RawEntry) apktest.Raw {
 	return apktest.Raw{Name: name, Version: "1.0-r0", Entries: entries}
+}
+
+// gzipMembers splits an .apk into its gzip members, as written.
+func gzipMembers(t *testing.T, b []byte) [][]byte {
+	t.Helper()
+	br := bytes.NewReader(b) // an io.ByteReader: gzip reads no further than each member
+	var out [][]byte
+	for br.Len() > 0 {
+		start := len(b) - br.Len()
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zr.Multistream(false)
+		if _, err := io.Copy(io.Discard, zr); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, b[start:len(b)-br.Len()])
+	}
+	return out
 }

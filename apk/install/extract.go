@@ -150,6 +150,9 @@ func (ex *extraction) entry(hdr *tar.Header, r io.Reader) error {
 		mode:   uint32(hdr.Mode) & 0o7777,
 		xattrs: headerXattrs(hdr.PAXRecords),
 	}
+	if err := checkXattrs(t.xattrs); err != nil {
+		return fmt.Errorf("%q: %w", name, err)
+	}
 	switch hdr.Typeflag {
 	case tar.TypeDir:
 		return ex.dir(t, hdr)

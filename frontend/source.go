@@ -54,5 +54,9 @@ func (s *llbSource) Fetch(ctx context.Context, url, name string, max int64) ([]b
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", url, err)
 	}
-	return readAll(ctx, ref, "f", max)
+	dt, err := readAll(ctx, ref, "f", max)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", url, err)
+	}
+	return dt, nil
 }

@@ -38,7 +38,7 @@ func TestHostileNames(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, err := apktest.RawIndex(tt.edit(text), r.signer, sign.SHA256, 0)
+			b, err := apktest.RawIndex(tt.edit(text), r.signer, sign.SHA256, apktest.Pad{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -99,7 +99,7 @@ func TestHostileTamper(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := apktest.RawIndex(text, nil, sign.SHA256, 0)
+		b, err := apktest.RawIndex(text, nil, sign.SHA256, apktest.Pad{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,11 +112,11 @@ func TestHostileTamper(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		signed, err := apktest.RawIndex(text, r.signer, sign.SHA256, 0)
+		signed, err := apktest.RawIndex(text, r.signer, sign.SHA256, apktest.Pad{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		forged, err := apktest.RawIndex(bytes.Replace(text, []byte("V:1.0-r0"), []byte("V:1.1-r0"), 1), nil, sign.SHA256, 0)
+		forged, err := apktest.RawIndex(bytes.Replace(text, []byte("V:1.0-r0"), []byte("V:1.1-r0"), 1), nil, sign.SHA256, apktest.Pad{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,7 +152,7 @@ func dataMember(t *testing.T, apk []byte) []byte {
 
 func mustRawIndex(t *testing.T, text []byte) []byte {
 	t.Helper()
-	b, err := apktest.RawIndex(text, nil, sign.SHA256, 0)
+	b, err := apktest.RawIndex(text, nil, sign.SHA256, apktest.Pad{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,6 +57,10 @@ type Repository struct {
 // src (resolved against the build context root, as apko resolves them
 // against its working directory), validates it and maps it to a Request.
 func Load(ctx context.Context, file string, data []byte, src Source) (*Request, error) {
+	// Includes are read with the same bound.
+	if len(data) > MaxConfigBytes {
+		return nil, fmt.Errorf("%s: %d bytes; kiln reads configs of up to %d bytes", file, len(data), MaxConfigBytes)
+	}
 	readFile := func(name string) ([]byte, error) {
 		if name == file {
 			return data, nil

@@ -225,16 +225,18 @@ func (zeros) Read(p []byte) (int, error) {
 
 // RawIndex writes an APKINDEX.tar.gz around index text as given (index.Write
 // refuses records kiln must refuse on input), signed by signer unless it is
-// nil. Pad adds a DESCRIPTION of that many zero bytes before the APKINDEX
-// entry (an index that decompresses to far more than it weighs).
-func RawIndex(text []byte, signer *sign.Signer, alg sign.Algorithm, pad int64) ([]byte, error) {
+// nil. A Pad entry of zero bytes goes before the APKINDEX entry (an index
+// that decompresses to far more than it weighs).
+func RawIndex(text []byte, signer *sign.Signer, alg sign.Algorithm, pad Pad) ([]byte, error) {
 	body, err := gzipTar(true, func(tw *tar.Writer) error {
-		desc := &tar.Header{Name: "DESCRIPTION", Mode: 0o644, Typeflag: tar.TypeReg, Size: pad, Format: tar.FormatUSTAR}
-		if err := tw.WriteHeader(desc); err != nil {
-			return err
-		}
-		if _, err := io.CopyN(tw, zeros{}, pad); err != nil {
-			return err
+		if pad.Size > 0 {
+			h := &tar.Header{Name: pad.Name, Mode: 0o644, Typeflag: tar.TypeReg, Size: pad.Size, Format: tar.FormatUSTAR}
+			if err := tw.WriteHeader(h); err != nil {
+				return err
+			}
+			if _, err := io.CopyN(tw, zeros{}, pad.Size); err != nil {
+				return err
+			}
 		}
 		return writeEntry(tw, &tar.Header{Name: "APKINDEX", Mode: 0o644, Typeflag: tar.TypeReg, Format: tar.FormatUSTAR}, text)
 	})
@@ -253,6 +255,12 @@ func RawIndex(text []byte, signer *sign.Signer, alg sign.Algorithm, pad int64) (
 	}
 	out.Write(body)
 	return out.Bytes(), nil
+}
+
+// Pad is a tar entry of Size zero bytes named Name.
+type Pad struct {
+	Name string
+	Size int64
 }
 
 // IndexText is the APKINDEX text of records as index.Write would list

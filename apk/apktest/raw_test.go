@@ -104,7 +104,7 @@ func TestRawIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := RawIndex(text, s, sign.SHA256, 1000)
+	b, err := RawIndex(text, s, sign.SHA256, Pad{"DESCRIPTION", 1000})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return nil, fmt.Errorf("%s: not an apko image config (no top-level \"contents\")", src.Filename)
 	}
 	b := &builder{c: c, bc: bc, args: args}
-	b.src = &llbSource{c: c, bc: bc, opts: b.cacheOpts()}
+	b.src = &llbSource{c: c, bc: bc, opts: b.cacheOpts(), policy: newFetchPolicy(args.FetchTimeout)}
 	req, err := plan.Load(ctx, src.Filename, src.Data, b.src)
 	if err != nil {
 		return nil, err
@@ -153,7 +153,11 @@ func (b *builder) buildImage(ctx context.Context, req *plan.Request) (*client.Re
 	labels := make([]map[string]string, len(plats))
 	sbomRefs := make([]client.Reference, len(plats))
 	rb, err := b.bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, i int) (*dockerui.BuildResult, error) {
-		img, err := plan2llb.Convert(pl, pl.Platforms[i], in)
+		pin := in
+		if pin.Fetched, err = b.prefetch(ctx, pl.Platforms[i], *platform); err != nil {
+			return nil, err
+		}
+		img, err := plan2llb.Convert(pl, pl.Platforms[i], pin)
 		if err != nil {
 			return nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/gateway/client"
@@ -75,6 +76,15 @@ func (e *StepError) Unwrap() error {
 func explainStepFailure(ctx context.Context, c client.Client, err error) error {
 	var se *errdefs.SolveError
 	if !errors.As(err, &se) || se.Solve == nil {
+		return err
+	}
+	if src := se.Solve.GetOp().GetSource(); src != nil {
+		// A download that failed inside the image solve (prefetch should
+		// have met it first): name its URL.
+		if id := src.GetIdentifier(); strings.HasPrefix(id, "http://") || strings.HasPrefix(id, "https://") {
+			u, _, _ := strings.Cut(id, "#")
+			return &FetchError{URL: u, Msg: fetchErrorText(err)}
+		}
 		return err
 	}
 	exec := se.Solve.GetOp().GetExec()

@@ -30,6 +30,24 @@ type Inputs struct {
 	// Context holds the plan's ContextPaths (the build context, narrowed
 	// to them); unused when every package is remote.
 	Context llb.State
+	// Fetched are remote packages the frontend has fetched already (by
+	// URL), as HTTPSource states; any other is fetched by its own
+	// HTTPSource.
+	Fetched map[string]llb.State
+}
+
+// HTTPSource is the download of one remote file, saved as filename. A
+// non-empty refetch gives BuildKit's cache a new name for it (the request
+// is the same): BuildKit keeps downloads and revalidates them by ETag, so
+// a copy that came damaged would otherwise be served again. The content
+// decides what the steps reading it cache, so a refetched file costs no
+// step its cache.
+// Options opts come last (a custom name for the progress line, say).
+func HTTPSource(url, filename, refetch string, opts ...llb.HTTPOption) llb.State {
+	if refetch != "" {
+		url += "#kiln-refetch=" + refetch
+	}
+	return llb.HTTP(url, append([]llb.HTTPOption{llb.Filename(filename), llb.WithCustomNamef("fetch %s", filename)}, opts...)...)
 }
 
 // Image is one platform's image as LLB plus what the exporter needs.
@@ -97,7 +115,10 @@ func keysState(keys map[string][]byte) llb.State {
 // package keeps its cache when its neighbours change.
 func (c *converter) packageMount(pk plan.Package, file string) llb.RunOption {
 	if u := pk.URL(c.p.Arch); u != "" {
-		src := llb.HTTP(u, llb.Filename(pk.Filename()), llb.WithCustomNamef("fetch %s", pk.Filename()))
+		src, ok := c.in.Fetched[u]
+		if !ok {
+			src = HTTPSource(u, pk.Filename(), "")
+		}
 		return llb.AddMount(file, src, llb.SourcePath("/"+pk.Filename()), llb.Readonly)
 	}
 	return llb.AddMount(file, c.in.Context, llb.SourcePath("/"+pk.ContextPath(c.p.Arch)), llb.Readonly)

@@ -287,3 +287,43 @@ func TestConvertDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// sourceIdentifiers lists the identifiers of st's source ops.
+func sourceIdentifiers(t *testing.T, st llb.State) []string {
+	t.Helper()
+	def, err := st.Marshal(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			t.Fatal(err)
+		}
+		if s := op.GetSource(); s != nil {
+			ids = append(ids, s.Identifier)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// A package the frontend fetched already is mounted from that fetch (a
+// refetch included); the others from their own HTTP source.
+func TestFetchedPackagesAreUsed(t *testing.T) {
+	pl, in := testPlan(t, 2)
+	p := pl.Platforms[0]
+	u0 := p.Packages[0].URL(p.Arch)
+	in.Fetched = map[string]llb.State{u0: HTTPSource(u0, p.Packages[0].Filename(), "2")}
+	ids := sourceIdentifiers(t, convert(t, pl, in).Root)
+	want := []string{u0 + "#kiln-refetch=2", p.Packages[1].URL(p.Arch)}
+	for _, w := range want {
+		if !slices.Contains(ids, w) {
+			t.Errorf("no source %s in %q", w, ids)
+		}
+	}
+	if slices.Contains(ids, u0) {
+		t.Errorf("package 0 is fetched twice: %q", ids)
+	}
+}

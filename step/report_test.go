@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 func TestReportFlagRoundTrip(t *testing.T) {
@@ -76,4 +78,27 @@ func TestWriteReadReport(t *testing.T) {
 	if got, err := ReadReport(dir); err != nil || len(got) != MaxReport {
 		t.Errorf("oversized report read as %d bytes, %v; want %d", len(got), err, MaxReport)
 	}
+}
+
+// A package names the files in a step's message: whatever they hold, the
+// report is one printable line of at most MaxReport bytes, and cleaning
+// it again changes nothing.
+func FuzzCleanReport(f *testing.F) {
+	f.Add("install a-1-r0: \"etc/\x1b[2J\": bad\n")
+	f.Add("\xff\xfe\u202e" + strings.Repeat("é", 10))
+	f.Add(strings.Repeat("x", MaxReport+3))
+	f.Fuzz(func(t *testing.T, s string) {
+		got := CleanReport(s)
+		if len(got) > MaxReport || !utf8.ValidString(got) || strings.ContainsAny(got, "\n\r\t\x1b") {
+			t.Fatalf("CleanReport(%q) = %q", s, got)
+		}
+		for _, r := range got {
+			if unicode.IsControl(r) {
+				t.Fatalf("control character %U in %q", r, got)
+			}
+		}
+		if again := CleanReport(got); again != got {
+			t.Fatalf("not idempotent: %q -> %q", got, again)
+		}
+	})
 }

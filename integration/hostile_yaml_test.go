@@ -3,6 +3,7 @@ package integration
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -88,6 +89,21 @@ func TestHostileYAML(t *testing.T) {
 		files, _ := builtRootfs(t, ctx)
 		if _, ok := files["opt/tool"]; !ok {
 			t.Error("image lacks opt/tool")
+		}
+		// As users run it: BuildKit finds the "# syntax=" line behind the
+		// mark by itself.
+		out := filepath.Join(t.TempDir(), "out.tar")
+		cmd := exec.Command("docker", "buildx", "build", "--builder", builderName(), "--progress", "plain",
+			"-f", filepath.Join(ctx, "apko.yaml"), "--output", "type=oci,dest="+out, ctx)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("build without BUILDKIT_SYNTAX: %v\n%s", err, lastLines(string(b), 10))
+		}
+		fs, err := loadLayout(t, out).Rootfs(onlyImage(t, loadLayout(t, out)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := fs["opt/tool"]; !ok {
+			t.Error("image built through the syntax line lacks opt/tool")
 		}
 	})
 	checkServes(t)

@@ -122,6 +122,16 @@ func TestRepositoryFaults(t *testing.T) {
 			if got := srv.requests(file); got != c.requests && !(c.f == faultReset && got == c.requests+1) {
 				t.Errorf("%d requests for %s, want %d", got, file, c.requests)
 			}
+			if c.f == faultStall {
+				// The download given up on is not left hanging in buildkitd.
+				deadline := time.Now().Add(30 * time.Second)
+				for srv.abandonedRequests(file) < srv.requests(file) && time.Now().Before(deadline) {
+					time.Sleep(100 * time.Millisecond)
+				}
+				if got, want := srv.abandonedRequests(file), srv.requests(file); got != want {
+					t.Errorf("%d of %d stalled requests still open 30s after the build", want-got, want)
+				}
+			}
 			srv.set(file, faultNone)
 			out, digest, took = timedBuild(t, ctx, 4*time.Minute)
 			t.Logf("%s: next build took %s", name, took.Round(10*time.Millisecond))

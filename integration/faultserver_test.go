@@ -40,9 +40,10 @@ type faultServer struct {
 	srv  *http.Server
 	stop chan struct{} // closed at cleanup: releases stalled requests
 
-	mu     sync.Mutex
-	faults map[string]fault // by path suffix
-	hits   map[string]int   // requests per path
+	mu        sync.Mutex
+	faults    map[string]fault // by path suffix
+	hits      map[string]int   // requests per path
+	abandoned map[string]int   // stalled requests the client gave up, per path
 }
 
 func newFaultServer(t *testing.T, dir string) *faultServer {
@@ -51,7 +52,7 @@ func newFaultServer(t *testing.T, dir string) *faultServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &faultServer{t: t, dir: dir, ln: ln, stop: make(chan struct{}), faults: map[string]fault{}, hits: map[string]int{}}
+	s := &faultServer{t: t, dir: dir, ln: ln, stop: make(chan struct{}), faults: map[string]fault{}, hits: map[string]int{}, abandoned: map[string]int{}}
 	s.srv = &http.Server{Handler: s}
 	go s.srv.Serve(ln)
 	t.Cleanup(func() {
@@ -84,6 +85,20 @@ func (s *faultServer) requests(suffix string) int {
 	defer s.mu.Unlock()
 	n := 0
 	for p, c := range s.hits {
+		if strings.HasSuffix(p, suffix) {
+			n += c
+		}
+	}
+	return n
+}
+
+// abandonedRequests says how many stalled requests for paths ending in
+// suffix the client closed.
+func (s *faultServer) abandonedRequests(suffix string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for p, c := range s.abandoned {
 		if strings.HasSuffix(p, suffix) {
 			n += c
 		}
@@ -125,6 +140,9 @@ func (s *faultServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-s.stop:
 		case <-r.Context().Done():
+			s.mu.Lock()
+			s.abandoned[p]++
+			s.mu.Unlock()
 		}
 		return
 	case faultReset:

@@ -65,6 +65,7 @@ func TestHostilePaths(t *testing.T) {
 		if e, ok := files["usr/tmp"]; !ok || e.Header.Typeflag != tar.TypeSymlink || e.Header.Linkname != "/tmp" {
 			t.Errorf("usr/tmp is not the package's symlink: %+v", e.Header)
 		}
+		checkNotOnHost(t, inside)
 	})
 	// A package replacing its own symlink by a file writes the file, never
 	// through the link.

@@ -40,7 +40,7 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 		return nil, err
 	}
 	b := &builder{c: c, bc: bc, args: args, entry: src}
-	b.src = &llbSource{c: c, bc: bc, named: newNamedContexts(bc), opts: b.cacheOpts()}
+	b.src = &llbSource{c: c, bc: bc, named: newNamedContexts(bc), opts: b.cacheOpts(), policy: newFetchPolicy(args.FetchTimeout)}
 	switch kind := detectKind(src.Data); kind {
 	case kindApko:
 	case kindMelange:
@@ -165,7 +165,13 @@ func (b *builder) buildImage(ctx context.Context, req *plan.Request) (*client.Re
 	labels := make([]map[string]string, len(plats))
 	sbomRefs := make([]client.Reference, len(plats))
 	rb, err := b.bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, i int) (*dockerui.BuildResult, error) {
-		img, err := plan2llb.Convert(pl, pl.Platforms[i], in)
+		pin := in
+		fetched, err := b.prefetch(ctx, pl.Platforms[i], *platform)
+		if err != nil {
+			return nil, err
+		}
+		pin.Fetched = fetched
+		img, err := plan2llb.Convert(pl, pl.Platforms[i], pin)
 		if err != nil {
 			return nil, err
 		}
@@ -194,25 +200,21 @@ func (b *builder) buildImage(ctx context.Context, req *plan.Request) (*client.Re
 	return rb.Finalize()
 }
 
-// solve marshals st for platform (with --no-cache applied) and solves it.
+// solve marshals st for platform (with --no-cache applied), solves and
+// builds it: a step's refusal comes back as its own message (report.go).
 func (b *builder) solve(ctx context.Context, st llb.State, platform ocispecs.Platform) (client.Reference, error) {
-	return solveState(ctx, b.c, b.bc.CacheImports, st, append(b.cacheOpts(), llb.Platform(platform))...)
+	ref, _, err := solveEvaluated(ctx, b.c, b.bc.CacheImports, st, append(b.cacheOpts(), llb.Platform(platform))...)
+	return ref, onPlatform(err, platform)
 }
 
 // solveImage solves one platform's image like solve, naming the package
 // and repository entry when downloading a package failed.
 func (b *builder) solveImage(ctx context.Context, st llb.State, platform ocispecs.Platform, p *plan.Platform) (client.Reference, error) {
-	def, err := st.Marshal(ctx, append(b.cacheOpts(), llb.Platform(platform))...)
+	ref, def, err := solveEvaluated(ctx, b.c, b.bc.CacheImports, st, append(b.cacheOpts(), llb.Platform(platform))...)
 	if err != nil {
-		return nil, err
+		return nil, onPlatform(packageFetchError(err, def, p), platform)
 	}
-	// Evaluated here, not lazily by the exporter, so that a failure comes
-	// back to kiln to be worded.
-	res, err := b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: b.bc.CacheImports, Evaluate: true})
-	if err != nil {
-		return nil, packageFetchError(err, def, p)
-	}
-	return res.SingleRef()
+	return ref, nil
 }
 
 // addAnnotations puts the image labels on each manifest (and on the index

@@ -17,6 +17,9 @@ func TestParseBuildArgs(t *testing.T) {
 		{map[string]string{"SOURCE_DATE_EPOCH": "yesterday"}, 0, `SOURCE_DATE_EPOCH="yesterday"`},
 		{map[string]string{"SOURCE_DATE_EPOCH": "-5"}, 0, "non-negative"},
 		{map[string]string{"KILN_LAYERS": "3", "KILN_X": "1"}, 0, "unknown build arg KILN_LAYERS, KILN_X: kiln reads SOURCE_DATE_EPOCH"},
+		{map[string]string{"KILN_FETCH_TIMEOUT": "90s"}, 0, ""},
+		{map[string]string{"KILN_FETCH_TIMEOUT": "90"}, 0, `KILN_FETCH_TIMEOUT="90": want a positive duration`},
+		{map[string]string{"KILN_FETCH_TIMEOUT": "-1s"}, 0, `KILN_FETCH_TIMEOUT="-1s": want a positive duration`},
 	}
 	for _, tt := range tests {
 		got, err := ParseBuildArgs(tt.args)

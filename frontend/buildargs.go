@@ -28,6 +28,8 @@ type BuildArgs struct {
 	BuildOptions      []string // melange's --build-option
 	Namespace         string   // melange's --namespace
 	pipelineDirWasSet bool
+
+	FetchTimeout time.Duration // KILN_FETCH_TIMEOUT; 0: the default
 }
 
 // ArgDoc describes one build argument kiln reads, for errors and --call
@@ -52,6 +54,7 @@ func argDocsFor(k fileKind) []ArgDoc {
 var ArgDocs = []ArgDoc{
 	{"SOURCE_DATE_EPOCH", "0", "seconds since 1970 for every file mtime, the image's created time and labels, and the SBOM's creation time", kindUnknown},
 	{"KILN_LOCKFILE", "", "an apko lockfile in the build context to build from; default the one next to the config (apko.lock.json for apko.yaml) if there is one; none: resolve from the indexes", kindApko},
+	{"KILN_FETCH_TIMEOUT", "2m", "how long one attempt at a download (an index, a key, a package) may take, as a duration (90s, 10m), plus a second per 256 KiB of a package; failures a retry may cure are tried 3 times", kindUnknown},
 	{"KILN_NETWORK", "0", "melange: 1 runs pipeline steps on BuildKit's sandbox network (fetch and git-checkout are verified sources either way)", kindMelange},
 	{"KILN_REPOSITORY_APPEND", "", "melange: repositories added to the build environment, comma-separated (melange's --repository-append)", kindMelange},
 	{"KILN_KEYRING_APPEND", "", "melange: keys added to the build environment's keyring, comma-separated (melange's --keyring-append)", kindMelange},
@@ -99,6 +102,13 @@ func ParseBuildArgs(args map[string]string) (BuildArgs, error) {
 	out.BuildOptions = list(args["KILN_BUILD_OPTIONS"])
 	out.PipelineDir, out.pipelineDirWasSet = args["KILN_PIPELINE_DIR"]
 	out.Namespace = args["KILN_NAMESPACE"]
+	if v, ok := args["KILN_FETCH_TIMEOUT"]; ok && v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return out, fmt.Errorf("build arg KILN_FETCH_TIMEOUT=%q: want a positive duration such as 90s or 10m", v)
+		}
+		out.FetchTimeout = d
+	}
 	return out, nil
 }
 

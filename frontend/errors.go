@@ -149,63 +149,77 @@ func (e *messageError) GRPCStatus() *status.Status {
 	return status.FromProto(p)
 }
 
-// fetchError is a failed download as the user needs to see it: what was
-// fetched and the HTTP status the server answered, without BuildKit's
-// cache-key wording.
-type fetchError struct {
-	URL    string
-	Status int // 0 when no response came
-	Err    error
+// FetchError is a download that failed for good, as the user needs to
+// see it: what was fetched and the HTTP status the server answered (or
+// what went wrong), without BuildKit's cache-key wording. It does not wrap
+// BuildKit's error, whose text BuildKit would print instead.
+type FetchError struct {
+	URL      string
+	Status   int    // the HTTP status; 0 when no response came
+	Msg      string // what went wrong when Status is 0
+	Attempts int    // how many attempts were made, when more than one
 }
 
 var httpStatusRE = regexp.MustCompile(`invalid response status ([0-9]{3})`)
 
-func newFetchError(url string, err error) *fetchError {
-	fe := &fetchError{URL: url, Err: err}
-	if m := httpStatusRE.FindStringSubmatch(err.Error()); m != nil {
+// newFetchError words err, BuildKit's failure to download url.
+func newFetchError(url string, err error) *FetchError {
+	fe := &FetchError{URL: url, Msg: fetchErrorText(err)}
+	if m := httpStatusRE.FindStringSubmatch(fe.Msg); m != nil {
 		fe.Status, _ = strconv.Atoi(m[1])
 	}
 	return fe
 }
 
-func (e *fetchError) Error() string {
-	if e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden {
+func (e *FetchError) Error() string {
+	var msg string
+	switch {
+	case e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden:
 		return fmt.Sprintf("fetch %s: HTTP %d %s (the server wants credentials: pass them with --secret id=%s, see kiln's README)",
 			e.URL, e.Status, http.StatusText(e.Status), authSecretID(e.URL))
+	case e.Status != 0:
+		msg = fmt.Sprintf("HTTP %d %s", e.Status, http.StatusText(e.Status))
+	default:
+		msg = e.Msg
 	}
-	if e.Status != 0 {
-		return fmt.Sprintf("fetch %s: HTTP %d %s", e.URL, e.Status, http.StatusText(e.Status))
+	if e.Attempts > 1 {
+		msg += fmt.Sprintf(" (after %d attempts)", e.Attempts)
 	}
-	return fmt.Sprintf("fetch %s: %s", e.URL, strings.TrimPrefix(e.Err.Error(), "failed to load cache key: "))
+	return "fetch " + e.URL + ": " + msg
 }
-
-func (e *fetchError) Unwrap() error { return e.Err }
 
 // packageFetchError words a failed image solve whose failing step is the
 // download of a package: which package, from which repository entry (and
 // its line), at which URL. Other errors are returned as they are.
 func packageFetchError(err error, def *llb.Definition, p *plan.Platform) error {
+	var fe *FetchError
+	if errors.As(err, &fe) {
+		return packageError(p, fe.URL, fe)
+	}
 	var ve *errdefs.VertexError
 	if def == nil || !errors.As(err, &ve) {
 		return err
 	}
-	var url string
 	for _, dt := range def.Def {
 		if digest.FromBytes(dt).String() != ve.Digest {
 			continue
 		}
 		var op pb.Op
 		if op.UnmarshalVT(dt) == nil && op.GetSource() != nil {
-			url = op.GetSource().Identifier
+			u, _, _ := strings.Cut(op.GetSource().Identifier, "#")
+			return packageError(p, u, newFetchError(u, err))
 		}
 	}
-	if url == "" {
-		return err
-	}
+	return err
+}
+
+// packageError puts err, about the download of url, at the repository
+// entry of the package it is (err itself when no package is).
+func packageError(p *plan.Platform, url string, err error) error {
 	for _, pk := range p.Packages {
 		if pk.URL(p.Arch) == url {
 			return pk.Repository.Entry.Pos.Errorf("repository %s: package %s-%s (%s): %v",
-				pk.Repository.Repo, pk.Name, pk.Version, p.Arch, newFetchError(url, err))
+				pk.Repository.Repo, pk.Name, pk.Version, p.Arch, err)
 		}
 	}
 	return err

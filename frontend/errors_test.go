@@ -41,7 +41,7 @@ func TestUserErrorOnTheWire(t *testing.T) {
 		{"download at a keyring entry", yamlnode.Pos{File: "apko.yaml", Line: 4, Column: 7}.Errorf("keyring: %v", fetch),
 			"apko.yaml:4:7: keyring: fetch https://example.org/k.rsa.pub: HTTP 404 Not Found", "apko.yaml", 4, 6, 35, false},
 		{"refused connection", newFetchError("http://127.0.0.1:1/x", solveFailure(`failed to load cache key: Get "http://127.0.0.1:1/x": dial tcp 127.0.0.1:1: connect: connection refused`)),
-			`fetch http://127.0.0.1:1/x: Get "http://127.0.0.1:1/x": dial tcp 127.0.0.1:1: connect: connection refused`, "apko.yaml", 0, 0, 0, true},
+			`fetch http://127.0.0.1:1/x: dial tcp 127.0.0.1:1: connect: connection refused`, "apko.yaml", 0, 0, 0, true},
 		{"in an included file", yamlnode.Pos{File: "./base.yaml", Line: 2, Column: 1}.Errorf(`unknown field "entrypont"`),
 			`./base.yaml:2:1: unknown field "entrypont"`, "./base.yaml", 2, 0, 13, false},
 		{"at no line", errors.New("unknown build arg KILN_X"), "unknown build arg KILN_X", "apko.yaml", 0, 0, 0, true},

@@ -44,7 +44,8 @@ func readAll(ctx context.Context, ref client.Reference, name string, max int64) 
 		return nil, err
 	}
 	if st.Size > max {
-		return nil, fmt.Errorf("%s: %d bytes is over the %d-byte limit", name, st.Size, max)
+		// The caller names the file (a context path, a URL).
+		return nil, fmt.Errorf("%d bytes is over the %d-byte limit", st.Size, max)
 	}
 	out := make([]byte, 0, st.Size)
 	for int64(len(out)) < st.Size {

@@ -12,16 +12,18 @@ import (
 	"github.com/moby/buildkit/frontend/gateway/client"
 
 	"github.com/kiln-build/kiln/plan"
+	"github.com/kiln-build/kiln/plan2llb"
 )
 
 // llbSource reads what planning needs through BuildKit: context files in
 // one local transfer per call, URLs as HTTP sources (so BuildKit caches
 // them and the builder, not the client, reaches the network).
 type llbSource struct {
-	c     client.Client
-	bc    *dockerui.Client
-	named *namedContexts
-	opts  []llb.ConstraintsOpt
+	c      client.Client
+	bc     *dockerui.Client
+	named  *namedContexts
+	opts   []llb.ConstraintsOpt
+	policy fetchPolicy
 }
 
 func (s *llbSource) ReadContext(ctx context.Context, paths []string, max int64) (map[string][]byte, error) {
@@ -62,18 +64,38 @@ func (s *llbSource) ReadContext(ctx context.Context, paths []string, max int64) 
 	return out, nil
 }
 
+// Fetch downloads url through BuildKit's HTTP source, with fetchPolicy's
+// time limit and retries. An HTML page where the file should be (a
+// proxy's or a login page, served with 200) is fetched once more past
+// BuildKit's cache, then refused.
 func (s *llbSource) Fetch(ctx context.Context, url, name string, max int64) ([]byte, error) {
-	st := llb.HTTP(url, llb.Filename("f"), llb.WithCustomName(name))
-	// The solve is lazy: a failed download shows when the file is read.
-	ref, err := solveState(ctx, s.c, s.bc.CacheImports, st, s.opts...)
-	if err != nil {
-		return nil, newFetchError(url, err)
+	dt, err := s.fetch(ctx, url, name, "", max)
+	if err == nil && looksLikeHTML(dt) {
+		if dt, err = s.fetch(ctx, url, name, refetchToken(), max); err == nil && looksLikeHTML(dt) {
+			err = &FetchError{URL: url, Msg: "the server answered with an HTML page, not the file"}
+		}
 	}
-	dt, err := readAll(ctx, ref, "f", max)
-	if err != nil {
-		return nil, newFetchError(url, err)
-	}
-	return dt, nil
+	return dt, err
+}
+
+// Refetch implements plan.Refetcher: a fresh download, past the copy
+// BuildKit's cache holds.
+func (s *llbSource) Refetch(ctx context.Context, url, name string, max int64) ([]byte, error) {
+	return s.fetch(ctx, url, name, refetchToken(), max)
+}
+
+func (s *llbSource) fetch(ctx context.Context, url, name, refetch string, max int64) ([]byte, error) {
+	var dt []byte
+	err := s.policy.do(ctx, url, 0, refetch, func(ctx context.Context, refetch string) error {
+		st := plan2llb.HTTPSource(url, "f", refetch, llb.WithCustomName(name))
+		ref, err := solveState(ctx, s.c, s.bc.CacheImports, st, s.opts...)
+		if err != nil {
+			return err
+		}
+		dt, err = readAll(ctx, ref, "f", max)
+		return err
+	})
+	return dt, err
 }
 
 // Head reads the first n bytes of a URL, fetched as the install step
@@ -83,31 +105,33 @@ func (s *llbSource) Head(ctx context.Context, loc, name string, n int64) ([]byte
 	if n > readChunk {
 		return nil, fmt.Errorf("%s: %d bytes of metadata is over the %d-byte limit", loc, n, readChunk)
 	}
-	var st llb.State
-	file := ""
+	read := func(ctx context.Context, st llb.State, file string) ([]byte, error) {
+		ref, err := solveState(ctx, s.c, s.bc.CacheImports, st, s.opts...)
+		if err != nil {
+			return nil, err
+		}
+		return ref.ReadFile(ctx, client.ReadRequest{Filename: file, Range: &client.FileRange{Offset: 0, Length: int(n)}})
+	}
 	if plan.IsRemote(loc) {
-		file = path.Base(loc)
-		st = llb.HTTP(loc, llb.Filename(file), llb.WithCustomName(name))
-	} else {
-		p, err := plan.ContextPath(loc)
-		if err != nil {
-			return nil, err
-		}
-		_, where, err := s.named.contextStates(ctx, []string{p})
-		if err != nil {
-			return nil, err
-		}
-		st, file = where(p)
+		var dt []byte
+		err := s.policy.do(ctx, loc, 0, "", func(ctx context.Context, refetch string) (err error) {
+			file := path.Base(loc)
+			dt, err = read(ctx, plan2llb.HTTPSource(loc, file, refetch, llb.WithCustomName(name)), file)
+			return err
+		})
+		return dt, err
 	}
-	ref, err := solveState(ctx, s.c, s.bc.CacheImports, st, s.opts...)
+	p, err := plan.ContextPath(loc)
 	if err != nil {
-		return nil, newFetchError(loc, err)
+		return nil, err
 	}
-	dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: file, Range: &client.FileRange{Offset: 0, Length: int(n)}})
+	_, where, err := s.named.contextStates(ctx, []string{p})
 	if err != nil {
-		if plan.IsRemote(loc) {
-			return nil, newFetchError(loc, err)
-		}
+		return nil, err
+	}
+	st, file := where(p)
+	dt, err := read(ctx, st, file)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", loc, err)
 	}
 	return dt, nil

@@ -107,7 +107,9 @@ func installOne(inst *install.Installer, f step.APKFile, kr *sign.Keyring) (stri
 	defer fh.Close()
 	h := sha256.New()
 	tee := io.TeeReader(fh, h)
-	p, err := inst.InstallAPK(tee, pkg.ReadOptions{Keyring: kr, ExpectedChecksum: f.Checksum, Name: filepath.Base(f.Path)})
+	name := filepath.Base(f.Path)
+	p, err := inst.InstallAPK(tee, pkg.ReadOptions{Keyring: kr, ExpectedChecksum: f.Checksum, Name: name,
+		ExpectedNameVersion: strings.TrimSuffix(name, ".apk")})
 	if err != nil {
 		return "", err
 	}

@@ -65,6 +65,10 @@ type Repository struct {
 // src (resolved against the build context root, as apko resolves them
 // against its working directory), validates it and maps it to a Request.
 func Load(ctx context.Context, file string, data []byte, src Source) (*Request, error) {
+	// Includes are read with the same bound.
+	if len(data) > MaxConfigBytes {
+		return nil, fmt.Errorf("%s: %d bytes; kiln reads configs of up to %d bytes", file, len(data), MaxConfigBytes)
+	}
 	var read [][]byte // in reading order, for the checksum
 	readFile := func(name string) ([]byte, error) {
 		if name == file {

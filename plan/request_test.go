@@ -148,3 +148,22 @@ func TestRequestBaseImage(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// The config itself is bounded like its includes: a build never parses
+// more YAML than MaxConfigBytes, wherever it came from.
+func TestLoadBoundsTheConfig(t *testing.T) {
+	cfg := "contents:\n  repositories: [./r]\n  keyring: [./k.rsa.pub]\n  packages: [a]\n"
+	for _, tt := range []struct {
+		size    int
+		wantErr string
+	}{
+		{MaxConfigBytes, ""},
+		{MaxConfigBytes + 1, "apko.yaml: 4194305 bytes; kiln reads configs of up to 4194304 bytes"},
+	} {
+		data := cfg + "#" + strings.Repeat("x", tt.size-len(cfg)-2) + "\n"
+		_, err := Load(t.Context(), "apko.yaml", []byte(data), &HostSource{Root: t.TempDir()})
+		if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || err.Error() != tt.wantErr) {
+			t.Errorf("%d bytes: %v, want %q", tt.size, err, tt.wantErr)
+		}
+	}
+}

@@ -141,13 +141,18 @@ func loadKeys(ctx context.Context, req *Request, src Source) (map[string][]byte,
 		}
 		entryOf[path.Base(e.Value)] = i
 		eg.Go(func() error {
-			dt, err := src.Fetch(ectx, e.Value, "fetch key "+e.Value, MaxKeyBytes)
+			err := fetchVerified(ectx, src, e.Value, "fetch key "+e.Value, MaxKeyBytes, func(dt []byte) error {
+				if err := sign.NewKeyring().Add(path.Base(e.Value), dt); err != nil {
+					return err
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				keys[path.Base(e.Value)] = dt
+				return nil
+			})
 			if err != nil {
 				return e.Pos.Errorf("keyring: %v", err)
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			keys[path.Base(e.Value)] = dt
 			return nil
 		})
 	}
@@ -205,11 +210,15 @@ func loadIndexes(ctx context.Context, req *Request, archs []string, kr *sign.Key
 			}
 			eg.Go(func() error {
 				loc := r.Repo.IndexLocation(a)
-				dt, err := src.Fetch(ectx, loc, fmt.Sprintf("[%s] fetch index %s", a, loc), MaxIndexBytes)
-				if err != nil {
+				var readErr error
+				err := fetchVerified(ectx, src, loc, fmt.Sprintf("[%s] fetch index %s", a, loc), MaxIndexBytes, func(dt []byte) error {
+					readErr = read(i, a, dt)
+					return readErr
+				})
+				if err != nil && err != readErr {
 					return r.Entry.Pos.Errorf("repository %s: %v", r.Repo, err)
 				}
-				return read(i, a, dt)
+				return err
 			})
 		}
 	}

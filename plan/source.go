@@ -22,6 +22,34 @@ type Source interface {
 	Head(ctx context.Context, loc, name string, n int64) ([]byte, error)
 }
 
+// Refetcher is a Source that caches what it fetches (BuildKit keeps
+// downloads and revalidates them with their ETag), so a copy that came
+// damaged, from a server that sent half a file under the real file's
+// ETag, would be served again and again. Planning asks for a fresh copy
+// of a fetched key or index that does not verify, once, before it fails.
+type Refetcher interface {
+	Refetch(ctx context.Context, url, name string, max int64) ([]byte, error)
+}
+
+// fetchVerified fetches url and checks it with verify; from a Refetcher,
+// a copy that does not verify is fetched again, bypassing its cache, and
+// the fresh copy decides. The error is verify's.
+func fetchVerified(ctx context.Context, src Source, url, name string, max int64, verify func([]byte) error) error {
+	dt, err := src.Fetch(ctx, url, name, max)
+	if err != nil {
+		return err
+	}
+	verr := verify(dt)
+	rf, ok := src.(Refetcher)
+	if verr == nil || !ok {
+		return verr
+	}
+	if dt, err = rf.Refetch(ctx, url, name, max); err != nil {
+		return err
+	}
+	return verify(dt)
+}
+
 // Limits on what planning reads into memory.
 const (
 	MaxConfigBytes = 4 << 20

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kiln-build/kiln/step"
+
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
 	"github.com/opencontainers/go-digest"
@@ -101,6 +103,11 @@ func TestImageOnBaseImage(t *testing.T) {
 				// The layers below, read-write: the step's diff is the layer.
 				if m.Readonly || m.Output == -1 {
 					t.Errorf("layer %d: rootfs mount %+v is not a writable output", i, m)
+				}
+			case step.MountReport:
+				// Where a refusal is reported; its output is read only when the step fails.
+				if m.Readonly || m.Output == -1 {
+					t.Errorf("layer %d: report mount %+v", i, m)
 				}
 			case "/links", "/tree":
 				if m.Readonly || m.Output == -1 || i != len(applies)-1 {

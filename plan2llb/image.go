@@ -35,6 +35,10 @@ type Inputs struct {
 	// where in it: the frontend serves paths whose first element names a
 	// --build-context from that context. Nil: Context, at the path.
 	ContextFor func(contextPath string) (llb.State, string)
+	// Fetched are remote packages the frontend has fetched already (by
+	// URL), as HTTPSource states; any other is fetched by its own
+	// HTTPSource.
+	Fetched map[string]llb.State
 }
 
 // contextFor is where the conversion reads a context path from.
@@ -43,6 +47,20 @@ func (in Inputs) contextFor(p string) (llb.State, string) {
 		return in.ContextFor(p)
 	}
 	return in.Context, p
+}
+
+// HTTPSource is the download of one remote file, saved as filename. A
+// non-empty refetch gives BuildKit's cache a new name for it (the request
+// is the same): BuildKit keeps downloads and revalidates them by ETag, so
+// a copy that came damaged would otherwise be served again. The content
+// decides what the steps reading it cache, so a refetched file costs no
+// step its cache.
+// Options opts come last (a custom name for the progress line, say).
+func HTTPSource(url, filename, refetch string, opts ...llb.HTTPOption) llb.State {
+	if refetch != "" {
+		url += "#kiln-refetch=" + refetch
+	}
+	return llb.HTTP(url, append([]llb.HTTPOption{llb.Filename(filename), llb.WithCustomNamef("fetch %s", filename)}, opts...)...)
 }
 
 // Image is one platform's image as LLB plus what the exporter needs.
@@ -122,7 +140,10 @@ func keysState(keys map[string][]byte) llb.State {
 // package keeps its cache when its neighbours change.
 func (c *converter) packageMount(pk plan.Package, file string) llb.RunOption {
 	if u := pk.URL(c.p.Arch); u != "" {
-		src := llb.HTTP(u, llb.Filename(pk.Filename()), llb.WithCustomNamef("fetch %s", pk.Filename()))
+		src, ok := c.in.Fetched[u]
+		if !ok {
+			src = HTTPSource(u, pk.Filename(), "")
+		}
 		return llb.AddMount(file, src, llb.SourcePath("/"+pk.Filename()), llb.Readonly)
 	}
 	st, p := c.in.contextFor(pk.ContextPath(c.p.Arch))
@@ -130,10 +151,12 @@ func (c *converter) packageMount(pk plan.Package, file string) llb.RunOption {
 }
 
 // sandbox is what every step runs with: no network, a read-only root
-// (kiln's image), the tools' own platform.
+// (kiln's image), the tools' own platform, and a report output where a
+// failing step says why, for the frontend to show (step.MountReport).
 func (c *converter) sandbox(name string, args []string) []llb.RunOption {
 	return []llb.RunOption{
-		llb.Args(args),
+		llb.Args(step.WithReport(args, step.MountReport)),
+		llb.AddMount(step.MountReport, llb.Scratch()),
 		llb.Network(llb.NetModeNone),
 		llb.ReadonlyRootFS(),
 		llb.Platform(c.in.ToolsPlatform),

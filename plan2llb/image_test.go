@@ -20,6 +20,7 @@ import (
 	"github.com/kiln-build/kiln/apk/index"
 	"github.com/kiln-build/kiln/apk/repo"
 	"github.com/kiln-build/kiln/plan"
+	"github.com/kiln-build/kiln/step"
 )
 
 // marshalOps marshals st and returns its exec ops and op metadata names.
@@ -98,7 +99,7 @@ func TestImageExecOpsAreSandboxed(t *testing.T) {
 		}
 		for _, m := range e.Mounts {
 			output := m.Output != -1 // pb.SkipOutput
-			isOut := m.Dest == "/out" || m.Dest == "/links" || strings.HasPrefix(m.Dest, "/out/") || strings.HasPrefix(m.Dest, "/meta/") && e.Meta.Args[1] == "install-apk"
+			isOut := m.Dest == "/out" || m.Dest == "/links" || m.Dest == step.MountReport || strings.HasPrefix(m.Dest, "/out/") || strings.HasPrefix(m.Dest, "/meta/") && e.Meta.Args[1] == "install-apk"
 			switch {
 			case isOut && (!output || m.Readonly):
 				t.Errorf("exec %v: %s must be a writable output", e.Meta.Args[1], m.Dest)
@@ -108,6 +109,9 @@ func TestImageExecOpsAreSandboxed(t *testing.T) {
 			if strings.HasPrefix(m.Dest, "/out/") {
 				layers++
 			}
+		}
+		if dir := step.ReportDir(e.Meta.Args); dir != step.MountReport {
+			t.Errorf("exec %v reports to %q, want %s", e.Meta.Args[1], dir, step.MountReport)
 		}
 		if e.Meta.Args[1] == "install-apk" {
 			installs++
@@ -281,5 +285,45 @@ func TestConvertDeterministic(t *testing.T) {
 		if got := graph(pl, in); got != want {
 			t.Fatalf("run %d: graph digest %s, want %s", run, got, want)
 		}
+	}
+}
+
+// sourceIdentifiers lists the identifiers of st's source ops.
+func sourceIdentifiers(t *testing.T, st llb.State) []string {
+	t.Helper()
+	def, err := st.Marshal(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			t.Fatal(err)
+		}
+		if s := op.GetSource(); s != nil {
+			ids = append(ids, s.Identifier)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// A package the frontend fetched already is mounted from that fetch (a
+// refetch included); the others from their own HTTP source.
+func TestFetchedPackagesAreUsed(t *testing.T) {
+	pl, in := testPlan(t, 2)
+	p := pl.Platforms[0]
+	u0 := p.Packages[0].URL(p.Arch)
+	in.Fetched = map[string]llb.State{u0: HTTPSource(u0, p.Packages[0].Filename(), "2")}
+	ids := sourceIdentifiers(t, convert(t, pl, in).Root)
+	want := []string{u0 + "#kiln-refetch=2", p.Packages[1].URL(p.Arch)}
+	for _, w := range want {
+		if !slices.Contains(ids, w) {
+			t.Errorf("no source %s in %q", w, ids)
+		}
+	}
+	if slices.Contains(ids, u0) {
+		t.Errorf("package 0 is fetched twice: %q", ids)
 	}
 }

@@ -420,3 +420,22 @@ func TestMergeRealMelangeSBOM(t *testing.T) {
 		t.Error("hello-wolfi does not CONTAIN /usr/bin/hello")
 	}
 }
+
+// A package's own document may name elements with nothing an SPDX ID can
+// be made of: they still get valid, distinct IDs in the image's document
+// (found by FuzzBuildEmbedded).
+func TestEmbeddedElementsWithoutIDs(t *testing.T) {
+	in := testInput()
+	in.Packages[0].Embedded = []Embedded{{Path: "var/lib/db/sbom/x.spdx.json", Data: []byte(
+		`{"spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT","name":"x","dataLicense":"CC0-1.0","documentNamespace":"https://example.org/x",` +
+			`"creationInfo":{"created":"1970-01-01T00:00:00Z","creators":["Tool: x"]},` +
+			`"packages":[{"name":"","downloadLocation":"NOASSERTION"},{"SPDXID":"SPDXRef-%%%","name":"odd","downloadLocation":"NOASSERTION"}]}`)}}
+	doc, _ := build(t, in)
+	seen := map[string]bool{}
+	for _, p := range doc.Packages {
+		if p.PackageSPDXIdentifier == "" || seen[string(p.PackageSPDXIdentifier)] {
+			t.Errorf("package %q has ID %q", p.PackageName, p.PackageSPDXIdentifier)
+		}
+		seen[string(p.PackageSPDXIdentifier)] = true
+	}
+}

@@ -285,6 +285,11 @@ func (s *ids) reserve(id common.ElementID) { s.used[id] = true }
 
 func (s *ids) take(want string) common.ElementID {
 	base := strings.Trim(notIDChar.ReplaceAllString(want, "-"), "-")
+	if base == "" {
+		// A package's own document may name an element with nothing an
+		// ID can be made of (or nothing at all).
+		base = "Element"
+	}
 	id := common.ElementID(base)
 	for n := 2; s.used[id]; n++ {
 		id = common.ElementID(fmt.Sprintf("%s-%d", base, n))

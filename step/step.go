@@ -77,6 +77,8 @@ func usagef(format string, args ...any) error { return UsageError{fmt.Errorf(for
 
 // APKFile is one package an install step installs: the .apk's path in the
 // step and the control-section checksum (Q1...) the signed index gives it.
+// The file is named <name>-<version>.apk as the index lists the package,
+// and the step checks the package is that one.
 type APKFile struct {
 	Path     string
 	Checksum string

@@ -8,6 +8,7 @@ package stepcmd
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/kiln-build/kiln/imagefs"
@@ -72,6 +73,18 @@ var Commands = []Command{
 		}
 		return pkgsteps.Extract(s)
 	}},
+}
+
+// Run runs c with a step's arguments. When the step has a report output
+// (step.WithReport) and fails, its message is left there for the
+// frontend, which makes it the build's error.
+func Run(ctx context.Context, c Command, args []string, stderr io.Writer) error {
+	report, args := step.CutReport(args)
+	err := c.Run(ctx, args, stderr)
+	if werr := step.WriteReport(report, err); werr != nil {
+		err = fmt.Errorf("%w (and its report could not be written: %v)", err, werr)
+	}
+	return err
 }
 
 // Lookup finds a step command by name.

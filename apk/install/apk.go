@@ -15,7 +15,7 @@ import (
 func (in *Installer) InstallAPK(r io.Reader, opts pkg.ReadOptions) (*index.Package, error) {
 	pr, err := pkg.Open(r, opts)
 	if err != nil {
-		return nil, fmt.Errorf("install: %w", err)
+		return nil, fmt.Errorf("install %w", err)
 	}
 	if err := in.Install(pr.Info, pr, Control{Scripts: pr.Scripts, Triggers: pr.Triggers}); err != nil {
 		return nil, err

@@ -206,3 +206,36 @@ func TestInstallTwiceRejected(t *testing.T) {
 		t.Fatalf("second Install = %v", err)
 	}
 }
+
+// A directory and a file (or symlink) at one path in one layer: the second
+// package is refused, and the error names the first.
+func TestKindConflictsNameTheOtherPackage(t *testing.T) {
+	tests := []struct {
+		name         string
+		aEnts, bEnts []ent
+		want         string
+	}{
+		{"file over a directory", []ent{dir("opt/"), dir("opt/d/"), file("opt/d/f", "f")}, []ent{dir("opt/"), file("opt/d", "x")},
+			`install b-1.0-r0: "opt/d": a directory of a-1.0-r0 is in the way`},
+		{"symlink over a directory", []ent{dir("opt/"), dir("opt/d/")}, []ent{dir("opt/"), symlink("opt/d", "/tmp")},
+			`install b-1.0-r0: "opt/d": a directory of a-1.0-r0 is in the way`},
+		{"directory over a file", []ent{dir("opt/"), file("opt/x", "x")}, []ent{dir("opt/"), dir("opt/x/")},
+			`install b-1.0-r0: "opt/x": cannot create a directory, a file or symlink of a-1.0-r0 is in the way`},
+		{"directory over a dangling symlink", []ent{dir("opt/"), symlink("opt/x", "nowhere")}, []ent{dir("opt/"), dir("opt/x/")},
+			`install b-1.0-r0: "opt/x": the symlink a-1.0-r0 installed there does not lead to a directory`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSandbox(t)
+			in := newInstaller(t, s.root, Options{})
+			if err := in.Install(pkgInfo("a"), tarOf(t, tt.aEnts...), Control{}); err != nil {
+				t.Fatal(err)
+			}
+			err := in.Install(pkgInfo("b", replacing("a")), tarOf(t, tt.bEnts...), Control{})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+			s.checkOutside(t)
+		})
+	}
+}

@@ -82,6 +82,9 @@ func (in *Installer) addInstalled(pkgs []InstalledPackage) ([]*installed, error)
 		}
 		p := newInstalled(rec)
 		for _, d := range p.rec.Dirs {
+			if key := in.physKey(d.Path); d.Path != "" && in.dirOwners[key] == nil {
+				in.dirOwners[key] = p
+			}
 			for _, f := range d.Files {
 				if clean, err := cleanName(f.Path); err != nil || clean != f.Path {
 					return nil, fmt.Errorf("package %s: bad file path %q", nameVersion(&rec.Package), f.Path)

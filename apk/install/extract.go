@@ -150,6 +150,9 @@ func (ex *extraction) entry(hdr *tar.Header, r io.Reader) error {
 		mode:   uint32(hdr.Mode) & 0o7777,
 		xattrs: headerXattrs(hdr.PAXRecords),
 	}
+	if err := checkXattrs(t.xattrs); err != nil {
+		return fmt.Errorf("%q: %w", name, err)
+	}
 	switch hdr.Typeflag {
 	case tar.TypeDir:
 		return ex.dir(t, hdr)
@@ -192,9 +195,15 @@ func (ex *extraction) dir(t *target, hdr *tar.Header) error {
 			// A directory entry over a symlink (usr-merge's lib -> usr/lib)
 			// keeps the link if it leads to a directory inside the root.
 			if _, err := in.resolveDir(t.name); err != nil {
+				if o := in.owners[t.phys]; o != nil && o.pkg != ex.pkg {
+					return fmt.Errorf("%q: the symlink %s installed there does not lead to a directory: %w", t.name, nameVersion(&o.pkg.rec.Package), err)
+				}
 				return fmt.Errorf("%q: existing symlink does not lead to a directory: %w", t.name, err)
 			}
 		default:
+			if o := in.owners[t.phys]; o != nil && o.pkg != ex.pkg {
+				return fmt.Errorf("%q: cannot create a directory, a file or symlink of %s is in the way", t.name, nameVersion(&o.pkg.rec.Package))
+			}
 			return fmt.Errorf("%q: cannot create a directory, a non-directory is in the way", t.name)
 		}
 	} else {
@@ -213,6 +222,9 @@ func (ex *extraction) dir(t *target, hdr *tar.Header) error {
 		in.touched[t.phys] = struct{}{}
 		in.touched[t.d.phys] = struct{}{}
 	}
+	if _, ok := in.dirOwners[t.phys]; !ok {
+		in.dirOwners[t.phys] = ex.pkg
+	}
 	dr := ex.pkg.dir(t.name)
 	dr.UID, dr.GID, dr.Mode, dr.XattrDigest = hdr.Uid, hdr.Gid, t.mode, xattrDigest(t.xattrs)
 	delete(ex.files, t.phys)
@@ -220,13 +232,17 @@ func (ex *extraction) dir(t *target, hdr *tar.Header) error {
 }
 
 // notDirInWay fails when the entry's path is a directory: only a
-// directory entry may stand there.
-func notDirInWay(t *target) error {
+// directory entry may stand there. The error names the package that
+// shipped the directory when it is another one.
+func (ex *extraction) notDirInWay(t *target) error {
 	st, exists, err := t.d.stat(t.base)
 	if err != nil {
 		return err
 	}
 	if exists && st.Mode&typeMask == typeDir {
+		if o := ex.in.dirOwners[t.phys]; o != nil && o != ex.pkg {
+			return fmt.Errorf("%q: a directory of %s is in the way", t.name, nameVersion(&o.rec.Package))
+		}
 		return fmt.Errorf("%q: a directory is in the way", t.name)
 	}
 	return nil
@@ -234,7 +250,7 @@ func notDirInWay(t *target) error {
 
 func (ex *extraction) file(t *target, hdr *tar.Header, r io.Reader) error {
 	in := ex.in
-	if err := notDirInWay(t); err != nil {
+	if err := ex.notDirInWay(t); err != nil {
 		return err
 	}
 	if err := ex.reserve(t.name, hdr.Size); err != nil {
@@ -287,7 +303,7 @@ func (ex *extraction) symlink(t *target, hdr *tar.Header) error {
 	} else if want != "" && want != sum {
 		return fmt.Errorf("%q: symlink target %q has checksum %s, header says %s", t.name, hdr.Linkname, sum, want)
 	}
-	if err := notDirInWay(t); err != nil {
+	if err := ex.notDirInWay(t); err != nil {
 		return err
 	}
 	tmp, err := t.d.symlink(hdr.Linkname)
@@ -325,7 +341,7 @@ func (ex *extraction) hardlink(t *target, hdr *tar.Header) error {
 	if !ok {
 		return fmt.Errorf("%w: %q: hard link target %q is not a file this package installed", ErrUnsafePath, t.name, lname)
 	}
-	if err := notDirInWay(t); err != nil {
+	if err := ex.notDirInWay(t); err != nil {
 		return err
 	}
 	sd, err := in.openDir(lphysDir)

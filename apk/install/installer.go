@@ -67,6 +67,10 @@ type Installer struct {
 	pkgs   []*installed          // in install order, loaded ones first
 	byName map[string]*installed // package name → entry in pkgs
 	owners map[string]*owner     // physical path → owning package
+	// dirOwners names the first package to ship each directory (by
+	// physical path), so a file a later package puts there can say whose
+	// directory is in the way.
+	dirOwners map[string]*installed
 
 	pendingModes map[string]uint32   // directories created, mode to apply at the end
 	touched      map[string]struct{} // directories whose mtime must be reset
@@ -106,6 +110,7 @@ func New(root string, opts Options) (*Installer, error) {
 		epoch:        time.Unix(opts.SourceDateEpoch, 0),
 		byName:       map[string]*installed{},
 		owners:       map[string]*owner{},
+		dirOwners:    map[string]*installed{},
 		pendingModes: map[string]uint32{},
 		touched:      map[string]struct{}{},
 	}

@@ -41,7 +41,23 @@ func TestMergeLayers(t *testing.T) {
 		{"directory over an earlier layer's symlink", [][]InstalledPackage{
 			{{Package: index.Package{Name: "base", Version: "1-r0"}, Dirs: []DirRecord{{Path: "", Files: []FileRecord{{Path: "lib", Checksum: "Q1link"}}}}}},
 			{{Package: index.Package{Name: "old", Version: "1-r0"}, Dirs: []DirRecord{{Path: "lib", Files: []FileRecord{frec("lib/libold.so", "Q1x")}}}}},
-		}, nil, "package old-1-r0 ships directory lib, where base-1-r0 (an earlier layer) installs a file or a link that does not lead to a directory", nil},
+		}, nil, "package old-1-r0 ships directory lib, where base-1-r0 (an earlier layer) ships a file or a symlink that does not lead to a directory: a path cannot be both", nil},
+		{"symlink over an earlier layer's directory", [][]InstalledPackage{
+			{{Package: index.Package{Name: "a", Version: "1-r0"}, Dirs: []DirRecord{{Path: "opt"}, {Path: "opt/d", Files: []FileRecord{frec("opt/d/f", "Q1f")}}}}},
+			{{Package: index.Package{Name: "b", Version: "1-r0", Replaces: []string{"a"}}, Dirs: []DirRecord{{Path: "opt", Files: []FileRecord{{Path: "opt/d", Checksum: "Q1link"}}}}}},
+		}, nil, "package b-1-r0 ships opt/d as a file or a symlink, where a-1-r0 (an earlier layer) ships a directory: a path cannot be both", nil},
+		{"file over an earlier layer's directory, found by its parent's place in the image", [][]InstalledPackage{
+			{{Package: index.Package{Name: "a", Version: "1-r0"}, Dirs: []DirRecord{{Path: "usr/lib/d", Files: []FileRecord{frec("usr/lib/d/f", "Q1f")}}}}},
+			{{Package: index.Package{Name: "b", Version: "1-r0"}, Dirs: []DirRecord{{Path: "lib", Files: []FileRecord{frec("lib/d", "Q1file")}}}}},
+		}, nil, "package b-1-r0 ships lib/d as a file or a symlink, where a-1-r0 (an earlier layer) ships a directory: a path cannot be both", usrMerged},
+		{"directory over an earlier layer's file", [][]InstalledPackage{
+			{{Package: index.Package{Name: "a", Version: "1-r0"}, Dirs: []DirRecord{{Path: "opt", Files: []FileRecord{frec("opt/x", "Q1f")}}}}},
+			{{Package: index.Package{Name: "b", Version: "1-r0"}, Dirs: []DirRecord{{Path: "opt/x", Files: []FileRecord{frec("opt/x/y", "Q1y")}}}}},
+		}, nil, "package b-1-r0 ships directory opt/x, where a-1-r0 (an earlier layer) ships a file or a symlink that does not lead to a directory: a path cannot be both", nil},
+		{"directory and file of one layer are the installer's to judge", [][]InstalledPackage{
+			{{Package: index.Package{Name: "a", Version: "1-r0"}, Dirs: []DirRecord{{Path: "opt", Files: []FileRecord{frec("opt/x", "Q1f")}}}},
+				{Package: index.Package{Name: "b", Version: "1-r0"}, Dirs: []DirRecord{{Path: "opt/x"}}}},
+		}, map[string]string{"a": "opt/x", "b": ""}, "", nil},
 		{"directory through an earlier layer's usr-merge link", [][]InstalledPackage{
 			{{Package: index.Package{Name: "base", Version: "1-r0"}, Dirs: []DirRecord{{Path: "", Files: []FileRecord{{Path: "lib", Checksum: "Q1link"}}}}}},
 			{{Package: index.Package{Name: "old", Version: "1-r0"}, Dirs: []DirRecord{{Path: "lib", Files: []FileRecord{frec("lib/libold.so", "Q1x")}}}}},

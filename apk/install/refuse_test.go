@@ -95,3 +95,40 @@ func TestRefusesDevicesAndFifos(t *testing.T) {
 		})
 	}
 }
+
+// Attributes of the trusted namespace steer the layer's file system
+// (trusted.overlay.opaque hides the layers below) and are refused on every
+// kind of entry, before anything is written.
+func TestRefusesTrustedXattrs(t *testing.T) {
+	trusted := func(e ent, name string) ent {
+		e.pax = map[string]string{"SCHILY.xattr." + name: "y"}
+		return e
+	}
+	tests := []struct {
+		name string
+		e    ent
+		attr string
+	}{
+		{"opaque directory", trusted(dir("etc/"), "trusted.overlay.opaque"), "trusted.overlay.opaque"},
+		{"file", trusted(file("f", "x"), "trusted.x"), "trusted.x"},
+		{"symlink", trusted(symlink("l", "f"), "trusted.overlay.redirect"), "trusted.overlay.redirect"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSandbox(t)
+			in := newInstaller(t, s.root, Options{})
+			err := in.Install(pkgInfo("evil"), tarOf(t, tc.e), Control{})
+			if !errors.Is(err, ErrTrustedXattr) {
+				t.Fatalf("Install = %v, want ErrTrustedXattr", err)
+			}
+			for _, want := range []string{"evil-1.0-r0", `"` + strings.TrimSuffix(tc.e.name, "/") + `"`, `"` + tc.attr + `"`} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not name %s", err, want)
+				}
+			}
+			if _, err := os.Lstat(filepath.Join(s.root, tc.e.name)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%s was created (lstat: %v)", tc.e.name, err)
+			}
+		})
+	}
+}

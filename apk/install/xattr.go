@@ -4,6 +4,8 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"sort"
 	"strings"
 )
@@ -44,4 +46,21 @@ func xattrDigest(xs []xattr) string {
 		h.Write([]byte(x.value))
 	}
 	return "Q1" + base64.StdEncoding.EncodeToString(h.Sum(nil))
+}
+
+// ErrTrustedXattr marks an extended attribute of the trusted namespace. It
+// is the kernel's and privileged tools' to set: overlayfs reads
+// trusted.overlay.* on a layer's directories (trusted.overlay.opaque hides
+// the layers below, as a whiteout would), and an install step has no
+// privilege to set one anyway.
+var ErrTrustedXattr = errors.New("extended attribute in the trusted namespace, which packages may not set")
+
+// checkXattrs refuses attributes no package may carry.
+func checkXattrs(xs []xattr) error {
+	for _, x := range xs {
+		if strings.HasPrefix(x.name, "trusted.") {
+			return fmt.Errorf("%w: %q", ErrTrustedXattr, x.name)
+		}
+	}
+	return nil
 }

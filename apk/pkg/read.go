@@ -52,7 +52,16 @@ type ReadOptions struct {
 	ExpectedChecksum string
 	// Name identifies the package in errors.
 	Name string
+	// ExpectedNameVersion is "name-version" as the index lists the package
+	// ("" skips the check). The index checksum pins the control section,
+	// so a .PKGINFO naming another package is a signed contradiction: the
+	// image's database and its SBOM would disagree on what was installed.
+	ExpectedNameVersion string
 }
+
+// ErrNotListed marks a package whose .PKGINFO names another package than
+// the index lists.
+var ErrNotListed = errors.New("not the package the index lists")
 
 // Reader reads a package: Open verifies the signature and control section
 // and parses .PKGINFO; Next and Read then stream the data section,
@@ -169,6 +178,9 @@ func openControl(r io.Reader, opts ReadOptions) (*Reader, error) {
 	}
 	if err := pr.parseControl(control); err != nil {
 		return nil, err
+	}
+	if want, got := opts.ExpectedNameVersion, pr.Info.Name+"-"+pr.Info.Version; want != "" && got != want {
+		return nil, pr.errorf("%w (%s): its .PKGINFO says %s", ErrNotListed, want, got)
 	}
 	if pinned && pr.DataHash == "" {
 		// The index checksum covers the control section only; without a

@@ -347,3 +347,29 @@ func padOctal(n int64) string {
 	s := strconv.FormatInt(n, 8)
 	return strings.Repeat("0", 6-len(s)) + s + "\x00 "
 }
+
+// The index lists the package by name and version; a .PKGINFO naming
+// another package is refused at Open, before any file is read.
+func TestExpectedNameVersion(t *testing.T) {
+	s, _ := testSigners(t)
+	data := assemble(t, s, preparedFixture(t))
+	info := fixtureInfo()
+	listed := info.Name + "-" + info.Version
+	for _, tt := range []struct {
+		expected string
+		wantErr  error
+	}{
+		{"", nil},
+		{listed, nil},
+		{"other-1.0-r0", ErrNotListed},
+		{info.Name + "-9" + info.Version, ErrNotListed},
+	} {
+		err, atOpen := readPackage(data, ReadOptions{Keyring: keyringOf(t, s), ExpectedNameVersion: tt.expected}, false)
+		if !errors.Is(err, tt.wantErr) || err != nil && !atOpen {
+			t.Errorf("expected %q: err %v (at open: %v), want %v", tt.expected, err, atOpen, tt.wantErr)
+		}
+		if err != nil && !strings.Contains(err.Error(), "not the package the index lists ("+tt.expected+"): its .PKGINFO says "+listed) {
+			t.Errorf("error %q does not name both", err)
+		}
+	}
+}

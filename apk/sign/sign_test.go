@@ -17,7 +17,7 @@ var (
 )
 
 // signers returns two distinct 1024-bit keys, made once per test binary.
-func signers(t *testing.T) (*Signer, *Signer) {
+func signers(t testing.TB) (*Signer, *Signer) {
 	t.Helper()
 	testSignersOnce.Do(func() {
 		for i, name := range []string{"a.rsa.pub", "b.rsa.pub"} {

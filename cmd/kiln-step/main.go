@@ -33,7 +33,7 @@ func main() {
 	}
 	stop, err := startProfile(os.Getenv(profileEnv))
 	if err == nil {
-		err = c.Run(context.Background(), os.Args[2:], os.Stderr)
+		err = stepcmd.Run(context.Background(), c, os.Args[2:], os.Stderr)
 		if perr := stop(); err == nil {
 			err = perr
 		}

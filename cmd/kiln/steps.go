@@ -13,7 +13,7 @@ func init() {
 	for _, c := range stepcmd.Commands {
 		c := c
 		commands[c.Name] = command{"(build step) " + c.Summary, func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-			err := c.Run(ctx, args, stderr)
+			err := stepcmd.Run(ctx, c, args, stderr)
 			if stepcmd.IsUsage(err) {
 				return usageError{err}
 			}

@@ -39,9 +39,10 @@ archs: [x86_64, aarch64]
 		{"outline", "outline", config, 0, `TARGET:      image
 DESCRIPTION: the image apko.yaml describes, for x86_64 (linux/amd64), aarch64 (linux/arm64); without --platform, linux/amd64
 
-BUILD ARG           VALUE   DESCRIPTION
-SOURCE_DATE_EPOCH   0       seconds since 1970 for every file mtime, the image's created time and labels, and the SBOM's creation time
-KILN_LOCKFILE               an apko lockfile in the build context to build from; default the one next to the config (apko.lock.json for apko.yaml) if there is one; none: resolve from the indexes
+BUILD ARG            VALUE   DESCRIPTION
+SOURCE_DATE_EPOCH    0       seconds since 1970 for every file mtime, the image's created time and labels, and the SBOM's creation time
+KILN_LOCKFILE                an apko lockfile in the build context to build from; default the one next to the config (apko.lock.json for apko.yaml) if there is one; none: resolve from the indexes
+KILN_FETCH_TIMEOUT   2m      how long one attempt at a download (an index, a key, a package) may take, as a duration (90s, 10m), plus a second per 256 KiB of a package; failures a retry may cure are tried 3 times
 
 SECRET                            REQUIRED
 HTTP_AUTH_HEADER_mirror.example   

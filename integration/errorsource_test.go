@@ -139,7 +139,7 @@ func TestErrorsShowTheYAML(t *testing.T) {
 			name:   "an error at no line shows no lines (not the syntax line)",
 			config: repo + "  packages: [hello]\n",
 			args:   []string{"--build-arg", "KILN_NOPE=1"},
-			err:    "unknown build arg KILN_NOPE: kiln reads SOURCE_DATE_EPOCH, KILN_LOCKFILE, KILN_NETWORK, KILN_REPOSITORY_APPEND, KILN_KEYRING_APPEND, KILN_PIPELINE_DIR, KILN_BUILD_OPTIONS, KILN_NAMESPACE",
+			err:    "unknown build arg KILN_NOPE: kiln reads SOURCE_DATE_EPOCH, KILN_LOCKFILE, KILN_FETCH_TIMEOUT, KILN_NETWORK, KILN_REPOSITORY_APPEND, KILN_KEYRING_APPEND, KILN_PIPELINE_DIR, KILN_BUILD_OPTIONS, KILN_NAMESPACE",
 		},
 	}
 	for _, tt := range tests {

@@ -71,10 +71,10 @@ func TestRepositoryFaults(t *testing.T) {
 	cases := []struct {
 		target   string
 		f        fault
-		want     string // the last line's message, a regexp where FILE is the file's URL and REPO the repository's; "" when the build recovers
+		want     string // the last line's message, a regexp where FILE is the file's URL and REPO the repository's (a package's error is at its repository entry); "" when the build recovers
 		requests int    // for the faulty file, in the faulty build (a reset may cost one more: Go's client retries a request a reused connection lost)
 	}{
-		{"index", fault500, `apko\.yaml:3:7: repository REPO: fetch FILE: invalid response status 500 \(after 3 attempts\)`, 3},
+		{"index", fault500, `apko\.yaml:3:7: repository REPO: fetch FILE: HTTP 500 Internal Server Error \(after 3 attempts\)`, 3},
 		{"index", fault503Once, "", 2},
 		{"index", faultTruncated, `apko\.yaml:3:7: repository REPO: fetch FILE: unexpected EOF \(after 3 attempts\)`, 3},
 		{"index", faultShortLength, `apko\.yaml:3:7: repository REPO: index FILE: signature member: gzip: unexpected EOF`, 2},
@@ -83,13 +83,13 @@ func TestRepositoryFaults(t *testing.T) {
 		{"index", faultStall, `apko\.yaml:3:7: repository REPO: fetch FILE: no complete answer within 5s \(build arg KILN_FETCH_TIMEOUT sets the time allowed\)`, 1},
 		{"key", faultShortLength, `apko\.yaml:5:7: keyring: key "kiln-test\.rsa\.pub": no PEM block found`, 2},
 		{"key", faultHTML, `apko\.yaml:5:7: keyring: fetch FILE: the server answered with an HTML page, not the file`, 2},
-		{"apk", fault500, `fetch FILE: invalid response status 500 \(after 3 attempts\)`, 3},
+		{"apk", fault500, `apko\.yaml:3:7: repository REPO: package tool-1\.0-r0 \(x86_64\): fetch FILE: HTTP 500 Internal Server Error \(after 3 attempts\)`, 3},
 		{"apk", fault503Once, "", 2},
-		{"apk", faultTruncated, `fetch FILE: unexpected EOF \(after 3 attempts\)`, 3},
-		{"apk", faultShortLength, fmt.Sprintf(`fetch FILE: got %d bytes where the signed index says %d \(a body cut short, or an error page\)`, apkSize/2, apkSize), 2},
-		{"apk", faultReset, `fetch FILE: ` + reset + ` \(after 3 attempts\)`, 3},
-		{"apk", faultHTML, fmt.Sprintf(`fetch FILE: got 64 bytes where the signed index says %d \(a body cut short, or an error page\)`, apkSize), 2},
-		{"apk", faultStall, `fetch FILE: no complete answer within 5s \(build arg KILN_FETCH_TIMEOUT sets the time allowed\)`, 1},
+		{"apk", faultTruncated, `apko\.yaml:3:7: repository REPO: package tool-1\.0-r0 \(x86_64\): fetch FILE: unexpected EOF \(after 3 attempts\)`, 3},
+		{"apk", faultShortLength, fmt.Sprintf(`apko\.yaml:3:7: repository REPO: package tool-1\.0-r0 \(x86_64\): fetch FILE: got %d bytes where the signed index says %d \(a body cut short, or an error page\)`, apkSize/2, apkSize), 2},
+		{"apk", faultReset, `apko\.yaml:3:7: repository REPO: package tool-1\.0-r0 \(x86_64\): fetch FILE: ` + reset + ` \(after 3 attempts\)`, 3},
+		{"apk", faultHTML, fmt.Sprintf(`apko\.yaml:3:7: repository REPO: package tool-1\.0-r0 \(x86_64\): fetch FILE: got 64 bytes where the signed index says %d \(a body cut short, or an error page\)`, apkSize), 2},
+		{"apk", faultStall, `apko\.yaml:3:7: repository REPO: package tool-1\.0-r0 \(x86_64\): fetch FILE: no complete answer within 5s \(build arg KILN_FETCH_TIMEOUT sets the time allowed\)`, 1},
 	}
 	for _, c := range cases {
 		name := c.target + "-" + string(c.f)

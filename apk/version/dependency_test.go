@@ -19,6 +19,7 @@ func TestParseDependency(t *testing.T) {
 		{"glibc<=2.38", Dependency{Name: "glibc", Op: OpLessEqual, Version: "2.38"}, ""},
 		{"glibc>2", Dependency{Name: "glibc", Op: OpGreater, Version: "2"}, ""},
 		{"go~1.21", Dependency{Name: "go", Op: OpFuzzy, Version: "1.21"}, ""},
+		{"libxml2-dev==2.13.4-r0", Dependency{Name: "libxml2-dev", Op: OpEqual, Version: "2.13.4-r0"}, "libxml2-dev=2.13.4-r0"},
 		{"go=~1.21", Dependency{Name: "go", Op: OpFuzzy, Version: "1.21"}, "go~1.21"},
 		{"go~=1.21", Dependency{Name: "go", Op: OpFuzzy, Version: "1.21"}, "go~1.21"},
 		{"go>~1.21", Dependency{Name: "go", Op: OpGreaterFuzzy, Version: "1.21"}, ""},
@@ -69,7 +70,7 @@ func TestParseDependencyInvalid(t *testing.T) {
 		"", "!", "!!foo", // empty or bad name
 		"=1.0", ">=1.0", "!>=1.0", "@tag", "@tag>=1", // no name
 		"foo>=", "foo=", "foo~", "foo><", // operator without version
-		"foo=>1.0", "foo<>1", "foo>>1", "foo==1", "foo~>1", "foo<=>1", "foo=<1", "foo~~1", // unknown operators
+		"foo=>1.0", "foo<>1", "foo>>1", "foo===1", "foo~>1", "foo<=>1", "foo=<1", "foo~~1", // unknown operators
 		"foo@", "foo@>=1", "foo@@x", "foo@t$g", "foo@a@b", // bad tags
 		"foo>=1.0bad", "foo=1..2", "foo=1.2-r", "foo<1.2_foo", "foo~x", "foo=1.0=2", "foo=1 ", // bad versions
 		"foo><abc", "foo><Q1", "foo><Q3abcd", "foo><Q1ab$d", "foo><Q1abc", "foo><Q1a=bc", "foo><1.0", // bad checksums

@@ -31,11 +31,12 @@ func (o Op) String() string {
 
 // parseOp reads an operator. apk-tools ORs the characters of any run of
 // < > = ~ together, so it also takes "=>" or "<<"; only the spellings apk
-// writes, plus =~ and ~= (which apk reads as ~), are
+// writes, plus =~ and ~= (which apk reads as ~) and == (which apk reads
+// as =, and configs coming from other package managers write), are
 // accepted here, so a typo is an error rather than a different constraint.
 func parseOp(s string) (Op, bool) {
 	switch s {
-	case "=":
+	case "=", "==":
 		return OpEqual, true
 	case "<":
 		return OpLess, true

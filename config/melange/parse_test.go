@@ -189,8 +189,8 @@ func TestParseErrors(t *testing.T) {
 			`m.yaml:4:5: environment.contents: unknown field "pacakges" (known: baseimage, build_repositories, keyring, packages, repositories, runtime_keyring, runtime_repositories); did you mean "packages"?`},
 		{"unknown test environment field", minimal + "test:\n  environment:\n    contnets: {}\n",
 			`m.yaml:4:5: test.environment: unknown field "contnets" (known: accounts, annotations, archs, certificates, cmd, contents, entrypoint, environment, format, include, layering, paths, stop-signal, vcs-url, volumes, work-dir); did you mean "contents"?`},
-		{"environment value checked with references read as 0", minimal + "environment:\n  contents:\n    packages: ['${{package.name}}-dev==${{package.version}}']\n",
-			`m.yaml:4:16: environment.contents.packages[0]: invalid dependency "0-dev==0": unknown operator "==" (written "${{package.name}}-dev==${{package.version}}"; each ${{...}} was read as "0" to check it)`},
+		{"environment value checked with references read as 0", minimal + "environment:\n  contents:\n    packages: ['${{package.name}}-dev=>${{package.version}}']\n",
+			`m.yaml:4:16: environment.contents.packages[0]: invalid dependency "0-dev=>0": unknown operator "=>" (written "${{package.name}}-dev=>${{package.version}}"; each ${{...}} was read as "0" to check it)`},
 
 		// Types.
 		{"top-level list", "- a\n", "m.yaml:1:1: expected a mapping at the top level, got a list"},

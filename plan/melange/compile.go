@@ -37,6 +37,21 @@ type Options struct {
 	// itself (kiln's verified BuildKit sources), so the build environment
 	// needs no wget or git for them, as melange's shell versions do.
 	NativeSources bool
+	// UnknownPipeline, when set, is told of every uses: that names no
+	// definition in PipelineDirs (nor a built-in step), and the step
+	// compiles to nothing, so a linter sees all of them and the rest of
+	// the plan. Unset, the first one is an error, as in melange.
+	UnknownPipeline func(UnknownPipeline)
+}
+
+// UnknownPipeline is a uses: naming no pipeline definition.
+type UnknownPipeline struct {
+	Uses Str
+	// Via are the uses: values that led to the file Uses is written in,
+	// outermost first; empty when it is written in melange.yaml.
+	Via []Pos
+	// Suggestion is the known definition name closest to Uses, or "".
+	Suggestion string
 }
 
 // ErrArchNotTargeted says the configuration's package.target-architecture
@@ -61,7 +76,7 @@ func Compile(c *config.Config, opts Options) (*Plan, error) {
 	if err := checkLibc(libc); err != nil {
 		return nil, err
 	}
-	p := &planner{c: c, opts: opts, arch: a, libc: libc, comp: &compiler{lib: newLibrary(opts.PipelineDirs), nativeSources: opts.NativeSources}}
+	p := &planner{c: c, opts: opts, arch: a, libc: libc, comp: &compiler{lib: newLibrary(opts.PipelineDirs), nativeSources: opts.NativeSources, unknown: opts.UnknownPipeline}}
 	return p.plan()
 }
 

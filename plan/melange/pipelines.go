@@ -34,11 +34,21 @@ func newLibrary(dirs []PipelineDir) *library {
 // load returns the definition uses names, from the first directory that
 // has it, as melange searches --pipeline-dir before its built-ins.
 func (l *library) load(uses Str) (*config.PipelineFile, error) {
+	pf, found, err := l.find(uses)
+	if err == nil && !found {
+		err = l.notFound(uses)
+	}
+	return pf, err
+}
+
+// find is load that says whether a definition exists instead of failing
+// when none does.
+func (l *library) find(uses Str) (*config.PipelineFile, bool, error) {
 	if pf, ok := l.files[uses.Value]; ok {
-		return pf, nil
+		return pf, true, nil
 	}
 	if err := config.CheckUses(uses); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	rel := uses.Value + ".yaml"
 	for _, d := range l.dirs {
@@ -51,17 +61,20 @@ func (l *library) load(uses Str) (*config.PipelineFile, error) {
 		}
 		name := path.Join(d.Name, rel)
 		if err != nil {
-			return nil, uses.Pos.Errorf("uses: reading %s: %v", name, err)
+			return nil, false, uses.Pos.Errorf("uses: reading %s: %v", name, err)
 		}
 		pf, err := config.ParsePipeline(name, data)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		l.files[uses.Value] = pf
-		return pf, nil
+		return pf, true, nil
 	}
-	return nil, l.notFound(uses)
+	return nil, false, nil
 }
+
+// suggest is the definition name closest to a misspelt one, or "".
+func (l *library) suggest(name string) string { return yamlnode.Closest(name, l.names()) }
 
 func (l *library) notFound(uses Str) error {
 	var where []string

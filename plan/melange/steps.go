@@ -26,6 +26,9 @@ type compiler struct {
 	// nativeSources: fetch and git-checkout need no wget or git in the
 	// build environment (Options.NativeSources).
 	nativeSources bool
+	// unknown, when set, hears of uses: naming no definition, which then
+	// compile to nothing (Options.UnknownPipeline).
+	unknown func(UnknownPipeline)
 }
 
 // inherited is what a step gets from where it is written.
@@ -94,9 +97,20 @@ func (c *compiler) compile(s config.Step, in inherited) (*node, error) {
 			b = &bi
 			declared = bi.inputs
 		} else {
-			pf, err := c.lib.load(s.Uses)
+			pf, found, err := c.lib.find(s.Uses)
 			if err != nil {
 				return nil, err
+			}
+			if !found {
+				if c.unknown == nil {
+					return nil, c.lib.notFound(s.Uses)
+				}
+				c.unknown(UnknownPipeline{Uses: s.Uses, Via: slices.Clone(via), Suggestion: c.lib.suggest(s.Uses.Value)})
+				// An empty definition that takes whatever with: gives.
+				pf = &config.PipelineFile{File: s.Uses.Value}
+				for _, kv := range s.With {
+					pf.Inputs = append(pf.Inputs, config.Input{Name: kv.Key})
+				}
 			}
 			declared = pf.Inputs
 			def = overlay(s, pf)

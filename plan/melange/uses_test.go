@@ -123,3 +123,35 @@ func TestStepBudget(t *testing.T) {
 		t.Fatalf("got %v, want a step budget error", err)
 	}
 }
+
+// TestUnknownPipelineOption checks Options.UnknownPipeline: every
+// uses: naming no definition is reported (where it is written, through
+// which uses:, with a suggestion) and compiles to nothing, and the rest
+// of the plan is made.
+func TestUnknownPipelineOption(t *testing.T) {
+	doc := header + "pipeline:\n  - uses: gret\n    with: {greeting: hi}\n  - uses: nest/missing\n  - runs: echo last\n"
+	var got []string
+	p, err := compile(t, doc, Options{UnknownPipeline: func(u UnknownPipeline) {
+		var via []string
+		for _, v := range u.Via {
+			via = append(via, v.String())
+		}
+		got = append(got, fmt.Sprintf("%s %s via [%s] suggest %q", u.Uses.Pos, u.Uses.Value, strings.Join(via, " "), u.Suggestion))
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`melange.yaml:7:11 gret via [] suggest "greet"`,
+		`pipelines/nest/missing.yaml:3:11 not/there via [melange.yaml:9:11] suggest ""`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("reported\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if s := scripts(p.Pipeline); strings.Join(s, "|") != "echo after|echo last" {
+		t.Errorf("steps %q", s)
+	}
+	// Without the option the first one is the error.
+	_, err = compile(t, doc, Options{})
+	wantError(t, err, `melange.yaml:7:11: uses: no pipeline "gret" (looked for gret.yaml in pipelines); did you mean "greet"?`)
+}

@@ -84,9 +84,26 @@ func (p *parser) config(n *yaml.Node, c *Config) error {
 		"update": func(n *yaml.Node, path string) error {
 			// Auto-update metadata for bots: nothing a build reads, but it
 			// must still be a mapping.
-			c.Update = p.pos(n)
-			_, err := p.d.Pairs(n, path)
-			return err
+			c.Update.Pos = p.pos(n)
+			pairs, err := p.d.Pairs(n, path)
+			if err != nil {
+				return err
+			}
+			for _, kv := range pairs {
+				if kv.Key != "github" || yamlnode.Resolve(kv.Value).Kind != yaml.MappingNode {
+					continue
+				}
+				gh, err := p.d.Pairs(kv.Value, yamlnode.Join(path, kv.Key))
+				if err != nil {
+					return err
+				}
+				for _, f := range gh {
+					if f.Key == "tag-filter" {
+						c.Update.GitHubTagFilter = Str{Value: yamlnode.Resolve(f.Value).Value, Pos: p.pos(f.KeyNode)}
+					}
+				}
+			}
+			return nil
 		},
 		"vars": p.kvs(&c.Vars),
 		"var-transforms": func(n *yaml.Node, path string) error {

@@ -111,7 +111,8 @@ func TestParseFull(t *testing.T) {
 		{"subpackage uses", sp.Pipeline[0].Uses.Value, "split/dev"},
 		{"subpackage test", sp.Test.Pipeline[0].Runs.Value, "hello"},
 		{"test uses", c.Test.Pipeline[0].Uses.Value, "test/version"},
-		{"update seen", c.Update.String(), "full.yaml:158:3"},
+		{"update seen", c.Update.Pos.String(), "full.yaml:158:3"},
+		{"update.github.tag-filter", c.Update.GitHubTagFilter.Pos.String() + " " + c.Update.GitHubTagFilter.Value, "full.yaml:161:5 v"},
 	}
 	for _, tt := range tests {
 		if fmt.Sprint(tt.got) != fmt.Sprint(tt.want) {

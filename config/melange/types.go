@@ -53,9 +53,18 @@ type Config struct {
 	// Options are named patches a build can enable, in document order.
 	Options []BuildOption
 	Test    *Test
-	// Update is melange's auto-update metadata. kiln reads it as YAML and
-	// ignores it; Pos says whether it was written.
-	Update Pos
+	// Update is melange's auto-update metadata, for bots: no build reads
+	// it.
+	Update Update
+}
+
+// Update is what kiln keeps of the `update` section: where it is, and
+// the fields melange deprecates (for lint).
+type Update struct {
+	Pos Pos
+	// GitHubTagFilter is update.github.tag-filter, which melange
+	// deprecates for tag-filter-prefix.
+	GitHubTagFilter Str
 }
 
 // Package is the `package` section.

@@ -1,8 +1,10 @@
-// Package lint finds what is legal in an apko config but likely to hurt:
-// builds that change under the user's feet, trust fetched without TLS,
-// fields apko is removing. The frontend reports the findings for
-// `docker buildx build --call check`, `kiln lint` prints them; both read
-// the same list, with the position of each.
+// Package lint finds what is legal in an apko config or a melange build
+// but likely to hurt: builds that change under the user's feet, trust
+// fetched without TLS, sources nothing verifies, steps that will not work
+// without the network, fields apko and melange are removing. The
+// frontend reports the findings for `docker buildx build --call check`,
+// `kiln lint` prints them; both read the same list, with the position of
+// each.
 package lint
 
 import (
@@ -48,10 +50,14 @@ var (
 		"A repository over plain HTTP exposes what is installed; kiln still verifies its index against the keyring."}
 	DeprecatedInclude = Rule{"DeprecatedInclude", Warning,
 		"apko marks include: as deprecated and will remove it."}
+	DoubleEqualPin = Rule{"DoubleEqualPin", Warning,
+		"apko reads pkg==V as any version of pkg; apk and kiln read it as pkg=V, so the two build different things."}
 )
 
-// Rules lists every rule.
-var Rules = []Rule{UnpinnedPackage, PlainHTTPKey, PlainHTTPRepository, DeprecatedInclude}
+// Rules lists every rule: the apko rules, which also apply to melange
+// build and test environments, then the melange ones.
+var Rules = []Rule{UnpinnedPackage, PlainHTTPKey, PlainHTTPRepository, DeprecatedInclude, DoubleEqualPin,
+	UnverifiedSource, NeedsNetwork, DeprecatedField, UnknownPipeline}
 
 // Finding is one rule's hit at one place.
 type Finding struct {
@@ -75,26 +81,61 @@ type Options struct {
 // position in the file that wrote it). Findings are in file, then line
 // order.
 func Check(cfg *apko.Config, opts Options) []Finding {
-	var out []Finding
-	add := func(r Rule, pos apko.Pos, format string, args ...any) {
-		out = append(out, Finding{Rule: r, Pos: pos, Message: fmt.Sprintf(format, args...)})
+	var l list
+	l.contents(cfg.Contents, opts.Locked, "or lock the config (kiln lock)")
+	if cfg.Include.Value != "" {
+		l.add(DeprecatedInclude, cfg.Include.Pos, "include: is deprecated in apko: merge %s into this file", cfg.Include.Value)
 	}
-	c := cfg.Contents
+	return l.sorted()
+}
+
+// list collects findings.
+type list struct {
+	out  []Finding
+	seen map[string]bool
+}
+
+// add records a finding once: a melange build is checked for several
+// architectures, and most of what they find is the same.
+func (l *list) add(r Rule, pos apko.Pos, format string, args ...any) {
+	f := Finding{Rule: r, Pos: pos, Message: fmt.Sprintf(format, args...)}
+	key := f.String()
+	if l.seen == nil {
+		l.seen = map[string]bool{}
+	}
+	if l.seen[key] {
+		return
+	}
+	l.seen[key] = true
+	l.out = append(l.out, f)
+}
+
+// contents checks the packages, keys and repositories of an apko
+// contents section (an image's, or a melange build or test
+// environment's); orLock says how else to pin a package.
+func (l *list) contents(c apko.Contents, locked bool, orLock string) {
 	for _, p := range c.Packages {
-		if p.Dep.Conflict || opts.Locked {
+		if strings.Contains(p.Value, "==") && !p.Dep.Conflict {
+			l.add(DoubleEqualPin, p.Pos, "package %q: apko reads == as no version at all, apk and kiln as =: write %s=%s", p.Value, p.Dep.Name, p.Dep.Version)
+		}
+		if p.Dep.Conflict || locked {
 			continue
 		}
 		switch p.Dep.Op {
 		case version.OpEqual, version.OpFuzzy, version.OpChecksum:
 		case version.OpAny:
-			add(UnpinnedPackage, p.Pos, "package %q has no version: pin it (%s=VERSION, or %s~VERSION to follow patch releases) or lock the config (kiln lock)", p.Value, p.Dep.Name, p.Dep.Name)
+			msg := fmt.Sprintf("package %q has no version: pin it (%s=VERSION, or %s~VERSION to follow patch releases)", p.Value, p.Dep.Name, p.Dep.Name)
+			if orLock != "" {
+				msg += " " + orLock
+			}
+			l.add(UnpinnedPackage, p.Pos, "%s", msg)
 		default:
-			add(UnpinnedPackage, p.Pos, "package %q allows a range of versions: which one installs depends on the day of the build", p.Value)
+			l.add(UnpinnedPackage, p.Pos, "package %q allows a range of versions: which one installs depends on the day of the build", p.Value)
 		}
 	}
 	for _, k := range c.Keyring {
 		if plainHTTP(k.Value) {
-			add(PlainHTTPKey, k.Pos, "key %s is fetched over plain HTTP: use https://, or a key file in the build context", k.Value)
+			l.add(PlainHTTPKey, k.Pos, "key %s is fetched over plain HTTP: use https://, or a key file in the build context", k.Value)
 		}
 	}
 	for _, list := range []struct {
@@ -103,13 +144,15 @@ func Check(cfg *apko.Config, opts Options) []Finding {
 	}{{"repositories", c.Repositories}, {"build_repositories", c.BuildRepositories}, {"runtime_repositories", c.RuntimeRepositories}} {
 		for _, r := range list.repos {
 			if plainHTTP(r.URL) {
-				add(PlainHTTPRepository, r.Pos, "%s entry %s is served over plain HTTP: use https://", list.field, r.URL)
+				l.add(PlainHTTPRepository, r.Pos, "%s entry %s is served over plain HTTP: use https://", list.field, r.URL)
 			}
 		}
 	}
-	if cfg.Include.Value != "" {
-		add(DeprecatedInclude, cfg.Include.Pos, "include: is deprecated in apko: merge %s into this file", cfg.Include.Value)
-	}
+}
+
+// sorted returns the findings in file, then line, then column order.
+func (l *list) sorted() []Finding {
+	out := l.out
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i].Pos, out[j].Pos
 		if a.File != b.File {

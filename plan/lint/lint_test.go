@@ -23,6 +23,9 @@ func TestCheck(t *testing.T) {
 			`apko.yaml:5:7: warning: UnpinnedPackage: package "busybox" has no version: pin it (busybox=VERSION, or busybox~VERSION to follow patch releases) or lock the config (kiln lock)`,
 			`apko.yaml:6:7: warning: UnpinnedPackage: package "hello>=2" allows a range of versions: which one installs depends on the day of the build`,
 		}, false, false},
+		{"== pins: apko ignores them", map[string]string{"apko.yaml": base + "  packages: [busybox==1.36.1-r0]\n"}, []string{
+			`apko.yaml:4:14: warning: DoubleEqualPin: package "busybox==1.36.1-r0": apko reads == as no version at all, apk and kiln as =: write busybox=1.36.1-r0`,
+		}, false, false},
 		{"plain HTTP key and repositories", map[string]string{"apko.yaml": "contents:\n  repositories:\n    - http://mirror.example/os\n    - '@local http://127.0.0.1:8080/os'\n  build_repositories: ['http://[::1]/x']\n  runtime_repositories: [http://cdn.example/os]\n  keyring:\n    - http://mirror.example/k.rsa.pub\n    - http://localhost/k.rsa.pub\n"}, []string{
 			`apko.yaml:3:7: warning: PlainHTTPRepository: repositories entry http://mirror.example/os is served over plain HTTP: use https://`,
 			`apko.yaml:6:26: warning: PlainHTTPRepository: runtime_repositories entry http://cdn.example/os is served over plain HTTP: use https://`,

@@ -7,7 +7,6 @@
 package frontend
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/moby/buildkit/frontend/gateway/client"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/kiln-build/kiln/config/kind"
 	"github.com/kiln-build/kiln/plan"
 	"github.com/kiln-build/kiln/plan2llb"
 )
@@ -41,9 +41,9 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 	}
 	b := &builder{c: c, bc: bc, args: args, entry: src}
 	b.src = &llbSource{c: c, bc: bc, named: newNamedContexts(bc), opts: b.cacheOpts(), policy: newFetchPolicy(args.FetchTimeout)}
-	switch kind := detectKind(src.Data); kind {
-	case kindApko:
-	case kindMelange:
+	switch kind.Of(src.Data) {
+	case kind.Apko:
+	case kind.Melange:
 		return b.buildMelange(ctx, src.Filename, src.Data)
 	default:
 		return nil, fmt.Errorf("%s: neither an apko image config (top-level \"contents\") nor a melange build (top-level \"package\")", src.Filename)
@@ -56,28 +56,6 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 		return nil, err
 	}
 	return b.buildImage(ctx, req)
-}
-
-type fileKind int
-
-const (
-	kindUnknown fileKind = iota
-	kindApko
-	kindMelange
-)
-
-// detectKind tells apko from melange YAML by their top-level keys; the
-// strict parsers report everything else.
-func detectKind(data []byte) fileKind {
-	for _, line := range bytes.Split(data, []byte("\n")) {
-		switch {
-		case bytes.HasPrefix(line, []byte("contents:")):
-			return kindApko
-		case bytes.HasPrefix(line, []byte("package:")), bytes.HasPrefix(line, []byte("pipeline:")):
-			return kindMelange
-		}
-	}
-	return kindUnknown
 }
 
 // builder carries one build's clients and options.

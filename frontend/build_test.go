@@ -31,15 +31,3 @@ func TestParseBuildArgs(t *testing.T) {
 		}
 	}
 }
-
-func TestDetectKind(t *testing.T) {
-	for in, want := range map[string]fileKind{
-		"# syntax=x\ncontents:\n  packages: [a]\n": kindApko,
-		"package:\n  name: x\n":                    kindMelange,
-		"foo: bar\n":                               kindUnknown,
-	} {
-		if got := detectKind([]byte(in)); got != want {
-			t.Errorf("detectKind(%q) = %v, want %v", in, got, want)
-		}
-	}
-}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kiln-build/kiln/config/kind"
 )
 
 // BuildArgs are the build arguments kiln reads (ArgDocs lists them). Any
@@ -36,14 +38,14 @@ type BuildArgs struct {
 // outline.
 type ArgDoc struct {
 	Name, Default, Description string
-	For                        fileKind // kindApko or kindMelange; kindUnknown: both
+	For                        kind.Kind // the kind of build that reads it; kind.Unknown: both
 }
 
 // argDocsFor lists the build arguments a build of one kind reads.
-func argDocsFor(k fileKind) []ArgDoc {
+func argDocsFor(k kind.Kind) []ArgDoc {
 	var out []ArgDoc
 	for _, a := range ArgDocs {
-		if a.For == kindUnknown || a.For == k {
+		if a.For == kind.Unknown || a.For == k {
 			out = append(out, a)
 		}
 	}
@@ -52,15 +54,15 @@ func argDocsFor(k fileKind) []ArgDoc {
 
 // ArgDocs are the build arguments kiln reads.
 var ArgDocs = []ArgDoc{
-	{"SOURCE_DATE_EPOCH", "0", "seconds since 1970 for every file mtime, the image's created time and labels, and the SBOM's creation time", kindUnknown},
-	{"KILN_LOCKFILE", "", "an apko lockfile in the build context to build from; default the one next to the config (apko.lock.json for apko.yaml) if there is one; none: resolve from the indexes", kindApko},
-	{"KILN_FETCH_TIMEOUT", "2m", "how long one attempt at a download (an index, a key, a package) may take, as a duration (90s, 10m), plus a second per 256 KiB of a package; failures a retry may cure are tried 3 times", kindUnknown},
-	{"KILN_NETWORK", "0", "melange: 1 runs pipeline steps on BuildKit's sandbox network (fetch and git-checkout are verified sources either way)", kindMelange},
-	{"KILN_REPOSITORY_APPEND", "", "melange: repositories added to the build environment, comma-separated (melange's --repository-append)", kindMelange},
-	{"KILN_KEYRING_APPEND", "", "melange: keys added to the build environment's keyring, comma-separated (melange's --keyring-append)", kindMelange},
-	{"KILN_PIPELINE_DIR", "./pipelines when present", "melange: directory of pipeline definitions in the build context (melange's --pipeline-dir)", kindMelange},
-	{"KILN_BUILD_OPTIONS", "", "melange: build options to enable, comma-separated (melange's --build-option)", kindMelange},
-	{"KILN_NAMESPACE", "", "melange: the packages' namespace (melange's --namespace): maintainer and purl namespace", kindMelange},
+	{"SOURCE_DATE_EPOCH", "0", "seconds since 1970 for every file mtime, the image's created time and labels, and the SBOM's creation time", kind.Unknown},
+	{"KILN_LOCKFILE", "", "an apko lockfile in the build context to build from; default the one next to the config (apko.lock.json for apko.yaml) if there is one; none: resolve from the indexes", kind.Apko},
+	{"KILN_FETCH_TIMEOUT", "2m", "how long one attempt at a download (an index, a key, a package) may take, as a duration (90s, 10m), plus a second per 256 KiB of a package; failures a retry may cure are tried 3 times", kind.Unknown},
+	{"KILN_NETWORK", "0", "melange: 1 runs pipeline steps on BuildKit's sandbox network (fetch and git-checkout are verified sources either way)", kind.Melange},
+	{"KILN_REPOSITORY_APPEND", "", "melange: repositories added to the build environment, comma-separated (melange's --repository-append)", kind.Melange},
+	{"KILN_KEYRING_APPEND", "", "melange: keys added to the build environment's keyring, comma-separated (melange's --keyring-append)", kind.Melange},
+	{"KILN_PIPELINE_DIR", "./pipelines when present", "melange: directory of pipeline definitions in the build context (melange's --pipeline-dir)", kind.Melange},
+	{"KILN_BUILD_OPTIONS", "", "melange: build options to enable, comma-separated (melange's --build-option)", kind.Melange},
+	{"KILN_NAMESPACE", "", "melange: the packages' namespace (melange's --namespace): maintainer and purl namespace", kind.Melange},
 }
 
 // ParseBuildArgs validates and reads kiln's build args.

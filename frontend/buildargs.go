@@ -54,15 +54,16 @@ func argDocsFor(k kind.Kind) []ArgDoc {
 
 // ArgDocs are the build arguments kiln reads.
 var ArgDocs = []ArgDoc{
-	{"SOURCE_DATE_EPOCH", "0", "seconds since 1970 for every file mtime, the image's created time and labels, and the SBOM's creation time", kind.Unknown},
+	{"SOURCE_DATE_EPOCH", "0", "seconds since 1970 for every file mtime, the image's created time and labels, and the SBOM's creation time", kind.Apko},
+	{"SOURCE_DATE_EPOCH", "0", "seconds since 1970 for every file mtime in the packages, their build date and their SBOMs' creation time", kind.Melange},
 	{"KILN_LOCKFILE", "", "an apko lockfile in the build context to build from; default the one next to the config (apko.lock.json for apko.yaml) if there is one; none: resolve from the indexes", kind.Apko},
 	{"KILN_FETCH_TIMEOUT", "2m", "how long one attempt at a download (an index, a key, a package) may take, as a duration (90s, 10m), plus a second per 256 KiB of a package; failures a retry may cure are tried 3 times", kind.Unknown},
-	{"KILN_NETWORK", "0", "melange: 1 runs pipeline steps on BuildKit's sandbox network (fetch and git-checkout are verified sources either way)", kind.Melange},
-	{"KILN_REPOSITORY_APPEND", "", "melange: repositories added to the build environment, comma-separated (melange's --repository-append)", kind.Melange},
-	{"KILN_KEYRING_APPEND", "", "melange: keys added to the build environment's keyring, comma-separated (melange's --keyring-append)", kind.Melange},
-	{"KILN_PIPELINE_DIR", "./pipelines when present", "melange: directory of pipeline definitions in the build context (melange's --pipeline-dir)", kind.Melange},
-	{"KILN_BUILD_OPTIONS", "", "melange: build options to enable, comma-separated (melange's --build-option)", kind.Melange},
-	{"KILN_NAMESPACE", "", "melange: the packages' namespace (melange's --namespace): maintainer and purl namespace", kind.Melange},
+	{"KILN_NETWORK", "0", "1 runs pipeline steps on BuildKit's sandbox network (fetch and git-checkout are verified sources either way)", kind.Melange},
+	{"KILN_REPOSITORY_APPEND", "", "repositories added to the build environment, comma-separated (melange's --repository-append)", kind.Melange},
+	{"KILN_KEYRING_APPEND", "", "keys added to the build environment's keyring, comma-separated (melange's --keyring-append)", kind.Melange},
+	{"KILN_PIPELINE_DIR", "./pipelines when present", "directory of pipeline definitions in the build context (melange's --pipeline-dir)", kind.Melange},
+	{"KILN_BUILD_OPTIONS", "", "build options to enable, comma-separated (melange's --build-option)", kind.Melange},
+	{"KILN_NAMESPACE", "", "the packages' namespace (melange's --namespace): maintainer and purl namespace", kind.Melange},
 }
 
 // ParseBuildArgs validates and reads kiln's build args.
@@ -71,8 +72,10 @@ func ParseBuildArgs(args map[string]string) (BuildArgs, error) {
 	known := map[string]bool{}
 	var names []string
 	for _, a := range ArgDocs {
+		if !known[a.Name] {
+			names = append(names, a.Name)
+		}
 		known[a.Name] = true
-		names = append(names, a.Name)
 	}
 	var unknown []string
 	for k := range args {

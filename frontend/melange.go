@@ -82,6 +82,9 @@ func (b *builder) buildMelange(ctx context.Context, file string, data []byte) (*
 	if len(builds) == 0 {
 		return nil, fmt.Errorf("%s: no architecture to build (package.target-architecture)", file)
 	}
+	if err := checkMelangeTarget(b.bc.Target, file, plans); err != nil {
+		return nil, err
+	}
 	// One package step for every architecture: they share the signing key.
 	result, err := plan2llb.ConvertMelangePackages(builds, min)
 	if err != nil {
@@ -263,24 +266,31 @@ func (b *builder) pipelineDirs(ctx context.Context) ([]melange.PipelineDir, erro
 		}
 		return []melange.PipelineDir{pipelines.Dir()}, nil
 	}
-	return []melange.PipelineDir{{Name: p, FS: &refFS{ctx: ctx, ref: ref, dir: p}}, pipelines.Dir()}, nil
+	return []melange.PipelineDir{{Name: p, FS: &refFS{ctx: ctx, ref: ref, dir: p, srcs: b.srcs}}, pipelines.Dir()}, nil
 }
 
 // refFS reads a directory of a solved reference as an fs.FS, for the
 // planner's pipeline definitions (fs.ReadFile is all it uses).
 type refFS struct {
-	ctx context.Context
-	ref client.Reference
-	dir string
+	ctx  context.Context
+	ref  client.Reference
+	dir  string
+	srcs *yamlSources // records what is read, so errors show its lines
 }
 
 func (f *refFS) ReadFile(name string) ([]byte, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrInvalid}
 	}
-	data, err := readAll(f.ctx, f.ref, path.Join(f.dir, name), plan.MaxConfigBytes)
+	p := path.Join(f.dir, name)
+	data, err := readAll(f.ctx, f.ref, p, plan.MaxConfigBytes)
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrNotExist}
+	}
+	if f.srcs != nil {
+		f.srcs.mu.Lock()
+		f.srcs.included[p] = data
+		f.srcs.mu.Unlock()
 	}
 	return data, nil
 }
@@ -390,4 +400,25 @@ func (b *builder) workspaceSource(ctx context.Context, config string) (*llb.Stat
 		patterns = append(patterns, ps...)
 	}
 	return b.bc.MainContext(ctx, llb.ExcludePatterns(patterns), llb.WithCustomName("workspace: the build context"))
+}
+
+// checkMelangeTarget accepts --target naming the package or one of its
+// subpackages (what --call targets lists): melange builds them together,
+// so each builds the whole repository.
+func checkMelangeTarget(target, file string, plans []*melange.Plan) error {
+	if target == "" {
+		return nil
+	}
+	var names []string
+	for _, mp := range plans {
+		names = append(names, mp.Package.Name.Value)
+		for _, sp := range mp.Subpackages {
+			names = append(names, sp.Name.Value)
+		}
+	}
+	if slices.Contains(names, target) {
+		return nil
+	}
+	slices.Sort(names)
+	return fmt.Errorf("--target %s: %s builds %s (a melange build makes them all together); drop --target or name one of them", target, file, strings.Join(slices.Compact(names), ", "))
 }

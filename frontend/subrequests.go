@@ -76,40 +76,11 @@ func (b *builder) subrequest(ctx context.Context, src *dockerui.Source, srcs *ya
 				}
 				return results, nil
 			}
-			// Error-level findings fail the check the way a config error
-			// does; the first is the error, the rest named in it.
-			var errs []kilnlint.Finding
 			lock, err := b.loadLock(ctx, src)
 			if err != nil {
 				return nil, err
 			}
-			for _, f := range kilnlint.Check(req.Config, kilnlint.Options{Locked: lock != nil}) {
-				if f.Rule.Level == kilnlint.Error {
-					errs = append(errs, f)
-					continue
-				}
-				w := lint.Warning{RuleName: f.Rule.Name, Description: f.Rule.Description, Detail: f.Message,
-					Location: srcs.location(results, f.Pos)}
-				if w.Location == nil {
-					w.Location = &pb.Location{SourceIndex: -1}
-				}
-				results.Warnings = append(results.Warnings, w)
-			}
-			if len(errs) > 0 {
-				f := errs[0]
-				msg := fmt.Sprintf("%s: %s: %s", f.Pos, f.Rule.Name, f.Message)
-				if len(errs) > 1 {
-					var more []string
-					for _, e := range errs[1:] {
-						more = append(more, e.Pos.String()+" "+e.Rule.Name)
-					}
-					msg += fmt.Sprintf(" (%d more errors: %s)", len(more), strings.Join(more, ", "))
-				}
-				results.Error = &lint.BuildError{Message: msg}
-				if loc := srcs.location(results, f.Pos); loc != nil {
-					results.Error.Location = pb.Location{SourceIndex: loc.SourceIndex, Ranges: loc.Ranges}
-				}
-			}
+			addFindings(results, srcs, kilnlint.Check(req.Config, kilnlint.Options{Locked: lock != nil}))
 			return results, nil
 		},
 	})

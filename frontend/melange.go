@@ -15,6 +15,7 @@ import (
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/identity"
 	"github.com/moby/patternmatcher/ignorefile"
+	fstypes "github.com/tonistiigi/fsutil/types"
 
 	"github.com/kiln-build/kiln/apk/arch"
 	"github.com/kiln-build/kiln/config/apko"
@@ -270,7 +271,8 @@ func (b *builder) pipelineDirs(ctx context.Context) ([]melange.PipelineDir, erro
 }
 
 // refFS reads a directory of a solved reference as an fs.FS, for the
-// planner's pipeline definitions (fs.ReadFile is all it uses).
+// planner's pipeline definitions: fs.ReadFile for a definition, and
+// fs.WalkDir to list them all for "did you mean".
 type refFS struct {
 	ctx  context.Context
 	ref  client.Reference
@@ -302,6 +304,45 @@ func (f *refFS) Open(name string) (fs.File, error) {
 	}
 	return &memFile{name: path.Base(name), Reader: bytes.NewReader(data)}, nil
 }
+
+// ReadDir lists a directory, so fs.WalkDir can list the definitions.
+func (f *refFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fs.ErrInvalid}
+	}
+	stats, err := f.ref.ReadDir(f.ctx, client.ReadDirRequest{Path: path.Join(f.dir, name)})
+	if err != nil {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fs.ErrNotExist}
+	}
+	out := make([]fs.DirEntry, 0, len(stats))
+	for _, st := range stats {
+		out = append(out, fs.FileInfoToDirEntry(statInfo{st}))
+	}
+	slices.SortFunc(out, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return out, nil
+}
+
+// Stat is what fs.WalkDir asks of its root.
+func (f *refFS) Stat(name string) (fs.FileInfo, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrInvalid}
+	}
+	st, err := f.ref.StatFile(f.ctx, client.StatRequest{Path: path.Join(f.dir, name)})
+	if err != nil {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrNotExist}
+	}
+	return statInfo{st}, nil
+}
+
+// statInfo is a file's stat from a reference as an fs.FileInfo.
+type statInfo struct{ st *fstypes.Stat }
+
+func (i statInfo) Name() string       { return path.Base(i.st.Path) }
+func (i statInfo) Size() int64        { return i.st.Size }
+func (i statInfo) Mode() fs.FileMode  { return fs.FileMode(i.st.Mode) }
+func (i statInfo) ModTime() time.Time { return time.Unix(0, i.st.ModTime) }
+func (i statInfo) IsDir() bool        { return i.Mode().IsDir() }
+func (i statInfo) Sys() any           { return i.st }
 
 type memFile struct {
 	name string

@@ -165,10 +165,15 @@ func callError(stderr string) string {
 // callBuildx runs a --call subrequest on ctx's apko.yaml: stdout (the
 // answer), stderr (progress) and the exit status.
 func callBuildx(ctx string, args ...string) (string, string, int) {
+	return callBuildxFile(ctx, "apko.yaml", args...)
+}
+
+// callBuildxFile is callBuildx on another file of ctx.
+func callBuildxFile(ctx, file string, args ...string) (string, string, int) {
 	full := append([]string{"buildx", "build", "--builder", builderName(), "--progress", "plain",
-		"-f", "apko.yaml", "--build-arg", "BUILDKIT_SYNTAX=" + frontendImage()}, args...)
+		"-f", file, "--build-arg", "BUILDKIT_SYNTAX=" + frontendImage()}, args...)
 	cmd := exec.Command("docker", append(full, ".")...)
-	cmd.Dir = ctx // as a user runs it, so buildx names the file apko.yaml
+	cmd.Dir = ctx // as a user runs it, so buildx names the file as written
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()

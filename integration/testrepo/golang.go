@@ -98,7 +98,8 @@ const bulkTotal = 110 << 20
 
 // bulkPackages split real binaries and sources (a GOROOT's files, in path
 // order) into n packages bulk-NN of about equal size, for the large
-// benchmark image. Each holds a VERSION file, so a bump changes bytes.
+// benchmark image. Each holds a BULK-VERSION file, so a bump changes bytes
+// (not VERSION: the Go tree has its own, which would land beside it).
 func bulkPackages(o Options) ([]apktest.Package, error) {
 	if o.Bulk == 0 {
 		return nil, nil
@@ -128,36 +129,37 @@ func bulkPackages(o Options) ([]apktest.Package, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bulk packages: %w", err)
 	}
-	per := total / int64(o.Bulk)
-	var out []apktest.Package
-	var cur *apktest.Package
-	var curSize int64
-	dirs := map[string]bool{}
+	// Every package exists (a bump needs its name) and takes the files
+	// whose first byte falls in its share of the total.
+	out := make([]apktest.Package, o.Bulk)
+	dirs := make([]map[string]bool, o.Bulk)
+	for n := range out {
+		name := fmt.Sprintf("bulk-%02d", n)
+		v := o.version(name, "1.0-r0")
+		out[n] = apktest.Package{Name: name, Version: v, License: "BSD-3-Clause",
+			Files: []apktest.File{{Path: "usr", Dir: true}, {Path: "usr/lib", Dir: true}, {Path: "usr/lib/bulk", Dir: true},
+				{Path: "usr/lib/bulk/" + name, Dir: true}, {Path: "usr/lib/bulk/" + name + "/BULK-VERSION", Data: []byte(v + "\n")}}}
+		dirs[n] = map[string]bool{}
+	}
+	var offset int64
 	for _, f := range files {
-		if cur == nil || curSize >= per && len(out) < o.Bulk {
-			name := fmt.Sprintf("bulk-%02d", len(out))
-			v := o.version(name, "1.0-r0")
-			out = append(out, apktest.Package{Name: name, Version: v, License: "BSD-3-Clause",
-				Files: []apktest.File{{Path: "usr", Dir: true}, {Path: "usr/lib", Dir: true}, {Path: "usr/lib/bulk", Dir: true},
-					{Path: "usr/lib/bulk/" + name, Dir: true}, {Path: "usr/lib/bulk/" + name + "/VERSION", Data: []byte(v + "\n")}}})
-			cur, curSize = &out[len(out)-1], 0
-			dirs = map[string]bool{}
-		}
+		n := int(offset * int64(o.Bulk) / max(total, 1))
+		offset += f.size
+		cur := &out[n]
 		data, err := os.ReadFile(filepath.Join(o.BulkFrom, f.rel))
 		if err != nil {
 			return nil, err
 		}
 		rel := "usr/lib/bulk/" + cur.Name + "/" + f.rel
 		var chain []string
-		for d := filepath.ToSlash(filepath.Dir(rel)); d != "usr/lib/bulk/"+cur.Name && !dirs[d]; d = filepath.ToSlash(filepath.Dir(d)) {
-			dirs[d] = true
+		for d := filepath.ToSlash(filepath.Dir(rel)); d != "usr/lib/bulk/"+cur.Name && !dirs[n][d]; d = filepath.ToSlash(filepath.Dir(d)) {
+			dirs[n][d] = true
 			chain = append(chain, d)
 		}
 		for i := len(chain) - 1; i >= 0; i-- {
 			cur.Files = append(cur.Files, apktest.File{Path: chain[i], Dir: true})
 		}
 		cur.Files = append(cur.Files, apktest.File{Path: rel, Mode: 0o755, Data: data})
-		curSize += f.size
 	}
 	return out, nil
 }

@@ -109,16 +109,18 @@ func (b *apkoBench) run() error {
 	}
 	var changedBytes, totalBytes int64
 	var changedLayers, layers int
+	var bumpProgress string
 	for i := 0; i < b.runs; i++ {
 		// Alternate two versions, so each run is a bump against the last.
 		if _, err := b.writeRepo(map[string]string{b.bumpPkg: fmt.Sprintf("1.%d-r0", i+1)}); err != nil {
 			return err
 		}
 		after := filepath.Join(b.ctx, "after.tar")
-		k, _, err := b.kilnTo(after)
+		k, out, err := b.kilnTo(after)
 		if err != nil {
 			return err
 		}
+		bumpProgress = out
 		p, _, err := b.apkoBuild(cacheDir)
 		if err != nil {
 			return err
@@ -136,6 +138,10 @@ func (b *apkoBench) run() error {
 		changedLayers, layers, changedBytes, totalBytes, 100*float64(changedBytes)/float64(totalBytes))
 	fmt.Printf("\nwhere kiln's last cold build spent its time (vertices of 0.05 s or more):\n")
 	for _, l := range vertexTimes(coldProgress) {
+		fmt.Println("  " + l)
+	}
+	fmt.Printf("\nwhere kiln's last bump spent its time:\n")
+	for _, l := range vertexTimes(bumpProgress) {
 		fmt.Println("  " + l)
 	}
 	if b.profiles != "" {

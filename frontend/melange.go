@@ -14,6 +14,7 @@ import (
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/identity"
+	"github.com/moby/buildkit/solver/pb"
 	"github.com/moby/patternmatcher/ignorefile"
 	fstypes "github.com/tonistiigi/fsutil/types"
 
@@ -57,7 +58,7 @@ func (b *builder) buildMelange(ctx context.Context, file string, data []byte) (*
 	if err != nil {
 		return nil, err
 	}
-	min := plan2llb.MelangeInputs{Inputs: in, Source: *source, Network: b.args.Network, BuildID: identity.NewID(),
+	min := plan2llb.MelangeInputs{Inputs: in, Source: *source, Network: b.args.Network, StepOptions: b.stepOptions(), BuildID: identity.NewID(),
 		SourceDateEpoch: b.args.SourceDateEpoch, Namespace: b.args.Namespace}
 
 	var builds []*plan2llb.Melange
@@ -462,4 +463,30 @@ func checkMelangeTarget(target, file string, plans []*melange.Plan) error {
 	}
 	slices.Sort(names)
 	return fmt.Errorf("--target %s: %s builds %s (a melange build makes them all together); drop --target or name one of them", target, file, strings.Join(slices.Compact(names), ", "))
+}
+
+// stepOptions carries the client's settings for RUN steps to melange's
+// pipeline steps, where the builder supports them, as BuildKit's
+// Dockerfile frontend does.
+func (b *builder) stepOptions() []llb.RunOption {
+	caps := b.c.BuildOpts().LLBCaps
+	var opts []llb.RunOption
+	for _, h := range b.bc.ExtraHosts {
+		opts = append(opts, llb.AddExtraHost(h.Host, h.IP))
+	}
+	if b.bc.Hostname != "" {
+		opts = append(opts, llb.Hostname(b.bc.Hostname))
+	}
+	if caps.Supports(pb.CapExecMetaUlimit) == nil {
+		for _, u := range b.bc.Ulimits {
+			opts = append(opts, llb.AddUlimit(llb.UlimitName(u.Name), u.Soft, u.Hard))
+		}
+	}
+	if b.bc.ShmSize > 0 && caps.Supports(pb.CapExecMountTmpfsSize) == nil {
+		opts = append(opts, llb.AddMount("/dev/shm", llb.Scratch(), llb.Tmpfs(llb.TmpfsSize(b.bc.ShmSize))))
+	}
+	if b.bc.CgroupParent != "" && caps.Supports(pb.CapExecMetaCgroupParent) == nil {
+		opts = append(opts, llb.WithCgroupParent(b.bc.CgroupParent))
+	}
+	return opts
 }

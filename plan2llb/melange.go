@@ -27,6 +27,10 @@ type MelangeInputs struct {
 	// it they have none (only fetch and git-checkout, verified sources,
 	// reach the network).
 	Network bool
+	// StepOptions are the client's settings for RUN-like steps (buildx's
+	// --add-host, --ulimit, --shm-size, --cgroup-parent), given to every
+	// pipeline step as a Dockerfile's RUN gets them.
+	StepOptions []llb.RunOption
 	// BuildID differs on every build: the key step, whose output follows
 	// the signing secret, must never come from the cache.
 	BuildID         string
@@ -180,6 +184,7 @@ func (r *runner) run(s *melange.Run) {
 	if r.in.Network {
 		opts[3] = llb.Network(llb.NetModeSandbox)
 	}
+	opts = append(opts, r.in.StepOptions...)
 	if r.user != "" {
 		opts = append(opts, llb.User(r.user))
 	}

@@ -85,10 +85,31 @@ func ParseMemberName(name string) (alg Algorithm, keyName string, ok bool) {
 	default:
 		return 0, "", false
 	}
-	if keyName == "" || strings.ContainsAny(keyName, "/\x00") {
+	if !validKeyName(keyName) || len(name) > maxMemberName {
 		return 0, "", false
 	}
 	return alg, keyName, true
+}
+
+// maxMemberName is the longest name a USTAR header holds without a
+// directory prefix: signatures are written (and apk writes them) as USTAR
+// entries, so a longer one is not a signature kiln or apk could have made.
+const maxMemberName = 100
+
+// validKeyName reports whether a signature's key name is one a keyring
+// file may carry: printable ASCII other than '/'. Anything else (bytes USTAR
+// cannot hold, control characters) could match no key and would be
+// printed in errors, so the entry is not taken as a signature.
+func validKeyName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < 0x20 || c > 0x7e || c == '/' {
+			return false
+		}
+	}
+	return true
 }
 
 // Digester hashes signed bytes with every algorithm a set of signatures

@@ -187,6 +187,12 @@ func TestParseMemberName(t *testing.T) {
 		{".SIGN.RSA.../etc/passwd", 0, "", false},
 		{".PKGINFO", 0, "", false},
 		{".SIGN.DSA.x", 0, "", false},
+		// Only what a USTAR entry holds and a keyring file may be called.
+		{".SIGN.RSA.a.rsa.pua\xff\xff\xff\xff\xe5", 0, "", false},
+		{".SIGN.RSA.clé.rsa.pub", 0, "", false},
+		{".SIGN.RSA.a\x1b[31m.rsa.pub", 0, "", false},
+		{".SIGN.RSA." + strings.Repeat("k", 90), SHA1, strings.Repeat("k", 90), true},
+		{".SIGN.RSA." + strings.Repeat("k", 91), 0, "", false},
 	}
 	for _, tt := range tests {
 		alg, key, ok := ParseMemberName(tt.in)

@@ -32,12 +32,20 @@ func ReadSegment(tarStream io.Reader) ([]Signature, error) {
 		if !ok {
 			return nil, fmt.Errorf("signature segment: unexpected entry %q", h.Name)
 		}
+		// A signature is a file's content: a link or device entry of that
+		// name has a size in its header but no content.
+		if h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA {
+			return nil, fmt.Errorf("signature segment: entry %q is not a regular file", h.Name)
+		}
 		if h.Size <= 0 || h.Size > maxSignatureSize {
 			return nil, fmt.Errorf("signature segment: entry %q has size %d", h.Name, h.Size)
 		}
 		v, err := io.ReadAll(io.LimitReader(tr, h.Size))
 		if err != nil {
 			return nil, fmt.Errorf("signature segment: read %q: %w", h.Name, err)
+		}
+		if int64(len(v)) != h.Size {
+			return nil, fmt.Errorf("signature segment: entry %q holds %d of its %d bytes", h.Name, len(v), h.Size)
 		}
 		sigs = append(sigs, Signature{Alg: alg, KeyName: key, Value: v})
 	}

@@ -227,12 +227,22 @@ func extraPackages(e melange.Environment) []apko.Package {
 // melangeArchs are the architectures to build: --platform's, else the
 // builder's own.
 func (b *builder) melangeArchs(cfg *melangecfg.Config) ([]string, error) {
-	plats := b.bc.TargetPlatforms
-	if len(plats) == 0 {
-		plats = append(plats, b.builderPlatform())
+	archs, err := b.requestedArchs()
+	if err != nil || len(archs) > 0 {
+		return archs, err
 	}
+	a, err := arch.FromPlatform(b.builderPlatform().Architecture, b.builderPlatform().Variant)
+	if err != nil {
+		return nil, err
+	}
+	return []string{a}, nil
+}
+
+// requestedArchs are --platform's platforms as apk architectures (none
+// without --platform).
+func (b *builder) requestedArchs() ([]string, error) {
 	var out []string
-	for _, p := range plats {
+	for _, p := range b.bc.TargetPlatforms {
 		a, err := arch.FromPlatform(p.Architecture, p.Variant)
 		if err != nil {
 			return nil, err

@@ -98,13 +98,9 @@ func (b *builder) checkMelange(ctx context.Context, parse func() (*melangecfg.Co
 	if err != nil {
 		return nil, err
 	}
-	var archs []string
-	for _, p := range b.bc.TargetPlatforms {
-		a, err := arch.FromPlatform(p.Architecture, p.Variant)
-		if err != nil {
-			return nil, err
-		}
-		archs = append(archs, a)
+	archs, err := b.requestedArchs()
+	if err != nil {
+		return nil, err
 	}
 	return kilnlint.CheckMelange(cfg, kilnlint.MelangeOptions{Archs: archs, PipelineDirs: dirs,
 		BuildOptions: b.args.BuildOptions, Network: b.args.Network})
@@ -167,13 +163,9 @@ func (b *builder) melangeTargets(ctx context.Context, cfg *melangecfg.Config) ([
 	if err != nil {
 		return nil, err
 	}
-	var candidates []string
-	for _, p := range b.bc.TargetPlatforms {
-		a, err := arch.FromPlatform(p.Architecture, p.Variant)
-		if err != nil {
-			return nil, err
-		}
-		candidates = append(candidates, a)
+	candidates, err := b.requestedArchs()
+	if err != nil {
+		return nil, err
 	}
 	restricted := false
 	if ta := cfg.Package.TargetArchitecture; len(candidates) == 0 && len(ta) > 0 && !(len(ta) == 1 && ta[0].Value == "all") {

@@ -198,10 +198,7 @@ func (b *apkoBench) kiln(args ...string) (sample, string, error) {
 }
 
 func (b *apkoBench) kilnTo(out string, args ...string) (sample, string, error) {
-	argv := append([]string{"docker", "buildx", "build", "--builder", "kiln", "--progress", "plain",
-		"-f", filepath.Join(b.ctx, "apko.yaml"), "--build-arg", "BUILDKIT_SYNTAX=" + frontendImage(),
-		"--platform", "linux/amd64", "--output", "type=oci,dest=" + out}, args...)
-	return run(b.ctx, nil, true, append(argv, b.ctx)...)
+	return kilnBuild(b.ctx, "apko.yaml", "type=oci,dest="+out, args...)
 }
 
 func (b *apkoBench) apkoBuild(cacheDir string) (sample, string, error) {
@@ -210,6 +207,15 @@ func (b *apkoBench) apkoBuild(cacheDir string) (sample, string, error) {
 	os.MkdirAll(out, 0o755)
 	return run(b.ctx, []string{"SOURCE_DATE_EPOCH=0"}, false, b.apko, "build", "--vcs=false", "--sbom=false",
 		"--cache-dir", cacheDir, "--arch", "x86_64", "apko.yaml", "kiln-bench:1", out)
+}
+
+// kilnBuild builds ctxDir's file with kiln for linux/amd64 through buildx,
+// timing it with buildkitd's CPU.
+func kilnBuild(ctxDir, file, output string, extra ...string) (sample, string, error) {
+	argv := append([]string{"docker", "buildx", "build", "--builder", "kiln", "--progress", "plain",
+		"-f", filepath.Join(ctxDir, file), "--build-arg", "BUILDKIT_SYNTAX=" + frontendImage(),
+		"--platform", "linux/amd64", "--output", output}, extra...)
+	return run(ctxDir, nil, true, append(argv, ctxDir)...)
 }
 
 func frontendImage() string {

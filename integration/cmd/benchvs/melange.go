@@ -154,10 +154,7 @@ func (b *melangeBench) edit(old, new string) error {
 func (b *melangeBench) kiln(args ...string) (sample, string, error) {
 	out := filepath.Join(os.TempDir(), "kiln-bench-melange-out")
 	os.RemoveAll(out)
-	argv := append([]string{"docker", "buildx", "build", "--builder", "kiln", "--progress", "plain",
-		"-f", filepath.Join(b.ctx, "melange.yaml"), "--build-arg", "BUILDKIT_SYNTAX=" + frontendImage(),
-		"--platform", "linux/amd64", "--secret", "id=melange.rsa,src=" + b.key, "--output", "type=local,dest=" + out}, args...)
-	return run(b.ctx, nil, true, append(argv, b.ctx)...)
+	return kilnBuild(b.ctx, "melange.yaml", "type=local,dest="+out, append([]string{"--secret", "id=melange.rsa,src=" + b.key}, args...)...)
 }
 
 func (b *melangeBench) buildAndTest() (sample, error) {

@@ -45,6 +45,40 @@ func runApko(args []string) error {
 	return nil
 }
 
+// writeContext writes the apko benchmark's context for one image (its
+// apko.yaml and signed repository) into a directory, for probes by hand.
+func writeContext(args []string) error {
+	fs := flag.NewFlagSet("benchvs context", flag.ContinueOnError)
+	image := fs.String("image", "small", "which image: small, large")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("usage: benchvs context --image small|large DIR")
+	}
+	signer, err := sign.GenerateSigner("kiln-test.rsa.pub", 2048)
+	if err != nil {
+		return err
+	}
+	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		return err
+	}
+	b := &apkoBench{image: *image, signer: signer, goroot: strings.TrimSpace(string(goroot)), ctx: fs.Arg(0)}
+	if err := os.MkdirAll(b.ctx, 0o755); err != nil {
+		return err
+	}
+	pkgs, err := b.writeRepo(nil)
+	if err != nil {
+		return err
+	}
+	if err := b.writeConfig(pkgs); err != nil {
+		return err
+	}
+	fmt.Printf("%s: apko.yaml and packages/ (%d packages; bump %s)\n", b.ctx, len(pkgs), b.bumpPkg)
+	return nil
+}
+
 type apkoBench struct {
 	apko, image, goroot string
 	profiles            string // where profileCold writes; "" for none
@@ -101,6 +135,9 @@ func (b *apkoBench) run() error {
 		warm.kiln, warm.peer = append(warm.kiln, k), append(warm.peer, p)
 	}
 	warm.print("apko")
+	if err := b.printTimeline("timeline of one more warm build", ""); err != nil {
+		return err
+	}
 
 	bump := row{name: "one-package bump (" + b.bumpPkg + ")"}
 	before := filepath.Join(b.ctx, "before.tar")
@@ -134,6 +171,9 @@ func (b *apkoBench) run() error {
 		}
 	}
 	bump.print("apko")
+	if err := b.printTimeline("timeline of one more bump", fmt.Sprintf("1.%d-r0", b.runs+1)); err != nil {
+		return err
+	}
 	fmt.Printf("\nbytes a bump changes: kiln %d of %d layers, %d of %d bytes (%.1f%%); apko: its one layer (100%%)\n",
 		changedLayers, layers, changedBytes, totalBytes, 100*float64(changedBytes)/float64(totalBytes))
 	fmt.Printf("\nwhere kiln's last cold build spent its time (vertices of 0.05 s or more):\n")
@@ -148,6 +188,26 @@ func (b *apkoBench) run() error {
 		// The bumps left the repository as it was at the last run.
 		return b.profileCold(b.profiles, medianWall(cold.kiln))
 	}
+	return nil
+}
+
+// printTimeline runs one more kiln build (after bumping b.bumpPkg to
+// version, if given) with rawjson progress and prints its timeline.
+func (b *apkoBench) printTimeline(title, version string) error {
+	if version != "" {
+		if _, err := b.writeRepo(map[string]string{b.bumpPkg: version}); err != nil {
+			return err
+		}
+	}
+	k, out, err := b.kiln("--progress", "rawjson")
+	if err != nil {
+		return err
+	}
+	ps, err := timeline(out, k.wall)
+	if err != nil {
+		return err
+	}
+	printTimeline(fmt.Sprintf("%s (%.2f s)", title, k.wall), ps)
 	return nil
 }
 

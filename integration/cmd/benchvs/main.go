@@ -6,6 +6,7 @@
 //
 //	benchvs apko    --apko PATH [--runs N] [--image small|large|both]
 //	benchvs melange --melange PATH [--runs N]
+//	benchvs context --image small|large DIR   (writes that image's context, to probe by hand)
 //
 // It needs the stack (integration/stack/up.sh) and its env file sourced;
 // the reference tools are built by ../shared/peers (not by this program).
@@ -18,7 +19,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: benchvs apko|melange [flags]")
+		fmt.Fprintln(os.Stderr, "usage: benchvs apko|melange|context [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -27,8 +28,10 @@ func main() {
 		err = runApko(os.Args[2:])
 	case "melange":
 		err = runMelange(os.Args[2:])
+	case "context":
+		err = writeContext(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown benchmark %q (apko, melange)", os.Args[1])
+		err = fmt.Errorf("unknown benchmark %q (apko, melange, context)", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchvs:", err)

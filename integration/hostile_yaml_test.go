@@ -85,11 +85,14 @@ func TestHostileYAML(t *testing.T) {
 		}
 	})
 	t.Run("byte-order mark builds", func(t *testing.T) {
-		write("apko.yaml", "\ufeff# syntax="+frontendImage()+"\n"+string(good))
+		// The mark right before the first key (no comment line between),
+		// as an editor saves a file that has no syntax line.
+		write("apko.yaml", "\ufeff"+string(good))
 		files, _ := builtRootfs(t, ctx)
 		if _, ok := files["opt/tool"]; !ok {
 			t.Error("image lacks opt/tool")
 		}
+		write("apko.yaml", "\ufeff# syntax="+frontendImage()+"\n"+string(good))
 		// As users run it: BuildKit finds the "# syntax=" line behind the
 		// mark by itself.
 		out := filepath.Join(t.TempDir(), "out.tar")

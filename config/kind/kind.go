@@ -25,8 +25,10 @@ func (k Kind) String() string {
 }
 
 // Of tells apko from melange YAML by their top-level keys; the strict
-// parsers report everything else.
+// parsers report everything else. A leading UTF-8 byte-order mark, which
+// YAML readers skip, is no part of the first key.
 func Of(data []byte) Kind {
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	for _, line := range bytes.Split(data, []byte("\n")) {
 		switch {
 		case bytes.HasPrefix(line, []byte("contents:")):

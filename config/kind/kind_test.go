@@ -8,7 +8,9 @@ func TestOf(t *testing.T) {
 		"package:\n  name: x\n":                              Melange,
 		"# a comment\npipeline:\n  - runs: x\npackage: {}\n": Melange,
 		"environment:\n  contents: {}\npackage: {}\n":        Melange, // nested contents: is not top-level
-		"foo: bar\n": Unknown,
+		"\ufeffcontents:\n  packages: [a]\n":                 Apko,    // an editor's byte-order mark
+		"\ufeffpackage:\n  name: x\n":                        Melange,
+		"foo: bar\n":                                         Unknown,
 	} {
 		if got := Of([]byte(in)); got != want {
 			t.Errorf("Of(%q) = %v, want %v", in, got, want)

@@ -77,7 +77,11 @@ func installLayer(l step.InstallLayer, kr *sign.Keyring, lower install.Lower, ep
 		digests = append(digests, digest)
 	}
 	// The fragment is a small installed database of its own, laid out
-	// where install.LoadDatabase looks for one.
+	// where install.LoadDatabase looks for one. The record directory is
+	// a mount or a directory of the step's records output.
+	if err := os.MkdirAll(l.Meta, 0o755); err != nil {
+		return err
+	}
 	frag, err := install.New(l.Meta, install.Options{SourceDateEpoch: epoch, Chown: install.ChownAlways})
 	if err != nil {
 		return err

@@ -87,11 +87,12 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 		baseDiffs, l, t = c.baseLayers(p.Base)
 		links, tree = &l, &t
 	}
-	var layers, records []llb.State
+	var layers []llb.State
+	var records []recordSet
 	for _, b := range p.Batches() {
 		files, recs, next := c.install(b, links)
 		layers = append(layers, files...)
-		records = append(records, recs...)
+		records = append(records, recs)
 		links = &next
 	}
 	// The metadata step reads the package layers, and on a base image the
@@ -165,10 +166,12 @@ func (c *converter) sandbox(name string, args []string) []llb.RunOption {
 }
 
 // install runs one install step over a batch of layers and returns each
-// layer (the extracted files), each layer's record (kept out of the
-// image) and the links record for the next batch. lower is the previous
-// batch's links record, nil for the first.
-func (c *converter) install(batch []int, lower *llb.State) (layers, records []llb.State, links llb.State) {
+// layer (the extracted files), the batch's records (one output holding
+// each layer's record in a directory of its own, kept out of the image:
+// an output is a snapshot BuildKit commits, and the records are read
+// only together) and the links record for the next batch. lower is the
+// previous batch's links record, nil for the first.
+func (c *converter) install(batch []int, lower *llb.State) (layers []llb.State, records recordSet, links llb.State) {
 	s := step.InstallAPK{Keyring: step.MountKeys, SourceDateEpoch: c.p.SourceDateEpoch, Links: step.MountLinks}
 	var mounts []llb.RunOption
 	var names []int
@@ -193,9 +196,30 @@ func (c *converter) install(batch []int, lower *llb.State) (layers, records []ll
 	run := c.in.Tools.Run(append(opts, mounts...)...)
 	for _, l := range s.Layers {
 		layers = append(layers, run.AddMount(l.Out, llb.Scratch()))
-		records = append(records, run.AddMount(l.Meta, llb.Scratch()))
 	}
+	records = recordSet{state: run.AddMount(step.MountMeta, llb.Scratch()), layers: len(s.Layers)}
 	return layers, records, run.AddMount(step.MountLinks, llb.Scratch())
+}
+
+// recordSet is one install step's records output: layer j's record is
+// in its directory j.
+type recordSet struct {
+	state  llb.State
+	layers int
+}
+
+// mountRecords mounts each install step's records read-only under
+// step.MountMeta and returns the mounts and every layer's record
+// directory, in layer order.
+func mountRecords(sets []recordSet) (mounts []llb.RunOption, dirs []string) {
+	for i, rs := range sets {
+		at := path.Join(step.MountMeta, strconv.Itoa(i))
+		mounts = append(mounts, llb.AddMount(at, rs.state, llb.Readonly))
+		for j := 0; j < rs.layers; j++ {
+			dirs = append(dirs, path.Join(at, strconv.Itoa(j)))
+		}
+	}
+	return mounts, dirs
 }
 
 // baseLayers applies a base image's layers, each in a step of its own on
@@ -237,7 +261,7 @@ func shortDigest(d string) string {
 
 // metadata runs the metadata step, which reads the merged package files
 // and the install records and writes only generated files.
-func (c *converter) metadata(rootfs llb.State, records []llb.State) (llb.State, error) {
+func (c *converter) metadata(rootfs llb.State, records []recordSet) (llb.State, error) {
 	spec, err := json.Marshal(c.p.Meta)
 	if err != nil {
 		return llb.State{}, err
@@ -248,12 +272,8 @@ func (c *converter) metadata(rootfs llb.State, records []llb.State) (llb.State, 
 		llb.WithCustomNamef("[%s] resolved %d packages", c.p.Arch, len(c.p.Packages)))
 	s := step.ImageMeta{Spec: path.Join(step.MountSpec, step.ImageSpecFile), Rootfs: step.MountRootfs,
 		Keyring: step.MountKeys, Out: step.MountOut, SourceDateEpoch: c.p.SourceDateEpoch}
-	var mounts []llb.RunOption
-	for i, r := range records {
-		dir := path.Join(step.MountMeta, strconv.Itoa(i))
-		s.Metas = append(s.Metas, dir)
-		mounts = append(mounts, llb.AddMount(dir, r, llb.Readonly))
-	}
+	mounts, dirs := mountRecords(records)
+	s.Metas = dirs
 	if b := c.p.Base; b != nil {
 		s.BaseDB, s.BaseDBSHA256 = path.Join(step.MountBase, "APKINDEX"), b.APKIndexSHA256
 		db, at := c.in.contextFor(b.APKIndex)
@@ -271,7 +291,7 @@ func (c *converter) metadata(rootfs llb.State, records []llb.State) (llb.State, 
 
 // sbom runs the SBOM step over the install records, which hold each
 // .apk's SHA-256 and the SPDX documents packages ship.
-func (c *converter) sbom(records []llb.State) (llb.State, error) {
+func (c *converter) sbom(records []recordSet) (llb.State, error) {
 	spec, err := json.Marshal(c.p.SBOM)
 	if err != nil {
 		return llb.State{}, err
@@ -279,12 +299,8 @@ func (c *converter) sbom(records []llb.State) (llb.State, error) {
 	specSt := llb.Scratch().File(llb.Mkfile("/"+step.SBOMSpecFile, 0o644, spec),
 		llb.WithCustomNamef("[%s] SBOM of %d packages", c.p.Arch, len(c.p.Packages)))
 	s := step.ImageSBOM{Spec: path.Join(step.MountSpec, step.SBOMSpecFile), Out: step.MountOut}
-	var mounts []llb.RunOption
-	for i, r := range records {
-		dir := path.Join(step.MountMeta, strconv.Itoa(i))
-		s.Metas = append(s.Metas, dir)
-		mounts = append(mounts, llb.AddMount(dir, r, llb.Readonly))
-	}
+	mounts, dirs := mountRecords(records)
+	s.Metas = dirs
 	opts := append(c.sandbox(fmt.Sprintf("[%s] write SPDX SBOM", c.p.Arch), s.Args()),
 		llb.AddMount(step.MountSpec, specSt, llb.Readonly))
 	return c.in.Tools.Run(append(opts, mounts...)...).AddMount(step.MountOut, llb.Scratch()), nil

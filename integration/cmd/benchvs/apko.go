@@ -28,21 +28,31 @@ func runApko(args []string) error {
 	if *apko == "" {
 		return fmt.Errorf("--apko or KILN_APKO: the reference apko (../shared/peers/build-peers.sh builds it)")
 	}
-	signer, err := sign.GenerateSigner("kiln-test.rsa.pub", 2048)
-	if err != nil {
-		return err
-	}
-	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	signer, goroot, err := repoInputs()
 	if err != nil {
 		return err
 	}
 	for _, img := range strings.Split(*images, ",") {
-		b := &apkoBench{apko: *apko, runs: *runs, signer: signer, image: img, goroot: strings.TrimSpace(string(goroot)), profiles: *profiles}
+		b := &apkoBench{apko: *apko, runs: *runs, signer: signer, image: img, goroot: goroot, profiles: *profiles}
 		if err := b.run(); err != nil {
 			return fmt.Errorf("%s image: %w", img, err)
 		}
 	}
 	return nil
+}
+
+// repoInputs are what the images' repositories are made from: a fresh
+// signing key and the host Go toolchain's GOROOT (the large image's bulk).
+func repoInputs() (*sign.Signer, string, error) {
+	signer, err := sign.GenerateSigner("kiln-test.rsa.pub", 2048)
+	if err != nil {
+		return nil, "", err
+	}
+	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		return nil, "", err
+	}
+	return signer, strings.TrimSpace(string(goroot)), nil
 }
 
 // writeContext writes the apko benchmark's context for one image (its
@@ -56,15 +66,11 @@ func writeContext(args []string) error {
 	if fs.NArg() != 1 {
 		return fmt.Errorf("usage: benchvs context --image small|large DIR")
 	}
-	signer, err := sign.GenerateSigner("kiln-test.rsa.pub", 2048)
+	signer, goroot, err := repoInputs()
 	if err != nil {
 		return err
 	}
-	goroot, err := exec.Command("go", "env", "GOROOT").Output()
-	if err != nil {
-		return err
-	}
-	b := &apkoBench{image: *image, signer: signer, goroot: strings.TrimSpace(string(goroot)), ctx: fs.Arg(0)}
+	b := &apkoBench{image: *image, signer: signer, goroot: goroot, ctx: fs.Arg(0)}
 	if err := os.MkdirAll(b.ctx, 0o755); err != nil {
 		return err
 	}

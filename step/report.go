@@ -110,5 +110,7 @@ func CleanReport(s string) string {
 		}
 		b.WriteRune(r)
 	}
-	return b.String()
+	// The cut, or a newline turned into a space, can leave spaces at the
+	// end; trimmed, a cleaned report cleans to itself.
+	return strings.TrimRight(b.String(), " ")
 }

@@ -87,6 +87,7 @@ func FuzzCleanReport(f *testing.F) {
 	f.Add("install a-1-r0: \"etc/\x1b[2J\": bad\n")
 	f.Add("\xff\xfe\u202e" + strings.Repeat("é", 10))
 	f.Add(strings.Repeat("x", MaxReport+3))
+	f.Add(strings.Repeat("a\n", MaxReport)) // the cut lands after a space
 	f.Fuzz(func(t *testing.T, s string) {
 		got := CleanReport(s)
 		if len(got) > MaxReport || !utf8.ValidString(got) || strings.ContainsAny(got, "\n\r\t\x1b") {

@@ -231,7 +231,8 @@ func (b *builder) melangeArchs(cfg *melangecfg.Config) ([]string, error) {
 	if err != nil || len(archs) > 0 {
 		return archs, err
 	}
-	a, err := arch.FromPlatform(b.builderPlatform().Architecture, b.builderPlatform().Variant)
+	bp := b.builderPlatform()
+	a, err := arch.FromPlatform(bp.Architecture, bp.Variant)
 	if err != nil {
 		return nil, err
 	}

@@ -23,7 +23,7 @@ const ToolBinary = "/bin/kiln-step"
 // Mount points inside kiln's steps.
 const (
 	MountOut    = "/out"    // the step's output (a layer, a document)
-	MountMeta   = "/meta"   // an install step's record, kept out of the image
+	MountMeta   = "/meta"   // an install step's records (layer N's in N/), kept out of the image
 	MountKeys   = "/keys"   // the trusted public keys, one file each
 	MountPkgs   = "/pkgs"   // the .apk files, one per package
 	MountLower  = "/lower"  // the links record of the install batches below
@@ -41,7 +41,8 @@ const (
 	SBOMSpecFile  = "sbom.json" // sbom.Input, for image-sbom
 )
 
-// Layout of an install step's record (its MountMeta output): an installed
+// Layout of one layer's record (directory N of its install step's MountMeta
+// output): an installed
 // database fragment where install.LoadDatabase looks for one, plus these.
 const (
 	// APKDigestsFile lists "name sha256" per installed .apk, for the SBOM.

@@ -11,26 +11,29 @@ import (
 	"time"
 )
 
-// layerFS is the view the metadata step works through: lower is the merged
-// package rootfs (read-only), out is the metadata layer being written.
+// layerFS is the view the metadata step works through: lower is the
+// package layers (read-only), out is the metadata layer being written.
 // Reads see out over lower, as the final image will.
 type layerFS struct {
-	lower, out *os.Root
-	outPath    string // out's directory, for what os.Root cannot do (mknod)
-	epoch      time.Time
-	written    []string // paths created in out, for the final mtime pass
+	lower   *stack
+	out     *os.Root
+	outPath string // out's directory, for what os.Root cannot do (mknod)
+	epoch   time.Time
+	written []string // paths created in out, for the final mtime pass
 }
 
 const maxSymlinks = 40
 
-// lstat looks a path up in out, then lower.
-func (l *layerFS) lstat(p string) (fs.FileInfo, *os.Root, error) {
+// lstat looks a path up in out, then lower, and says which one has it.
+func (l *layerFS) lstat(p string) (fs.FileInfo, tree, error) {
 	rel := strings.TrimPrefix(p, "/")
 	if rel == "" {
 		rel = "."
 	}
-	if fi, err := l.out.Lstat(rel); err == nil {
-		return fi, l.out, nil
+	if l.out != nil {
+		if fi, err := l.out.Lstat(rel); err == nil {
+			return fi, rootTree{l.out}, nil
+		}
 	}
 	fi, err := l.lower.Lstat(rel)
 	if err != nil {

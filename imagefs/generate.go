@@ -23,7 +23,8 @@ type Installed struct {
 // Input is one run of the metadata step.
 type Input struct {
 	Spec        *step.ImageSpec
-	Lower, Out  string            // merged package rootfs (read-only) and the metadata layer
+	Layers      []string          // the package layers, bottom first (read-only)
+	Out         string            // the metadata layer
 	Epoch       time.Time         // every mtime written
 	InstalledDB []byte            // the merged usr/lib/apk/db/installed
 	Scripts     []byte            // usr/lib/apk/db/scripts.tar
@@ -44,9 +45,9 @@ const (
 
 // Generate writes the metadata layer.
 func Generate(in Input) error {
-	lower, err := os.OpenRoot(in.Lower)
+	lower, err := openStack(in.Layers)
 	if err != nil {
-		return fmt.Errorf("open rootfs: %w", err)
+		return err
 	}
 	defer lower.Close()
 	out, err := os.OpenRoot(in.Out)

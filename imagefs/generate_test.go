@@ -59,7 +59,7 @@ func TestGenerate(t *testing.T) {
 		},
 	}
 	epoch := time.Unix(1700000000, 0)
-	err := Generate(Input{Spec: spec, Lower: lower, Out: out, Epoch: epoch,
+	err := Generate(Input{Spec: spec, Layers: []string{lower}, Out: out, Epoch: epoch,
 		InstalledDB: []byte("P:busybox\n\n"), Packages: []Installed{{Name: "busybox"}},
 		Keys: map[string][]byte{"k.rsa.pub": []byte("KEY")}})
 	if err != nil {
@@ -196,7 +196,7 @@ func TestGenerateErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := Generate(Input{Spec: &tt.spec, Lower: lowerTree(t), Out: t.TempDir(), Packages: []Installed{{Name: "busybox"}}})
+			err := Generate(Input{Spec: &tt.spec, Layers: []string{lowerTree(t)}, Out: t.TempDir(), Packages: []Installed{{Name: "busybox"}}})
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("err = %v, want %q", err, tt.wantErr)
 			}
@@ -207,7 +207,7 @@ func TestGenerateErrors(t *testing.T) {
 func TestBusyboxWithoutPathsList(t *testing.T) {
 	lower := lowerTree(t)
 	os.Remove(filepath.Join(lower, "etc/busybox-paths.d/busybox"))
-	err := Generate(Input{Spec: &step.ImageSpec{}, Lower: lower, Out: t.TempDir(), Packages: []Installed{{Name: "busybox"}}})
+	err := Generate(Input{Spec: &step.ImageSpec{}, Layers: []string{lower}, Out: t.TempDir(), Packages: []Installed{{Name: "busybox"}}})
 	if err == nil || !strings.Contains(err.Error(), "busybox-paths.d") {
 		t.Fatalf("err = %v", err)
 	}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/kiln-build/kiln/apk/install"
@@ -34,12 +33,12 @@ func ImageMeta(s step.ImageMeta) error {
 		}
 		layers = append(layers, pkgs)
 	}
-	rootfs, err := os.OpenRoot(s.Rootfs)
+	below, err := openStack(s.Layers)
 	if err != nil {
-		return fmt.Errorf("open rootfs: %w", err)
+		return err
 	}
-	defer rootfs.Close()
-	all, err := install.MergeLayers(layers, func(dir string) (string, error) { return physDir(rootfs, dir) })
+	defer below.Close()
+	all, err := install.MergeLayers(layers, func(dir string) (string, error) { return physDir(below, dir) })
 	if err != nil {
 		return err
 	}
@@ -61,7 +60,7 @@ func ImageMeta(s step.ImageMeta) error {
 	if err := install.WriteScriptsTar(&scripts, all, s.SourceDateEpoch); err != nil {
 		return err
 	}
-	in := Input{Spec: &spec, Lower: s.Rootfs, Out: s.Out, Epoch: time.Unix(s.SourceDateEpoch, 0),
+	in := Input{Spec: &spec, Layers: s.Layers, Out: s.Out, Epoch: time.Unix(s.SourceDateEpoch, 0),
 		InstalledDB: install.EncodeInstalled(all), Scripts: scripts.Bytes(), Keys: keys,
 		Triggers: install.AppendTriggers(nil, all)}
 	for _, p := range all {
@@ -106,14 +105,13 @@ func loadFragment(dir string, epoch int64) ([]install.InstalledPackage, error) {
 
 // physDir is where the directory dir (as a package names it) is in the
 // merged image: its path through the image's symlinks.
-func physDir(root *os.Root, dir string) (string, error) {
-	l := &layerFS{lower: root, out: root} // reads only
-	rp, err := l.resolve("/"+dir, 0)
+func physDir(below *stack, dir string) (string, error) {
+	rp, err := below.resolveDir(dir, 0)
 	if err != nil {
 		return "", err
 	}
-	if fi, _, err := l.lstat(rp); err == nil && !fi.IsDir() {
-		return "", fmt.Errorf("%s is not a directory in the image", rp)
+	if fi, err := below.Lstat(rp); err == nil && !fi.IsDir() {
+		return "", fmt.Errorf("/%s is not a directory in the image", rp)
 	}
-	return strings.TrimPrefix(rp, "/"), nil
+	return rp, nil
 }

@@ -97,7 +97,7 @@ func TestCertificates(t *testing.T) {
 			}}
 			pkgs := []Installed{{Name: "corp", Provides: []string{"corp-certs"},
 				Files: []string{"usr/local/share/ca-certificates/corp.crt", "usr/local/share/ca-certificates/not-a-certificate.crt"}}}
-			if err := Generate(Input{Spec: spec, Lower: lower, Out: out, Packages: pkgs}); err != nil {
+			if err := Generate(Input{Spec: spec, Layers: []string{lower}, Out: out, Packages: pkgs}); err != nil {
 				t.Fatal(err)
 			}
 			if got := readOut(t, out, "usr/local/share/ca-certificates/extra-"+extraSum+".crt"); got != extra {
@@ -125,7 +125,7 @@ func TestCertificates(t *testing.T) {
 func TestBundleChecksumWithoutCertificates(t *testing.T) {
 	lower, out := t.TempDir(), t.TempDir()
 	writeLower(t, lower, map[string]string{"etc/ssl/certs/ca-certificates.crt": "BUNDLE\n"})
-	if err := Generate(Input{Spec: &step.ImageSpec{}, Lower: lower, Out: out}); err != nil {
+	if err := Generate(Input{Spec: &step.ImageSpec{}, Layers: []string{lower}, Out: out}); err != nil {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256([]byte("BUNDLE\n"))
@@ -148,7 +148,7 @@ func TestRuntimeKeyring(t *testing.T) {
 	}
 	lower, out := t.TempDir(), t.TempDir()
 	spec := &step.ImageSpec{RuntimeKeys: []step.NamedFile{{Name: "runtime.rsa.pub", Content: "# a comment\n" + string(pub)}}}
-	if err := Generate(Input{Spec: spec, Lower: lower, Out: out, Keys: map[string][]byte{"build.rsa.pub": []byte("BUILD")}}); err != nil {
+	if err := Generate(Input{Spec: spec, Layers: []string{lower}, Out: out, Keys: map[string][]byte{"build.rsa.pub": []byte("BUILD")}}); err != nil {
 		t.Fatal(err)
 	}
 	if got := readOut(t, out, "etc/apk/keys/runtime.rsa.pub"); got != string(pub) {
@@ -158,7 +158,7 @@ func TestRuntimeKeyring(t *testing.T) {
 		t.Errorf("build key = %q", got)
 	}
 	spec.RuntimeKeys[0].Name = "build.rsa.pub"
-	err = Generate(Input{Spec: spec, Lower: t.TempDir(), Out: t.TempDir(), Keys: map[string][]byte{"build.rsa.pub": []byte("BUILD")}})
+	err = Generate(Input{Spec: spec, Layers: []string{t.TempDir()}, Out: t.TempDir(), Keys: map[string][]byte{"build.rsa.pub": []byte("BUILD")}})
 	if err == nil || !strings.Contains(err.Error(), `runtime key "build.rsa.pub" collides`) {
 		t.Errorf("colliding runtime key: err = %v", err)
 	}
@@ -167,7 +167,7 @@ func TestRuntimeKeyring(t *testing.T) {
 func TestServices(t *testing.T) {
 	lower, out := t.TempDir(), t.TempDir()
 	spec := &step.ImageSpec{Services: []step.Service{{Name: "web", Command: "/usr/bin/web --port 80"}, {Name: "cron", Command: "crond -f"}}}
-	if err := Generate(Input{Spec: spec, Lower: lower, Out: out}); err != nil {
+	if err := Generate(Input{Spec: spec, Layers: []string{lower}, Out: out}); err != nil {
 		t.Fatal(err)
 	}
 	if got := readOut(t, out, "sv/web/run"); got != "#!/bin/execlineb\n/usr/bin/web --port 80\n" {
@@ -177,7 +177,7 @@ func TestServices(t *testing.T) {
 	checkMeta(t, out, "sv/cron", fs.ModeDir|0o777, 0, 0)
 	checkMeta(t, out, "sv/cron/run", 0o755, 0, 0)
 	spec.Services = []step.Service{{Name: "../escape", Command: "x"}}
-	if err := Generate(Input{Spec: spec, Lower: t.TempDir(), Out: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "invalid name") {
+	if err := Generate(Input{Spec: spec, Layers: []string{t.TempDir()}, Out: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "invalid name") {
 		t.Errorf("escaping service name: err = %v", err)
 	}
 }
@@ -202,7 +202,7 @@ func TestLibAPKLink(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			lower, out := t.TempDir(), t.TempDir()
 			writeLower(t, lower, tt.lower)
-			err := Generate(Input{Spec: &step.ImageSpec{}, Lower: lower, Out: out, Packages: []Installed{{Name: "base", Provides: tt.provides}}})
+			err := Generate(Input{Spec: &step.ImageSpec{}, Layers: []string{lower}, Out: out, Packages: []Installed{{Name: "base", Provides: tt.provides}}})
 			if testkit.ErrorCase(t, err, tt.wantErr) {
 				return
 			}
@@ -229,7 +229,7 @@ func TestWorldAndRepositoriesSortedOnce(t *testing.T) {
 	lower, out := t.TempDir(), t.TempDir()
 	spec := &step.ImageSpec{World: []string{"zlib=1.3-r0", "busybox=1.36-r0", "busybox=1.36-r0"},
 		Repositories: []string{"https://b.example/os", "https://a.example/os", "https://b.example/os"}}
-	if err := Generate(Input{Spec: spec, Lower: lower, Out: out}); err != nil {
+	if err := Generate(Input{Spec: spec, Layers: []string{lower}, Out: out}); err != nil {
 		t.Fatal(err)
 	}
 	if got := readOut(t, out, "etc/apk/world"); got != "busybox=1.36-r0\nzlib=1.3-r0\n" {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"sort"
 	"strings"
@@ -204,16 +203,11 @@ func (l *layerFS) walk(rel string, fn func(string) error) error {
 		return err
 	}
 	names := map[string]bool{}
-	for _, r := range []*os.Root{l.out, l.lower} {
-		f, err := r.Open(rel)
+	for _, t := range []tree{rootTree{l.out}, l.lower} {
+		ents, err := t.ReadDir(rel)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
-		if err != nil {
-			return err
-		}
-		ents, err := f.ReadDir(-1)
-		f.Close()
 		if err != nil {
 			return err
 		}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -172,14 +171,19 @@ func linkAPKDB(l *layerFS, in Input) error {
 }
 
 // firstNonDir finds an entry under dir that is not a directory.
-func firstNonDir(root *os.Root, dir string) (string, bool) {
-	var found string
-	fs.WalkDir(root.FS(), dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			found = p
-			return fs.SkipAll
+func firstNonDir(t tree, dir string) (string, bool) {
+	ents, err := t.ReadDir(dir)
+	if err != nil {
+		return "", false
+	}
+	for _, e := range ents {
+		p := path.Join(dir, e.Name())
+		if !e.IsDir() {
+			return p, true
 		}
-		return nil
-	})
-	return found, found != ""
+		if f, ok := firstNonDir(t, p); ok {
+			return f, true
+		}
+	}
+	return "", false
 }

@@ -96,17 +96,15 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 		links = &next
 	}
 	// The metadata step reads the package layers, and on a base image the
-	// base's directory links under them (not its files, as in apko). An
-	// image of no packages (apko builds those) is its metadata layer.
-	view := layers
+	// base's directory links under them (not its files, as in apko), each
+	// mounted on its own: merging them for it would cost a copy of every
+	// file's link. An image of no packages (apko builds those) is its
+	// metadata layer.
+	below := layers
 	if tree != nil {
-		view = append([]llb.State{*tree}, layers...)
+		below = append([]llb.State{*tree}, layers...)
 	}
-	rootfs := llb.Scratch()
-	if len(view) > 0 {
-		rootfs = llb.Merge(view, llb.WithCustomNamef("[%s] merge %d package layers", p.Arch, len(layers)))
-	}
-	meta, err := c.metadata(rootfs, records)
+	meta, err := c.metadata(below, records)
 	if err != nil {
 		return nil, err
 	}
@@ -259,9 +257,9 @@ func shortDigest(d string) string {
 	return d
 }
 
-// metadata runs the metadata step, which reads the merged package files
-// and the install records and writes only generated files.
-func (c *converter) metadata(rootfs llb.State, records []recordSet) (llb.State, error) {
+// metadata runs the metadata step, which reads the layers below it
+// (bottom first) and the install records and writes only generated files.
+func (c *converter) metadata(below []llb.State, records []recordSet) (llb.State, error) {
 	spec, err := json.Marshal(c.p.Meta)
 	if err != nil {
 		return llb.State{}, err
@@ -270,20 +268,24 @@ func (c *converter) metadata(rootfs llb.State, records []recordSet) (llb.State, 
 	// vertex says what was resolved.
 	specSt := llb.Scratch().File(llb.Mkfile("/"+step.ImageSpecFile, 0o644, spec),
 		llb.WithCustomNamef("[%s] resolved %d packages", c.p.Arch, len(c.p.Packages)))
-	s := step.ImageMeta{Spec: path.Join(step.MountSpec, step.ImageSpecFile), Rootfs: step.MountRootfs,
+	s := step.ImageMeta{Spec: path.Join(step.MountSpec, step.ImageSpecFile),
 		Keyring: step.MountKeys, Out: step.MountOut, SourceDateEpoch: c.p.SourceDateEpoch}
 	mounts, dirs := mountRecords(records)
 	s.Metas = dirs
+	for i, st := range below {
+		at := path.Join(step.MountLayers, strconv.Itoa(i))
+		s.Layers = append(s.Layers, at)
+		// No content checksum for the cache key: BuildKit would hash every
+		// file of the packages (a second per 100 MB) to find what the
+		// install records, mounted too, already say.
+		mounts = append(mounts, llb.AddMount(at, st, llb.Readonly, llb.ContentCache(llb.MountContentCacheOff)))
+	}
 	if b := c.p.Base; b != nil {
 		s.BaseDB, s.BaseDBSHA256 = path.Join(step.MountBase, "APKINDEX"), b.APKIndexSHA256
 		db, at := c.in.contextFor(b.APKIndex)
 		mounts = append(mounts, llb.AddMount(s.BaseDB, db, llb.SourcePath("/"+at), llb.Readonly))
 	}
 	opts := append(c.sandbox(fmt.Sprintf("[%s] generate installed database, accounts and links", c.p.Arch), s.Args()),
-		// No content checksum for the cache key: BuildKit would hash every
-		// file of the merged packages (a second per 100 MB) to find what
-		// the install records, mounted below, already say.
-		llb.AddMount(step.MountRootfs, rootfs, llb.Readonly, llb.ContentCache(llb.MountContentCacheOff)),
 		llb.AddMount(step.MountSpec, specSt, llb.Readonly),
 		llb.AddMount(step.MountKeys, c.keys, llb.Readonly))
 	return c.in.Tools.Run(append(opts, mounts...)...).AddMount(step.MountOut, llb.Scratch()), nil

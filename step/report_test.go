@@ -12,7 +12,7 @@ import (
 )
 
 func TestReportFlagRoundTrip(t *testing.T) {
-	meta := ImageMeta{Spec: "/spec/spec.json", Rootfs: MountRootfs, Out: MountOut}
+	meta := ImageMeta{Spec: "/spec/spec.json", Layers: []string{MountLayers + "/0"}, Out: MountOut}
 	args := WithReport(meta.Args(), MountReport)
 	if got := ReportDir(args); got != MountReport {
 		t.Fatalf("ReportDir(%v) = %q", args, got)

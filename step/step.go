@@ -28,7 +28,8 @@ const (
 	MountPkgs   = "/pkgs"   // the .apk files, one per package
 	MountLower  = "/lower"  // the links record of the install batches below
 	MountLinks  = "/links"  // an install batch's links record for the next
-	MountRootfs = "/rootfs" // the merged package layers, read-only
+	MountRootfs = "/rootfs" // a base image's layers below the one being applied
+	MountLayers = "/layers" // the layers under the metadata layer, one mount each (N/)
 	MountSpec   = "/spec"   // the JSON spec the frontend planned
 	MountBlob   = "/blob"   // a base image's layer blob, read-only
 	MountBase   = "/base"   // a base image's installed database, read-only
@@ -207,24 +208,28 @@ func ParseInstallAPK(args []string, stderr io.Writer) (InstallAPK, error) {
 
 // ImageMeta merges the install records of every layer (Metas, in layer
 // order), checks them against each other, and writes the image's
-// generated files into Out, reading the merged packages at Rootfs.
+// generated files into Out, reading the package layers, each mounted on
+// its own (Layers, bottom first), as the image will stack them.
 //
 // On a base image, BaseDB is the base's installed database (whose bytes
 // must have the SHA-256 BaseDBSHA256, as planning read them): its records
 // come first in the image's database.
 type ImageMeta struct {
-	Spec, Rootfs, Keyring, Out string
-	SourceDateEpoch            int64
-	Metas                      []string
-	BaseDB, BaseDBSHA256       string
+	Spec, Keyring, Out   string
+	SourceDateEpoch      int64
+	Layers, Metas        []string
+	BaseDB, BaseDBSHA256 string
 }
 
 // Args is the command line the conversion runs.
 func (s ImageMeta) Args() []string {
-	args := []string{ToolBinary, CmdImageMeta, "--spec", s.Spec, "--rootfs", s.Rootfs,
+	args := []string{ToolBinary, CmdImageMeta, "--spec", s.Spec,
 		"--keyring", s.Keyring, "--out", s.Out, "--source-date-epoch", strconv.FormatInt(s.SourceDateEpoch, 10)}
 	if s.BaseDB != "" {
 		args = append(args, "--base-db", s.BaseDB, "--base-db-sha256", s.BaseDBSHA256)
+	}
+	for _, l := range s.Layers {
+		args = append(args, "--layer", l)
 	}
 	for _, m := range s.Metas {
 		args = append(args, "--meta", m)
@@ -237,19 +242,19 @@ func ParseImageMeta(args []string, stderr io.Writer) (ImageMeta, error) {
 	var s ImageMeta
 	fs := newFlags(CmdImageMeta, stderr)
 	fs.StringVar(&s.Spec, "spec", "", "JSON image spec from the frontend")
-	fs.StringVar(&s.Rootfs, "rootfs", "", "the merged package layers (read-only)")
 	fs.StringVar(&s.Keyring, "keyring", "", "directory of the image's apk keys")
 	fs.StringVar(&s.Out, "out", "", "directory to write the metadata layer into")
 	fs.Int64Var(&s.SourceDateEpoch, "source-date-epoch", 0, "mtime of every written entry")
+	fs.Var((*stringList)(&s.Layers), "layer", "a layer below the metadata layer (read-only), bottom first (repeatable)")
 	fs.Var((*stringList)(&s.Metas), "meta", "a layer's install record directory, in layer order (repeatable)")
 	fs.StringVar(&s.BaseDB, "base-db", "", "the base image's installed database, if any")
 	fs.StringVar(&s.BaseDBSHA256, "base-db-sha256", "", "the SHA-256 (hex) the base's database must have")
 	if err := fs.Parse(args); err != nil {
 		return s, err
 	}
-	// No --meta: an image of no packages (apko builds those too).
-	if s.Spec == "" || s.Rootfs == "" || s.Out == "" || fs.NArg() > 0 {
-		return s, usagef("need --spec, --rootfs and --out, and no other arguments")
+	// No --layer or --meta: an image of no packages (apko builds those too).
+	if s.Spec == "" || s.Out == "" || fs.NArg() > 0 {
+		return s, usagef("need --spec and --out, and no other arguments")
 	}
 	if (s.BaseDB == "") != (s.BaseDBSHA256 == "") {
 		return s, usagef("--base-db and --base-db-sha256 go together")

@@ -18,13 +18,14 @@ func TestArgsRoundTrip(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(gotInstall, install) {
 		t.Errorf("install-apk: %+v, %v; want %+v", gotInstall, err, install)
 	}
-	meta := ImageMeta{Spec: "/spec/spec.json", Rootfs: MountRootfs, Keyring: MountKeys, Out: MountOut, SourceDateEpoch: 5,
-		Metas: []string{"/meta/0", "/meta/1"}}
+	meta := ImageMeta{Spec: "/spec/spec.json", Keyring: MountKeys, Out: MountOut, SourceDateEpoch: 5,
+		Layers: []string{MountLayers + "/0", MountLayers + "/1"},
+		Metas:  []string{"/meta/0", "/meta/1"}}
 	gotMeta, err := ParseImageMeta(meta.Args()[2:], nil)
 	if err != nil || !reflect.DeepEqual(gotMeta, meta) {
 		t.Errorf("image-meta: %+v, %v; want %+v", gotMeta, err, meta)
 	}
-	onBase := ImageMeta{Spec: "/spec/spec.json", Rootfs: MountRootfs, Keyring: MountKeys, Out: MountOut, Metas: []string{"/meta/0"},
+	onBase := ImageMeta{Spec: "/spec/spec.json", Layers: []string{MountLayers + "/0"}, Keyring: MountKeys, Out: MountOut, Metas: []string{"/meta/0"},
 		BaseDB: MountBase + "/APKINDEX", BaseDBSHA256: strings.Repeat("ab", 32)}
 	gotOnBase, err := ParseImageMeta(onBase.Args()[2:], nil)
 	if err != nil || !reflect.DeepEqual(gotOnBase, onBase) {
@@ -64,9 +65,9 @@ func TestParseRejects(t *testing.T) {
 		{"install package outside a layer", installParser, []string{"--keyring", "/k", "--links", "/l", "--apk", "Q1x:/p.apk"}, "before any --layer", true},
 		{"install without checksum", installParser, []string{"--keyring", "/k", "--links", "/l", "--layer", "/o", "/m", "--apk", "/p/a.apk"}, "want CHECKSUM:FILE", true},
 		{"install stray file", installParser, []string{"--keyring", "/k", "--links", "/l", "--layer", "/o", "/m", "--apk", "Q1x:/p.apk", "/p/b.apk"}, "unexpected argument", true},
-		{"meta without rootfs", func(a []string) error { _, err := ParseImageMeta(a, nil); return err }, []string{"--spec", "s", "--out", "o"}, "need --spec", true},
+		{"meta without out", func(a []string) error { _, err := ParseImageMeta(a, nil); return err }, []string{"--spec", "s", "--layer", "/layers/0"}, "need --spec", true},
 		{"meta base database without its digest", func(a []string) error { _, err := ParseImageMeta(a, nil); return err },
-			[]string{"--spec", "s", "--rootfs", "r", "--out", "o", "--base-db", "/base/APKINDEX"}, "go together", true},
+			[]string{"--spec", "s", "--layer", "r", "--out", "o", "--base-db", "/base/APKINDEX"}, "go together", true},
 		{"apply without diff_id", func(a []string) error { _, err := ParseApplyLayer(a, nil); return err },
 			[]string{"--blob", "/blob", "--media-type", "m", "--digest", "d", "--rootfs", "/r"}, "need --blob", true},
 		{"apply links without tree", func(a []string) error { _, err := ParseApplyLayer(a, nil); return err },

@@ -63,6 +63,10 @@ func InstallAPK(s step.InstallAPK) error {
 
 // installLayer installs one layer's packages and writes its record.
 func installLayer(l step.InstallLayer, kr *sign.Keyring, lower install.Lower, epoch int64) error {
+	// Out may be a directory of the output mount (step.InstallLayer).
+	if err := os.MkdirAll(l.Out, 0o755); err != nil {
+		return err
+	}
 	inst, err := install.New(l.Out, install.Options{SourceDateEpoch: epoch, Chown: install.ChownAlways, Lower: lower})
 	if err != nil {
 		return err

@@ -390,9 +390,16 @@ func pushedPackages(t *testing.T, repo string, desc ocispecs.Descriptor) []strin
 // installSteps maps "install NAME-VERSION" vertex names to whether the
 // step ran (true) or came from the cache (false), from plain progress.
 func installSteps(log string) map[string]bool {
+	return vertexRuns(log, `[x86_64] install `)
+}
+
+// vertexRuns maps the names of vertices that begin with prefix (the
+// prefix cut off) to whether they ran (true) or came from the cache
+// (false), from plain progress.
+func vertexRuns(log, prefix string) map[string]bool {
 	steps := map[string]bool{}
 	ids := map[string]string{}
-	re := regexp.MustCompile(`^#(\d+) \[x86_64\] install (.*)$`)
+	re := regexp.MustCompile(`^#(\d+) ` + regexp.QuoteMeta(prefix) + `(.*)$`)
 	for _, line := range strings.Split(log, "\n") {
 		if m := re.FindStringSubmatch(line); m != nil {
 			ids[m[1]] = m[2]

@@ -26,9 +26,7 @@ func (p *Platform) Batches() [][]int {
 			continue
 		}
 		cur = append(cur, i)
-		for _, n := range l.Packages {
-			bytes += p.Packages[n].InstalledSize
-		}
+		bytes += p.InstalledBytes(i)
 		if batchEnds(p.Packages[l.Packages[0]].Name) || len(cur) >= batchMaxSize || bytes >= batchMaxBytes {
 			out = append(out, cur)
 			cur, bytes = nil, 0

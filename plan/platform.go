@@ -87,6 +87,15 @@ type Layer struct {
 // IsMetadata reports whether l is the generated-files layer.
 func (l Layer) IsMetadata() bool { return len(l.Packages) == 0 }
 
+// InstalledBytes is what the index says layer i's packages install.
+func (p *Platform) InstalledBytes(i int) uint64 {
+	var n uint64
+	for _, pi := range p.Layers[i].Packages {
+		n += p.Packages[pi].InstalledSize
+	}
+	return n
+}
+
 // metadataComment is the metadata layer's history entry.
 const metadataComment = "kiln: installed database, accounts and generated files"
 

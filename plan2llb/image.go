@@ -1,6 +1,8 @@
 package plan2llb
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -87,11 +89,17 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 		baseDiffs, l, t = c.baseLayers(p.Base)
 		links, tree = &l, &t
 	}
-	var layers []llb.State
+	// layers are the install steps' outputs, which the metadata step
+	// reads; images are what the image holds of them.
+	var layers []layerOut
+	var images []llb.State
 	var records []recordSet
 	for _, b := range p.Batches() {
 		files, recs, next := c.install(b, links)
 		layers = append(layers, files...)
+		for j, f := range files {
+			images = append(images, c.imageLayer(b[j], f))
+		}
 		records = append(records, recs)
 		links = &next
 	}
@@ -102,14 +110,14 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 	// metadata layer.
 	below := layers
 	if tree != nil {
-		below = append([]llb.State{*tree}, layers...)
+		below = append([]layerOut{{state: *tree, dir: "/"}}, layers...)
 	}
 	meta, err := c.metadata(below, records)
 	if err != nil {
 		return nil, err
 	}
-	layers = append(append(baseDiffs, layers...), meta)
-	root := llb.Merge(layers, llb.WithCustomNamef("[%s] assemble image (%d layers)", p.Arch, len(layers)))
+	images = append(append(baseDiffs, images...), meta)
+	root := llb.Merge(images, llb.WithCustomNamef("[%s] assemble image (%d layers)", p.Arch, len(images)))
 	sbom, err := c.sbom(records)
 	if err != nil {
 		return nil, err
@@ -169,12 +177,18 @@ func (c *converter) sandbox(name string, args []string) []llb.RunOption {
 // an output is a snapshot BuildKit commits, and the records are read
 // only together) and the links record for the next batch. lower is the
 // previous batch's links record, nil for the first.
-func (c *converter) install(batch []int, lower *llb.State) (layers []llb.State, records recordSet, links llb.State) {
+func (c *converter) install(batch []int, lower *llb.State) (layers []layerOut, records recordSet, links llb.State) {
 	s := step.InstallAPK{Keyring: step.MountKeys, SourceDateEpoch: c.p.SourceDateEpoch, Links: step.MountLinks}
 	var mounts []llb.RunOption
 	var names []int
+	var dirs []string // each layer's directory in its output
 	for j, li := range batch {
-		l := step.InstallLayer{Out: path.Join(step.MountOut, strconv.Itoa(j)), Meta: path.Join(step.MountMeta, strconv.Itoa(j))}
+		dir := "/"
+		if c.p.InstalledBytes(li) >= byContentBytes {
+			dir = "/" + c.layerID(li)
+		}
+		dirs = append(dirs, dir)
+		l := step.InstallLayer{Out: path.Join(step.MountOut, strconv.Itoa(j), dir), Meta: path.Join(step.MountMeta, strconv.Itoa(j))}
 		for _, pi := range c.p.Layers[li].Packages {
 			pk := c.p.Packages[pi]
 			// Names are unique in one arch's install set.
@@ -192,11 +206,56 @@ func (c *converter) install(batch []int, lower *llb.State) (layers []llb.State, 
 	opts := append(c.sandbox(fmt.Sprintf("[%s] install %s", c.p.Arch, c.p.NameVersions(names, 8)), s.Args()),
 		llb.AddMount(step.MountKeys, c.keys, llb.Readonly))
 	run := c.in.Tools.Run(append(opts, mounts...)...)
-	for _, l := range s.Layers {
-		layers = append(layers, run.AddMount(l.Out, llb.Scratch()))
+	for j := range s.Layers {
+		out := run.AddMount(path.Join(step.MountOut, strconv.Itoa(j)), llb.Scratch())
+		layers = append(layers, layerOut{state: out, dir: dirs[j]})
 	}
 	records = recordSet{state: run.AddMount(step.MountMeta, llb.Scratch()), layers: len(s.Layers)}
 	return layers, records, run.AddMount(step.MountLinks, llb.Scratch())
+}
+
+// layerOut is a layer's files: dir of an install step's output.
+type layerOut struct {
+	state llb.State
+	dir   string // "/" or "/<layerID>"
+}
+
+// byContentBytes is the installed size from which a layer reaches the
+// image through a copy BuildKit caches by content (imageLayer): below it,
+// compressing the layer again costs less than the copy.
+const byContentBytes = 1 << 20
+
+// imageLayer is what the image holds of layer li. An install step re-runs
+// whole when one package of its batch changes, and every output of a
+// re-run step is new to BuildKit, which would compress each layer again
+// for the export though the bytes are the same. A copy of the layer is
+// cached by the content it copies: for an unchanged layer the copy finds
+// its earlier result, whose blob the exporter has. Small layers skip the
+// copy, which costs more than their compression.
+//
+// BuildKit's content checksum leaves out modification times and which
+// files are hardlinks of each other, so content alone could match a layer
+// of other packages or another SOURCE_DATE_EPOCH: a large layer is
+// installed into a directory named after exactly that (layerID), and the
+// copy's source path, part of its cache key, names it.
+func (c *converter) imageLayer(li int, out layerOut) llb.State {
+	if out.dir == "/" {
+		return out.state
+	}
+	return llb.Scratch().File(llb.Copy(out.state, out.dir, "/", &llb.CopyInfo{CopyDirContentsOnly: true}),
+		llb.WithCustomNamef("[%s] layer of %s, by content", c.p.Arch, c.p.NameVersions(c.p.Layers[li].Packages, 3)))
+}
+
+// layerID names what decides a layer's bytes besides their content: its
+// packages (each checksum covers the package's files and their links) and
+// the epoch of every mtime.
+func (c *converter) layerID(li int) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "epoch %d\n", c.p.SourceDateEpoch)
+	for _, pi := range c.p.Layers[li].Packages {
+		fmt.Fprintf(h, "%s %s\n", c.p.Packages[pi].Name, c.p.Packages[pi].Checksum)
+	}
+	return "layer-" + hex.EncodeToString(h.Sum(nil))[:32]
 }
 
 // recordSet is one install step's records output: layer j's record is
@@ -259,7 +318,7 @@ func shortDigest(d string) string {
 
 // metadata runs the metadata step, which reads the layers below it
 // (bottom first) and the install records and writes only generated files.
-func (c *converter) metadata(below []llb.State, records []recordSet) (llb.State, error) {
+func (c *converter) metadata(below []layerOut, records []recordSet) (llb.State, error) {
 	spec, err := json.Marshal(c.p.Meta)
 	if err != nil {
 		return llb.State{}, err
@@ -272,13 +331,13 @@ func (c *converter) metadata(below []llb.State, records []recordSet) (llb.State,
 		Keyring: step.MountKeys, Out: step.MountOut, SourceDateEpoch: c.p.SourceDateEpoch}
 	mounts, dirs := mountRecords(records)
 	s.Metas = dirs
-	for i, st := range below {
+	for i, l := range below {
 		at := path.Join(step.MountLayers, strconv.Itoa(i))
 		s.Layers = append(s.Layers, at)
 		// No content checksum for the cache key: BuildKit would hash every
 		// file of the packages (a second per 100 MB) to find what the
 		// install records, mounted too, already say.
-		mounts = append(mounts, llb.AddMount(at, st, llb.Readonly, llb.ContentCache(llb.MountContentCacheOff)))
+		mounts = append(mounts, llb.AddMount(at, l.state, llb.SourcePath(l.dir), llb.Readonly, llb.ContentCache(llb.MountContentCacheOff)))
 	}
 	if b := c.p.Base; b != nil {
 		s.BaseDB, s.BaseDBSHA256 = path.Join(step.MountBase, "APKINDEX"), b.APKIndexSHA256

@@ -175,6 +175,80 @@ func TestImageOnePackageChange(t *testing.T) {
 	}
 }
 
+// Layers of a megabyte or more reach the image through a copy, which
+// BuildKit caches by content; smaller ones are the install output itself.
+// The copy reads a directory named after the layer's packages and epoch,
+// which BuildKit's content checksum leaves out.
+func TestLargeLayersByContent(t *testing.T) {
+	sources := func(edit func(p *plan.Platform)) (srcs []string, names []string) {
+		pl, in := testPlan(t, 4)
+		p := pl.Platforms[0]
+		for i, size := range []uint64{1<<20 - 1, 1 << 20, 40 << 20, 10} {
+			p.Packages[i].Package.InstalledSize = size
+		}
+		if edit != nil {
+			edit(p)
+		}
+		img := convert(t, pl, in)
+		def, err := img.Root.Marshal(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, dt := range def.Def {
+			var op pb.Op
+			if err := op.UnmarshalVT(dt); err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range op.GetFile().GetActions() {
+				if c := a.GetCopy(); c != nil && c.DirCopyContents && c.Dest == "/" {
+					srcs = append(srcs, c.Src)
+				}
+			}
+		}
+		slices.Sort(srcs)
+		_, all := marshalOps(t, img.Root)
+		for _, n := range all {
+			if strings.HasSuffix(n, ", by content") {
+				names = append(names, n)
+			}
+		}
+		slices.Sort(names)
+		return srcs, names
+	}
+	srcs, names := sources(nil)
+	want := []string{"[aarch64] layer of b-1.0-r0, by content", "[aarch64] layer of c-1.0-r0, by content"}
+	if len(srcs) != 2 || !slices.Equal(names, want) {
+		t.Fatalf("copied %v, named %q; want b's and c's", srcs, names)
+	}
+	for _, s := range srcs {
+		if !strings.HasPrefix(s, "/layer-") {
+			t.Errorf("copy source %q is not a layer directory", s)
+		}
+	}
+	if again, _ := sources(func(p *plan.Platform) { p.Packages[0].Package.Checksum = "Q1other" }); !slices.Equal(again, srcs) {
+		t.Errorf("a small neighbour's change moved the large layers' directories: %v -> %v", srcs, again)
+	}
+	for _, tt := range []struct {
+		what  string
+		edit  func(p *plan.Platform)
+		moved int
+	}{
+		{"the epoch", func(p *plan.Platform) { p.SourceDateEpoch = 1700000000 }, 2},
+		{"b's package", func(p *plan.Platform) { p.Packages[1].Package.Checksum = "Q1rebuilt" }, 1},
+	} {
+		again, _ := sources(tt.edit)
+		moved := 0
+		for _, s := range srcs {
+			if !slices.Contains(again, s) {
+				moved++
+			}
+		}
+		if moved != tt.moved {
+			t.Errorf("after changing %s, the layer directories %v -> %v: want %d moved", tt.what, srcs, again, tt.moved)
+		}
+	}
+}
+
 // TestSBOMStep checks the SBOM step: sandboxed like the install steps,
 // fed every layer's install record and the spec, and leaving the image's
 // own graph alone.

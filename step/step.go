@@ -102,7 +102,9 @@ type InstallAPK struct {
 	Layers          []InstallLayer // bottom first
 }
 
-// InstallLayer is one layer of an install batch.
+// InstallLayer is one layer of an install batch. Out is an output mount
+// or a directory the step makes in one (the conversion names a large
+// layer's directory after what it installs: see plan2llb).
 type InstallLayer struct {
 	Out, Meta string
 	Packages  []APKFile // install order

@@ -110,6 +110,9 @@ func physDir(below *stack, dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if len(below.layersWith(rp)) > 0 {
+		return rp, nil // a directory (the lookup is kept: this one repeats)
+	}
 	if fi, err := below.Lstat(rp); err == nil && !fi.IsDir() {
 		return "", fmt.Errorf("/%s is not a directory in the image", rp)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -60,53 +61,96 @@ func daemonProfile(debugAddr, file string, seconds int, build func() error) erro
 
 // stepProfile plans the benchmark's config as the frontend would, runs
 // each of its install steps on the host with kiln-step, one CPU profile
-// per step, and merges them into file. It returns the steps' wall time.
-func stepProfile(ctxDir, file string) (time.Duration, error) {
+// per step, and merges them into file; then the metadata step over their
+// outputs, profiled into metaFile. It returns each part's wall time.
+func stepProfile(ctxDir, file, metaFile string) (install, meta time.Duration, err error) {
+	r, err := replayInstall(ctxDir, file)
+	if r != nil {
+		defer os.RemoveAll(r.work)
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	work, p := r.work, r.p
+	spec, err := json.Marshal(p.Meta)
+	if err != nil {
+		return 0, 0, err
+	}
+	specFile := filepath.Join(work, "spec.json")
+	out := filepath.Join(work, "meta-out")
+	if err := os.WriteFile(specFile, spec, 0o644); err != nil {
+		return 0, 0, err
+	}
+	if err := os.Mkdir(out, 0o755); err != nil {
+		return 0, 0, err
+	}
+	s := step.ImageMeta{Spec: specFile, Keyring: filepath.Join(work, "keys"), Out: out,
+		SourceDateEpoch: p.SourceDateEpoch, Layers: r.layers, Metas: r.metas}
+	args := s.Args()
+	cmd := exec.Command(filepath.Join(work, "kiln-step"), args[1:]...)
+	cmd.Env = append(os.Environ(), "KILN_STEP_CPUPROFILE="+metaFile)
+	start := time.Now()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return 0, 0, fmt.Errorf("metadata step: %v\n%s", err, out)
+	}
+	return r.install, time.Since(start), nil
+}
+
+// replayed is what replayInstall did.
+type replayed struct {
+	work          string // the work directory, which the caller removes
+	p             *plan.Platform
+	layers, metas []string // every layer's output and record, in layer order
+	install       time.Duration
+}
+
+// replayInstall runs the install steps of stepProfile.
+func replayInstall(ctxDir, file string) (*replayed, error) {
 	ctx := context.Background()
 	work, err := os.MkdirTemp("", "kiln-step-profile-")
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	defer os.RemoveAll(work)
+	r := &replayed{work: work}
 	bin := filepath.Join(work, "kiln-step")
 	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "./cmd/kiln-step")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("go build ./cmd/kiln-step: %v\n%s", err, out)
+		return r, fmt.Errorf("go build ./cmd/kiln-step: %v\n%s", err, out)
 	}
 
 	cfg := filepath.Join(ctxDir, "apko.yaml")
 	data, err := os.ReadFile(cfg)
 	if err != nil {
-		return 0, err
+		return r, err
 	}
 	src := &plan.HostSource{Root: ctxDir}
 	req, err := plan.Load(ctx, cfg, data, src)
 	if err != nil {
-		return 0, err
+		return r, err
 	}
 	target, err := plan.TargetOf("x86_64")
 	if err != nil {
-		return 0, err
+		return r, err
 	}
 	pl, err := plan.Resolve(ctx, req, []plan.Target{target}, src, plan.Options{})
 	if err != nil {
-		return 0, err
+		return r, err
 	}
 	p := pl.Platforms[0]
+	r.p = p
 
 	keys := filepath.Join(work, "keys")
 	if err := os.Mkdir(keys, 0o755); err != nil {
-		return 0, err
+		return r, err
 	}
 	for name, k := range pl.Keys {
 		if err := os.WriteFile(filepath.Join(keys, name), k, 0o644); err != nil {
-			return 0, err
+			return r, err
 		}
 	}
 
 	var profiles []string
-	var spent time.Duration
 	lower := ""
 	for i, batch := range p.Batches() {
 		dir := filepath.Join(work, "batch-"+strconv.Itoa(i))
@@ -119,13 +163,14 @@ func stepProfile(ctxDir, file string) (time.Duration, error) {
 			}
 			for _, d := range []string{l.Out, l.Meta} {
 				if err := os.MkdirAll(d, 0o755); err != nil {
-					return 0, err
+					return r, err
 				}
 			}
 			s.Layers = append(s.Layers, l)
+			r.layers, r.metas = append(r.layers, l.Out), append(r.metas, l.Meta)
 		}
 		if err := os.MkdirAll(s.Links, 0o755); err != nil {
-			return 0, err
+			return r, err
 		}
 		prof := filepath.Join(work, fmt.Sprintf("install-%d.pprof", i))
 		args := s.Args()
@@ -133,18 +178,18 @@ func stepProfile(ctxDir, file string) (time.Duration, error) {
 		cmd.Env = append(os.Environ(), "KILN_STEP_CPUPROFILE="+prof)
 		start := time.Now()
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return 0, fmt.Errorf("install step %d: %v\n%s", i, err, out)
+			return r, fmt.Errorf("install step %d: %v\n%s", i, err, out)
 		}
-		spent += time.Since(start)
+		r.install += time.Since(start)
 		profiles = append(profiles, prof)
 		lower = s.Links
 	}
 	merge := exec.Command("go", append([]string{"tool", "pprof", "-proto"}, profiles...)...)
 	out, err := merge.Output()
 	if err != nil {
-		return 0, fmt.Errorf("merging step profiles: %w", err)
+		return r, fmt.Errorf("merging step profiles: %w", err)
 	}
-	return spent, os.WriteFile(file, out, 0o644)
+	return r, os.WriteFile(file, out, 0o644)
 }
 
 // topOf prints the heaviest functions of a profile, by cumulative time.
@@ -172,14 +217,16 @@ func (b *apkoBench) profileCold(dir string, coldSeconds float64) error {
 		return err
 	}
 	steps := filepath.Join(dir, b.image+"-kiln-step.pprof")
-	spent, err := stepProfile(b.ctx, steps)
+	metaSteps := filepath.Join(dir, b.image+"-kiln-step-meta.pprof")
+	install, meta, err := stepProfile(b.ctx, steps, metaSteps)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("\nprofiles of a cold build (go tool pprof -top FILE):\n  %s (%d s window)\n  %s (install steps replayed on the host: %.2f s)\n",
-		daemon, secs, steps, spent.Seconds())
+	fmt.Printf("\nprofiles of a cold build (go tool pprof -top FILE):\n  %s (%d s window)\n  %s (install steps replayed on the host: %.2f s)\n  %s (the metadata step replayed on the host: %.2f s)\n",
+		daemon, secs, steps, install.Seconds(), metaSteps, meta.Seconds())
 	fmt.Printf("\nbuildkitd, heaviest by cumulative time:\n%s", indent(topOf(daemon, 25)))
 	fmt.Printf("\nkiln-step install-apk, heaviest by cumulative time:\n%s", indent(topOf(steps, 25)))
+	fmt.Printf("\nkiln-step image-meta, heaviest by cumulative time:\n%s", indent(topOf(metaSteps, 25)))
 	return nil
 }
 

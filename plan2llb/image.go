@@ -132,13 +132,22 @@ type converter struct {
 }
 
 // keysState holds the trusted public keys as /<name>, in name order so the
-// same keys always make the same graph.
+// same keys always make the same graph: one file operation, which every
+// step waits for, however many keys there are.
 func keysState(keys map[string][]byte) llb.State {
-	st := llb.Scratch()
-	for _, n := range slices.Sorted(maps.Keys(keys)) {
-		st = st.File(llb.Mkfile("/"+n, 0o644, keys[n]), llb.WithCustomNamef("keyring %s", n))
+	names := slices.Sorted(maps.Keys(keys))
+	if len(names) == 0 {
+		return llb.Scratch()
 	}
-	return st
+	var fa *llb.FileAction
+	for _, n := range names {
+		if fa == nil {
+			fa = llb.Mkfile("/"+n, 0o644, keys[n])
+		} else {
+			fa = fa.Mkfile("/"+n, 0o644, keys[n])
+		}
+	}
+	return llb.Scratch().File(fa, llb.WithCustomNamef("keyring %s", strings.Join(names, ", ")))
 }
 
 // packageMount mounts one package's .apk, read-only, at file: from its

@@ -407,3 +407,31 @@ func TestFetchedPackagesAreUsed(t *testing.T) {
 		t.Errorf("package 0 is fetched twice: %q", ids)
 	}
 }
+
+// The keyring is one file operation however many keys there are: every
+// step waits for it.
+func TestKeyringOneFileOp(t *testing.T) {
+	def, err := keysState(map[string][]byte{"b.rsa.pub": []byte("B"), "a.rsa.pub": []byte("A")}).Marshal(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	ops := 0
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			t.Fatal(err)
+		}
+		if f := op.GetFile(); f != nil {
+			ops++
+			for _, a := range f.Actions {
+				if m := a.GetMkfile(); m != nil {
+					files = append(files, m.Path+"="+string(m.Data))
+				}
+			}
+		}
+	}
+	if ops != 1 || !slices.Equal(files, []string{"/a.rsa.pub=A", "/b.rsa.pub=B"}) {
+		t.Errorf("%d file ops writing %v; want one writing both keys in name order", ops, files)
+	}
+}

@@ -388,14 +388,17 @@ func pushedPackages(t *testing.T, repo string, desc ocispecs.Descriptor) []strin
 }
 
 // installSteps maps "install NAME-VERSION" vertex names to whether the
-// step ran (true) or came from the cache (false), from plain progress.
+// step ran (true) or not (false), from plain progress.
 func installSteps(log string) map[string]bool {
 	return vertexRuns(log, `[x86_64] install `)
 }
 
 // vertexRuns maps the names of vertices that begin with prefix (the
-// prefix cut off) to whether they ran (true) or came from the cache
-// (false), from plain progress.
+// prefix cut off) to whether they ran, from plain progress: a vertex ran
+// when it completed ("#N DONE 0.3s") without coming from the cache
+// ("#N CACHED"). BuildKit may start a cached vertex to load its result
+// for a step that depends on its content and never report it done; it did
+// not run.
 func vertexRuns(log, prefix string) map[string]bool {
 	steps := map[string]bool{}
 	ids := map[string]string{}
@@ -403,17 +406,23 @@ func vertexRuns(log, prefix string) map[string]bool {
 	for _, line := range strings.Split(log, "\n") {
 		if m := re.FindStringSubmatch(line); m != nil {
 			ids[m[1]] = m[2]
-			if _, ok := steps[m[2]]; !ok {
-				steps[m[2]] = true
-			}
+			steps[m[2]] = false
 		}
 	}
+	cached := map[string]bool{}
 	for _, line := range strings.Split(log, "\n") {
 		f := strings.Fields(line)
-		if len(f) == 2 && f[1] == "CACHED" {
-			if name, ok := ids[strings.TrimPrefix(f[0], "#")]; ok {
-				steps[name] = false
-			}
+		if len(f) < 2 {
+			continue
+		}
+		name, ok := ids[strings.TrimPrefix(f[0], "#")]
+		switch {
+		case !ok:
+		case f[1] == "CACHED":
+			cached[name] = true
+			steps[name] = false
+		case f[1] == "DONE" && !cached[name]:
+			steps[name] = true
 		}
 	}
 	return steps

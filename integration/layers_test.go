@@ -32,7 +32,7 @@ func TestOnePackageBump(t *testing.T) {
 		}
 	}
 	if len(ran) != 1 || !strings.Contains(ran[0], "hello-2.13-r0") {
-		t.Errorf("install steps that ran: %v (all: %v)", ran, steps)
+		t.Errorf("install steps that ran: %v (all: %v); the bump's progress:\n%s", ran, steps, log)
 	}
 
 	layers := func(l *ocitest.Layout) []string {

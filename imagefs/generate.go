@@ -50,6 +50,11 @@ func Generate(in Input) error {
 		return err
 	}
 	defer lower.Close()
+	return generate(in, lower)
+}
+
+// generate is Generate over in.Layers opened as lower.
+func generate(in Input, lower *stack) error {
 	out, err := os.OpenRoot(in.Out)
 	if err != nil {
 		return fmt.Errorf("open output: %w", err)

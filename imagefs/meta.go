@@ -70,7 +70,8 @@ func ImageMeta(s step.ImageMeta) error {
 		}
 		in.Packages = append(in.Packages, ip)
 	}
-	return Generate(in)
+	// The stack MergeLayers looked directories up in, with what it learnt.
+	return generate(in, below)
 }
 
 // loadBaseDB reads a base image's installed database, which must be the

@@ -139,11 +139,10 @@ func (ex *extraction) entry(hdr *tar.Header, r io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("%q: %w", name, err)
 	}
-	d, err := ex.in.openDir(physDir)
+	d, err := ex.in.dirAt(physDir)
 	if err != nil {
 		return fmt.Errorf("%q: %w", name, err)
 	}
-	defer d.close()
 	t := &target{
 		name: name, dirName: dirName, base: base,
 		phys: joinRel(physDir, base), d: d,
@@ -320,7 +319,11 @@ func (ex *extraction) symlink(t *target, hdr *tar.Header) error {
 			return fmt.Errorf("%q: %w", t.name, err)
 		}
 	}
-	return ex.place(t, tmp, ex.record(t, hdr, sum))
+	if err := ex.place(t, tmp, ex.record(t, hdr, sum)); err != nil {
+		return err
+	}
+	in.dropResolved()
+	return nil
 }
 
 func (ex *extraction) hardlink(t *target, hdr *tar.Header) error {
@@ -344,11 +347,11 @@ func (ex *extraction) hardlink(t *target, hdr *tar.Header) error {
 	if err := ex.notDirInWay(t); err != nil {
 		return err
 	}
-	sd, err := in.openDir(lphysDir)
+	// t.d is the most recent directory, so this keeps it open.
+	sd, err := in.dirAt(lphysDir)
 	if err != nil {
 		return fmt.Errorf("%q: %w", t.name, err)
 	}
-	defer sd.close()
 	tmp, err := t.d.link(sd, lbase)
 	if err != nil {
 		return fmt.Errorf("%q: hard link to %q: %w", t.name, lname, err)

@@ -38,6 +38,32 @@ func (in *Installer) openDir(phys string) (*dirHandle, error) {
 
 func (d *dirHandle) close() { d.f.Close() }
 
+// maxOpenDirs bounds the directories dirAt keeps open.
+const maxOpenDirs = 16
+
+// dirAt is openDir through the Installer's recently opened directories.
+// The handle stays the Installer's: callers do not close it, and it
+// lasts at least until the next dirAt call (it is then the most recent).
+func (in *Installer) dirAt(phys string) (*dirHandle, error) {
+	for i, d := range in.open {
+		if d.phys == phys {
+			copy(in.open[1:i+1], in.open[:i])
+			in.open[0] = d
+			return d, nil
+		}
+	}
+	d, err := in.openDir(phys)
+	if err != nil {
+		return nil, err
+	}
+	if len(in.open) == maxOpenDirs {
+		in.open[maxOpenDirs-1].close()
+		in.open = in.open[:maxOpenDirs-1]
+	}
+	in.open = append([]*dirHandle{d}, in.open...)
+	return d, nil
+}
+
 func (d *dirHandle) path(name string) string { return joinRel(d.phys, name) }
 
 // stat is lstat of one entry; ok is false when it does not exist.

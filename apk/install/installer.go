@@ -74,9 +74,17 @@ type Installer struct {
 
 	pendingModes map[string]uint32   // directories created, mode to apply at the end
 	touched      map[string]struct{} // directories whose mtime must be reset
-	tmpSeq       uint64
-	written      uint64 // bytes of file contents written by every Install
-	maxTotal     uint64
+	// resolved memoizes walkDir: directory as named → physical path.
+	// Directories are only ever added while installing, so a resolution
+	// holds until a symlink is put in place (dropResolved).
+	resolved map[string]string
+	// open holds the directories opened last, most recent first: a
+	// package's entries come grouped by directory, and opening one walks
+	// its whole path again. An open directory cannot be redirected.
+	open     []*dirHandle
+	tmpSeq   uint64
+	written  uint64 // bytes of file contents written by every Install
+	maxTotal uint64
 }
 
 // New opens root (which must be an existing directory) for installing.
@@ -113,6 +121,7 @@ func New(root string, opts Options) (*Installer, error) {
 		dirOwners:    map[string]*installed{},
 		pendingModes: map[string]uint32{},
 		touched:      map[string]struct{}{},
+		resolved:     map[string]string{},
 	}
 	switch {
 	case opts.MaxTotalSize == 0:
@@ -134,7 +143,13 @@ func New(root string, opts Options) (*Installer, error) {
 }
 
 // Close releases the root directory handle.
-func (in *Installer) Close() error { return in.root.Close() }
+func (in *Installer) Close() error {
+	for _, d := range in.open {
+		d.close()
+	}
+	in.open = nil
+	return in.root.Close()
+}
 
 // Packages returns copies of every package the Installer knows, loaded
 // and installed, in install order.

@@ -70,6 +70,22 @@ func (in *Installer) makeDir(dir string) (string, error) {
 }
 
 func (in *Installer) walkDir(dir string, create bool) (string, error) {
+	if phys, ok := in.resolved[dir]; ok {
+		return phys, nil
+	}
+	phys, err := in.walkDirUncached(dir, create)
+	if err == nil {
+		// Either way the directory now exists in the root.
+		in.resolved[dir] = phys
+	}
+	return phys, err
+}
+
+// dropResolved forgets every directory resolution: a symlink just put in
+// place may lead a path elsewhere.
+func (in *Installer) dropResolved() { clear(in.resolved) }
+
+func (in *Installer) walkDirUncached(dir string, create bool) (string, error) {
 	var cur []string
 	todo := splitRel(dir)
 	links := 0

@@ -107,7 +107,7 @@ func (b *apkoBench) run() error {
 	if err := b.writeConfig(pkgs); err != nil {
 		return err
 	}
-	fmt.Printf("\n## %s image: %d packages\n\n", b.image, len(pkgs))
+	fmt.Printf("\n## %s image: %d packages\n\n%s\n\n", b.image, len(pkgs), builderState())
 	header("apko")
 
 	cacheDir := filepath.Join(b.ctx, ".apko-cache")

@@ -152,3 +152,28 @@ func tail(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// builderState says how much the builder holds: BuildKit's bookkeeping
+// grows with every record (a build with --no-cache adds its snapshots
+// next to the old ones, about 50 for the small image). On this machine a
+// builder that had run a day of tests (a 100 MB metadata database) made
+// the small image's cold build 5.6 s against 3.9 s on a fresh one in the
+// same hour: a figure means little without the state it was taken in.
+func builderState() string {
+	out, err := exec.Command("docker", "buildx", "du", "--builder", "kiln").Output()
+	if err != nil {
+		return fmt.Sprintf("builder state unknown (docker buildx du: %v)", err)
+	}
+	records, total := 0, "?"
+	for _, l := range strings.Split(string(out), "\n") {
+		f := strings.Fields(l)
+		switch {
+		case len(f) == 0 || f[0] == "ID" || f[0] == "Reclaimable:":
+		case f[0] == "Total:" && len(f) > 1:
+			total = f[1]
+		default:
+			records++
+		}
+	}
+	return fmt.Sprintf("builder before this image: %d cache records, %s", records, total)
+}

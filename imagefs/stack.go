@@ -50,10 +50,24 @@ type stack struct {
 	// directory, topmost first: a path is looked up only in those, so a
 	// lookup costs what its layers hold, not one call per layer.
 	in map[string][]int
+	// at holds directories opened in one layer (a root of their own):
+	// a lookup through a layer's root walks the whole path again, one
+	// openat per element, and the same few directories are asked again
+	// and again. Bounded, as the step's descriptors are.
+	at map[layerDir]*os.Root
 }
 
+// layerDir is a resolved directory in one layer.
+type layerDir struct {
+	layer int
+	dir   string
+}
+
+// maxOpenLayerDirs bounds stack.at.
+const maxOpenLayerDirs = 256
+
 func openStack(dirs []string) (*stack, error) {
-	s := &stack{dirs: map[string]string{}, in: map[string][]int{}}
+	s := &stack{dirs: map[string]string{}, in: map[string][]int{}, at: map[layerDir]*os.Root{}}
 	for _, d := range dirs {
 		r, err := os.OpenRoot(d)
 		if err != nil {
@@ -66,14 +80,47 @@ func openStack(dirs []string) (*stack, error) {
 }
 
 func (s *stack) Close() {
+	for _, r := range s.at {
+		r.Close()
+	}
 	for _, r := range s.roots {
 		r.Close()
 	}
 }
 
-// find is the topmost layer holding name, and name with its directories
-// resolved. A layer where the resolved parent is missing or not a
-// directory does not hold it.
+// lookupIn is where to look name (a path with its directories resolved)
+// up in layer i: the root of its directory there, and its last element.
+// Without an open directory it is the layer's root and the whole path.
+func (s *stack) lookupIn(i int, name string) (*os.Root, string) {
+	dir, base := path.Split(name)
+	dir = strings.TrimSuffix(dir, "/")
+	if dir == "" || base == "" {
+		return s.roots[i], name
+	}
+	k := layerDir{i, dir}
+	if r, ok := s.at[k]; ok {
+		return r, base
+	}
+	if len(s.at) >= maxOpenLayerDirs {
+		return s.roots[i], name
+	}
+	r, err := s.roots[i].OpenRoot(dir)
+	if err != nil {
+		return s.roots[i], name
+	}
+	s.at[k] = r
+	return r, base
+}
+
+// lstatIn is Lstat of name in layer i.
+func (s *stack) lstatIn(i int, name string) (fs.FileInfo, error) {
+	r, rel := s.lookupIn(i, name)
+	return r.Lstat(rel)
+}
+
+// find is the topmost layer holding name, as a root and the path of name
+// with its directories resolved in it. A layer where the resolved parent
+// is missing or not a directory does not hold it.
 func (s *stack) find(name string) (*os.Root, fs.FileInfo, string, error) {
 	dir, base := path.Split(path.Clean("/" + name))
 	rd, err := s.resolveDir(dir, 0)
@@ -85,9 +132,9 @@ func (s *stack) find(name string) (*os.Root, fs.FileInfo, string, error) {
 		full = "."
 	}
 	for _, i := range s.layersWith(rd) {
-		fi, err := s.roots[i].Lstat(full)
-		if err == nil {
-			return s.roots[i], fi, full, nil
+		r, rel := s.lookupIn(i, full)
+		if fi, err := r.Lstat(rel); err == nil {
+			return r, fi, rel, nil
 		}
 	}
 	return nil, nil, full, &fs.PathError{Op: "lstat", Path: name, Err: fs.ErrNotExist}
@@ -110,7 +157,7 @@ func (s *stack) layersWith(dir string) []int {
 			parent = ""
 		}
 		for _, i := range s.layersWith(parent) {
-			if fi, err := s.roots[i].Lstat(dir); err == nil && fi.IsDir() {
+			if fi, err := s.lstatIn(i, dir); err == nil && fi.IsDir() {
 				out = append(out, i)
 			}
 		}
@@ -139,7 +186,8 @@ func (s *stack) resolveDir(dir string, depth int) (string, error) {
 	cand := strings.TrimPrefix(path.Join("/", rp, base), "/")
 	resolved := cand
 	for _, i := range s.layersWith(rp) {
-		fi, err := s.roots[i].Lstat(cand)
+		r, rel := s.lookupIn(i, cand)
+		fi, err := r.Lstat(rel)
 		if err != nil {
 			continue
 		}
@@ -147,7 +195,7 @@ func (s *stack) resolveDir(dir string, depth int) (string, error) {
 			if depth >= maxSymlinks {
 				return "", fmt.Errorf("too many levels of symbolic links at /%s", cand)
 			}
-			target, err := s.roots[i].Readlink(cand)
+			target, err := r.Readlink(rel)
 			if err != nil {
 				return "", err
 			}

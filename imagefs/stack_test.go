@@ -227,3 +227,45 @@ func lineDiff(got, want string) string {
 	}
 	return b.String()
 }
+
+// More directories than the stack keeps open are still looked up right,
+// and Close leaves none open.
+func TestStackManyDirectories(t *testing.T) {
+	fds := func() int {
+		es, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skip("no /proc/self/fd:", err)
+		}
+		return len(es)
+	}
+	bottom, top := t.TempDir(), t.TempDir()
+	const dirs = maxOpenLayerDirs + 50
+	for d := range dirs {
+		rel := fmt.Sprintf("usr/share/d%03d", d)
+		os.MkdirAll(filepath.Join(bottom, rel), 0o755)
+		os.WriteFile(filepath.Join(bottom, rel, "f"), []byte("bottom"), 0o644)
+		if d%2 == 0 {
+			os.MkdirAll(filepath.Join(top, rel), 0o755)
+			os.WriteFile(filepath.Join(top, rel, "f"), []byte("top"), 0o644)
+		}
+	}
+	before := fds()
+	s, err := openStack([]string{bottom, top})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d := range dirs {
+		want := "bottom"
+		if d%2 == 0 {
+			want = "top"
+		}
+		name := fmt.Sprintf("usr/share/d%03d/f", d)
+		if b, err := s.ReadFile(name); err != nil || string(b) != want {
+			t.Errorf("%s = %q, %v; want %q", name, b, err, want)
+		}
+	}
+	s.Close()
+	if after := fds(); after != before {
+		t.Errorf("%d descriptors open after Close, %d before", after, before)
+	}
+}

@@ -94,7 +94,9 @@ func (z *zeros) Read(p []byte) (int, error) {
 func TestDeclaredSizeStopsBeforeWriting(t *testing.T) {
 	pr, pw := io.Pipe()
 	src := &zeros{}
+	wrote := make(chan struct{})
 	go func() {
+		defer close(wrote)
 		tw := tar.NewWriter(pw)
 		err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "bomb", Mode: 0o644, Size: 8 << 30})
 		if err == nil {
@@ -106,6 +108,7 @@ func TestDeclaredSizeStopsBeforeWriting(t *testing.T) {
 	in := newInstaller(t, s.root, Options{})
 	err := in.Install(pkgInfo("bomb", declaring(1024)), tar.NewReader(pr), Control{})
 	pr.CloseWithError(errors.New("test done"))
+	<-wrote // src.n is the writer's until it stops
 	if !errors.Is(err, ErrTooBig) || !strings.Contains(err.Error(), "8589934592 bytes of files would be written, the package declares an installed size of 1024 bytes") {
 		t.Fatalf("Install = %v, want ErrTooBig naming both sizes", err)
 	}

@@ -117,9 +117,12 @@ func TestBakeMelangeImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	edited := strings.Replace(string(src), "\n}\n", "\n\tfmt.Println(\"and goodbye\")\n}\n", 1)
+	// Still one write: the test step pipes the output into grep -q,
+	// which may leave before a second write, and under pipefail that
+	// write's SIGPIPE fails the step (as it would in melange).
+	edited := strings.Replace(string(src), `version %s\n"`, `version %s, edited\n"`, 1)
 	if edited == string(src) {
-		t.Fatal("main.go: no closing brace of main to edit before")
+		t.Fatal("main.go: no greeting to edit")
 	}
 	if err := os.WriteFile(mainGo, []byte(edited), 0o644); err != nil {
 		t.Fatal(err)

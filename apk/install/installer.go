@@ -142,7 +142,7 @@ func New(root string, opts Options) (*Installer, error) {
 	return in, nil
 }
 
-// Close releases the root directory handle.
+// Close releases the root directory handle and the directories kept open.
 func (in *Installer) Close() error {
 	for _, d := range in.open {
 		d.close()

@@ -92,6 +92,7 @@ type apkoBench struct {
 	signer              *sign.Signer
 	ctx                 string
 	bumpPkg             string
+	lastWritten         int // files the last writeRepo changed
 }
 
 func (b *apkoBench) run() error {
@@ -153,11 +154,13 @@ func (b *apkoBench) run() error {
 	var changedBytes, totalBytes int64
 	var changedLayers, layers int
 	var bumpProgress string
+	var written int
 	for i := 0; i < b.runs; i++ {
 		// Alternate two versions, so each run is a bump against the last.
 		if _, err := b.writeRepo(map[string]string{b.bumpPkg: fmt.Sprintf("1.%d-r0", i+1)}); err != nil {
 			return err
 		}
+		written = b.lastWritten
 		after := filepath.Join(b.ctx, "after.tar")
 		k, out, err := b.kilnTo(after)
 		if err != nil {
@@ -182,6 +185,7 @@ func (b *apkoBench) run() error {
 	}
 	fmt.Printf("\nbytes a bump changes: kiln %d of %d layers, %d of %d bytes (%.1f%%); apko: its one layer (100%%)\n",
 		changedLayers, layers, changedBytes, totalBytes, 100*float64(changedBytes)/float64(totalBytes))
+	fmt.Printf("files a bump writes into the repository (the rest keep their mtimes): %d\n", written)
 	fmt.Printf("\nwhere kiln's last cold build spent its time (vertices of 0.05 s or more):\n")
 	for _, l := range vertexTimes(coldProgress) {
 		fmt.Println("  " + l)
@@ -222,8 +226,10 @@ func (b *apkoBench) printTimeline(title, version string) error {
 // of the host's Go toolchain's files for the large one).
 func (b *apkoBench) writeRepo(versions map[string]string) ([]string, error) {
 	dir := filepath.Join(b.ctx, "packages")
-	os.RemoveAll(dir)
-	o := testrepo.Options{Dir: dir, Signer: b.signer, Busybox: map[string]string{"x86_64": testrepo.HostBusybox()},
+	staging := dir + ".new"
+	os.RemoveAll(staging)
+	defer os.RemoveAll(staging)
+	o := testrepo.Options{Dir: staging, Signer: b.signer, Busybox: map[string]string{"x86_64": testrepo.HostBusybox()},
 		ListWith: testrepo.HostBusybox(), Versions: versions}
 	names := []string{"kiln-baselayout", "busybox", "hello", "suid-tool"}
 	switch b.image {
@@ -246,6 +252,11 @@ func (b *apkoBench) writeRepo(versions map[string]string) ([]string, error) {
 	if _, err := testrepo.Write(o); err != nil {
 		return nil, err
 	}
+	moved, err := replaceChanged(staging, dir)
+	if err != nil {
+		return nil, err
+	}
+	b.lastWritten = moved
 	return names, nil
 }
 

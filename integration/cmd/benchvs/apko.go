@@ -128,6 +128,10 @@ func (b *apkoBench) run() error {
 		cold.kiln, cold.peer = append(cold.kiln, k), append(cold.peer, p)
 	}
 	cold.print("apko")
+	coldT, err := b.printTimeline("timeline of one more cold build", "", "--no-cache")
+	if err != nil {
+		return err
+	}
 
 	warm := row{name: "warm no-op (apko: full rebuild)"}
 	for i := 0; i < b.runs; i++ {
@@ -142,7 +146,8 @@ func (b *apkoBench) run() error {
 		warm.kiln, warm.peer = append(warm.kiln, k), append(warm.peer, p)
 	}
 	warm.print("apko")
-	if err := b.printTimeline("timeline of one more warm build", ""); err != nil {
+	warmT, err := b.printTimeline("timeline of one more warm build", "")
+	if err != nil {
 		return err
 	}
 
@@ -180,12 +185,14 @@ func (b *apkoBench) run() error {
 		}
 	}
 	bump.print("apko")
-	if err := b.printTimeline("timeline of one more bump", fmt.Sprintf("1.%d-r0", b.runs+1)); err != nil {
+	bumpT, err := b.printTimeline("timeline of one more bump", fmt.Sprintf("1.%d-r0", b.runs+1))
+	if err != nil {
 		return err
 	}
 	fmt.Printf("\nbytes a bump changes: kiln %d of %d layers, %d of %d bytes (%.1f%%); apko: its one layer (100%%)\n",
 		changedLayers, layers, changedBytes, totalBytes, 100*float64(changedBytes)/float64(totalBytes))
 	fmt.Printf("files a bump writes into the repository (the rest keep their mtimes): %d\n", written)
+	printFloor(goals[b.image], floorRuns{cold: cold, warm: warm, bump: bump}, floorTimelines{cold: coldT, warm: warmT, bump: bumpT})
 	fmt.Printf("\nwhere kiln's last cold build spent its time (vertices of 0.05 s or more):\n")
 	for _, l := range vertexTimes(coldProgress) {
 		fmt.Println("  " + l)
@@ -201,24 +208,25 @@ func (b *apkoBench) run() error {
 	return nil
 }
 
-// printTimeline runs one more kiln build (after bumping b.bumpPkg to
-// version, if given) with rawjson progress and prints its timeline.
-func (b *apkoBench) printTimeline(title, version string) error {
+// printTimeline runs one more kiln build with args (after bumping
+// b.bumpPkg to version, if given) with rawjson progress and prints its
+// timeline.
+func (b *apkoBench) printTimeline(title, version string, args ...string) (buildTimeline, error) {
 	if version != "" {
 		if _, err := b.writeRepo(map[string]string{b.bumpPkg: version}); err != nil {
-			return err
+			return buildTimeline{}, err
 		}
 	}
-	k, out, err := b.kiln("--progress", "rawjson")
+	k, out, err := b.kiln(append([]string{"--progress", "rawjson"}, args...)...)
 	if err != nil {
-		return err
+		return buildTimeline{}, err
 	}
-	ps, err := timeline(out, k.wall)
+	t, err := timeline(out, k.wall)
 	if err != nil {
-		return err
+		return t, err
 	}
-	printTimeline(fmt.Sprintf("%s (%.2f s)", title, k.wall), ps)
-	return nil
+	printTimeline(fmt.Sprintf("%s (%.2f s)", title, k.wall), t.phases)
+	return t, nil
 }
 
 // writeRepo writes the image's repository into the context: the test

@@ -14,37 +14,56 @@ type phase struct {
 	secs float64
 }
 
-// timeline splits a build read from BuildKit's rawjson progress into
-// where its wall time went: starting the frontend, the frontend's own
-// reads and planning, the image graph, the pause before the exporter
-// (BuildKit finishing the result and its attestations), the export, and
-// what the client spent outside BuildKit's progress (start-up, the
-// session, writing the output). wall is the whole process's time.
-func timeline(rawjson string, wall float64) ([]phase, error) {
-	type span struct{ start, end time.Time }
-	spans := map[string]*span{} // by class
-	var first, last time.Time
-	widen := func(class string, s, e time.Time) {
-		sp := spans[class]
-		if sp == nil {
-			spans[class] = &span{s, e}
-			return
-		}
-		if s.Before(sp.start) {
-			sp.start = s
-		}
-		if e.After(sp.end) {
-			sp.end = e
+// buildTimeline is one build read from BuildKit's rawjson progress.
+type buildTimeline struct {
+	phases []phase
+	// installs are the install steps that ran (cached ones left out) and
+	// metadata the metadata step, in seconds.
+	installs []float64
+	metadata float64
+}
+
+// phase returns the seconds of the named phase.
+func (t buildTimeline) phase(name string) float64 {
+	for _, p := range t.phases {
+		if p.name == name {
+			return p.secs
 		}
 	}
+	return 0
+}
+
+// Phase names, for the floor.
+const (
+	phaseFrontend = "frontend image and start"
+	phaseResult   = "result and attestations, before export"
+	phaseExport   = "export"
+	phaseClient   = "client, outside BuildKit's progress"
+)
+
+// progressVertex is one vertex as rawjson progress reports it, merged over
+// the lines it appears on.
+type progressVertex struct {
+	name       string
+	start, end time.Time
+	cached     bool
+}
+
+// progressVertices reads rawjson progress: vertices in the order they
+// first appear, each with its earliest start and latest completion.
+func progressVertices(rawjson string) []*progressVertex {
+	byDigest := map[string]*progressVertex{}
+	var out []*progressVertex
 	sc := bufio.NewScanner(strings.NewReader(rawjson))
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	for sc.Scan() {
 		var st struct {
 			Vertexes []struct {
+				Digest    string     `json:"digest"`
 				Name      string     `json:"name"`
 				Started   *time.Time `json:"started"`
 				Completed *time.Time `json:"completed"`
+				Cached    bool       `json:"cached"`
 			} `json:"vertexes"`
 		}
 		if json.Unmarshal(sc.Bytes(), &st) != nil {
@@ -58,28 +77,77 @@ func timeline(rawjson string, wall float64) ([]phase, error) {
 			if v.Completed != nil {
 				end = *v.Completed
 			}
-			if first.IsZero() || v.Started.Before(first) {
-				first = *v.Started
+			pv := byDigest[v.Digest]
+			if pv == nil {
+				pv = &progressVertex{name: v.Name, start: *v.Started, end: end}
+				byDigest[v.Digest] = pv
+				out = append(out, pv)
 			}
-			if end.After(last) {
-				last = end
+			if v.Started.Before(pv.start) {
+				pv.start = *v.Started
 			}
-			widen(vertexClass(v.Name), *v.Started, end)
+			if end.After(pv.end) {
+				pv.end = end
+			}
+			pv.cached = pv.cached || v.Cached
+		}
+	}
+	return out
+}
+
+// timeline splits a build read from BuildKit's rawjson progress into
+// where its wall time went: starting the frontend, the frontend's own
+// reads and planning, the image graph, the pause before the exporter
+// (BuildKit finishing the result and its attestations), the export, and
+// what the client spent outside BuildKit's progress (start-up, the
+// session, writing the output). wall is the whole process's time.
+func timeline(rawjson string, wall float64) (buildTimeline, error) {
+	type span struct{ start, end time.Time }
+	spans := map[string]*span{} // by class
+	var first, last time.Time
+	var t buildTimeline
+	for _, v := range progressVertices(rawjson) {
+		if first.IsZero() || v.start.Before(first) {
+			first = v.start
+		}
+		if v.end.After(last) {
+			last = v.end
+		}
+		class := vertexClass(v.name)
+		if sp := spans[class]; sp == nil {
+			spans[class] = &span{v.start, v.end}
+		} else {
+			if v.start.Before(sp.start) {
+				sp.start = v.start
+			}
+			if v.end.After(sp.end) {
+				sp.end = v.end
+			}
+		}
+		if v.cached {
+			continue
+		}
+		switch secs := v.end.Sub(v.start).Seconds(); {
+		case strings.Contains(v.name, "] install "):
+			t.installs = append(t.installs, secs)
+		case strings.Contains(v.name, "] generate installed database"):
+			t.metadata = secs
 		}
 	}
 	reads, graph, export := spans["reads"], spans["graph"], spans["export"]
 	if reads == nil || graph == nil || export == nil {
-		return nil, fmt.Errorf("progress lacks the frontend's reads, the image graph or the export")
+		return t, fmt.Errorf("progress lacks the frontend's reads, the image graph or the export")
 	}
 	sec := func(a, b time.Time) float64 { return b.Sub(a).Seconds() }
-	return []phase{
-		{"frontend image and start", sec(first, reads.start)},
+	t.phases = []phase{
+		{phaseFrontend, sec(first, reads.start)},
 		{"frontend reads and planning", sec(reads.start, graph.start)},
 		{"image graph", sec(graph.start, graph.end)},
-		{"result and attestations, before export", sec(graph.end, export.start)},
-		{"export", sec(export.start, export.end)},
-		{"client, outside BuildKit's progress", wall - sec(first, last)},
-	}, nil
+		{phaseResult, sec(graph.end, export.start)},
+		{phaseExport, sec(export.start, export.end)},
+		{phaseClient, wall - sec(first, last)},
+	}
+	return t, nil
 }
 
 // vertexClass sorts a kiln build's vertex by the phase it belongs to.

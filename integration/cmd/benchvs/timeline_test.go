@@ -13,14 +13,18 @@ func TestTimeline(t *testing.T) {
 {"vertexes":[{"digest":"b","name":"[internal] load build definition from apko.yaml","started":"2026-12-02T10:00:00.5Z","completed":"2026-12-02T10:00:00.6Z"}]}
 {"vertexes":[{"digest":"c","name":"[internal] load build context","started":"2026-12-02T10:00:00.7Z","completed":"2026-12-02T10:00:00.8Z"}]}
 {"vertexes":[{"digest":"d","name":"[x86_64] install busybox-1.36.1-r0","started":"2026-12-02T10:00:00.9Z","completed":"2026-12-02T10:00:01.4Z","cached":false}]}
+{"vertexes":[{"digest":"g","name":"[x86_64] install hello-2.12-r0","started":"2026-12-02T10:00:00.9Z","completed":"2026-12-02T10:00:00.9Z","cached":true}]}
+{"vertexes":[{"digest":"h","name":"[x86_64] generate installed database, accounts and links","started":"2026-12-02T10:00:01.4Z"}]}
+{"vertexes":[{"digest":"h","name":"[x86_64] generate installed database, accounts and links","started":"2026-12-02T10:00:01.4Z","completed":"2026-12-02T10:00:01.45Z"}]}
 {"vertexes":[{"digest":"e","name":"[x86_64] assemble image (3 layers)","started":"2026-12-02T10:00:01.4Z","completed":"2026-12-02T10:00:01.5Z"}]}
 not json
 {"vertexes":[{"digest":"f","name":"exporting to oci image format","started":"2026-12-02T10:00:01.8Z","completed":"2026-12-02T10:00:02.0Z"}]}
 `
-	ps, err := timeline(raw, 2.5)
+	tl, err := timeline(raw, 2.5)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ps := tl.phases
 	want := []float64{0.5, 0.4, 0.6, 0.3, 0.2, 0.5}
 	if len(ps) != len(want) {
 		t.Fatalf("got %d phases, want %d", len(ps), len(want))
@@ -30,7 +34,31 @@ not json
 			t.Errorf("%s: got %.3f s, want %.3f s", p.name, p.secs, want[i])
 		}
 	}
+	// The cached install step is no install step's time.
+	if len(tl.installs) != 1 || math.Abs(tl.installs[0]-0.5) > 1e-9 || math.Abs(tl.metadata-0.05) > 1e-9 {
+		t.Errorf("install steps %v, metadata %.3f s; want [0.5], 0.050", tl.installs, tl.metadata)
+	}
 	if _, err := timeline(`{"vertexes":[]}`, 1); err == nil {
 		t.Error("progress without the phases gave no error")
+	}
+}
+
+func TestFloors(t *testing.T) {
+	tl := func(frontend, result, export, client float64, installs ...float64) buildTimeline {
+		return buildTimeline{phases: []phase{{phaseFrontend, frontend}, {phaseResult, result}, {phaseExport, export}, {phaseClient, client}}, installs: installs}
+	}
+	got := floors(floorTimelines{
+		cold: tl(9, 9, 1.0, 9, 0.4, 0.2, 0.3),
+		warm: tl(0.2, 0.1, 0.05, 0.4),
+		bump: tl(9, 9, 0.5, 9, 0.7),
+	})
+	want := map[string]float64{"cold": 0.7 + 1.0 + 0.2, "warm": 0.7 + 0.05, "bump": 0.7 + 0.5 + 0.2}
+	if len(got) != len(want) {
+		t.Fatalf("got %d cases, want %d", len(got), len(want))
+	}
+	for _, c := range got {
+		if math.Abs(c.secs()-want[c.name]) > 1e-9 {
+			t.Errorf("%s floor %.3f s (%v), want %.3f s", c.name, c.secs(), c.parts, want[c.name])
+		}
 	}
 }

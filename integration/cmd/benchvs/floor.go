@@ -1,0 +1,103 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// goal is a target the apko benchmark measures kiln against: a ratio to
+// apko's median, or seconds when ratio is 0.
+type goal struct{ ratio, secs float64 }
+
+func (g goal) limit(apko float64) float64 {
+	if g.ratio > 0 {
+		return g.ratio * apko
+	}
+	return g.secs
+}
+
+func (g goal) String() string {
+	if g.ratio > 0 {
+		return fmt.Sprintf("≤ %.1f× apko", g.ratio)
+	}
+	return fmt.Sprintf("≤ %.1f s", g.secs)
+}
+
+// caseGoals are one image's targets per case.
+type caseGoals struct{ cold, warm, bump goal }
+
+// goals are the targets set for the two images (the issue that asked for
+// this benchmark).
+var goals = map[string]caseGoals{
+	"small": {cold: goal{ratio: 5}, warm: goal{secs: 0.6}, bump: goal{secs: 1.0}},
+	"large": {cold: goal{ratio: 2}, warm: goal{ratio: 1}, bump: goal{ratio: 1.5}},
+}
+
+type floorRuns struct{ cold, warm, bump row }
+type floorTimelines struct{ cold, warm, bump buildTimeline }
+
+// floorCase is one case's floor: the parts of a build kiln's own work has
+// no say in, and what they add up to.
+type floorCase struct {
+	name  string
+	parts []phase
+}
+
+func (c floorCase) secs() float64 {
+	var s float64
+	for _, p := range c.parts {
+		s += p.secs
+	}
+	return s
+}
+
+// floors adds up, for each case, what the builds of this run spent where
+// kiln's own work has no say: the gateway (buildx outside BuildKit's
+// progress, starting the frontend's container, BuildKit finishing the
+// result: the warm build's), the export (BuildKit's, that case's), and for
+// a build that installs, one container (the cold build's shortest install
+// step: starting a sandbox and the least kiln does in one). No build of
+// per-package layers by a frontend through buildx costs less here.
+func floors(t floorTimelines) []floorCase {
+	gateway := phase{"gateway", t.warm.phase(phaseClient) + t.warm.phase(phaseFrontend) + t.warm.phase(phaseResult)}
+	container := phase{"one container", minOr0(t.cold.installs)}
+	return []floorCase{
+		{"cold", []phase{gateway, {"export", t.cold.phase(phaseExport)}, container}},
+		{"warm", []phase{gateway, {"export", t.warm.phase(phaseExport)}}},
+		{"bump", []phase{gateway, {"export", t.bump.phase(phaseExport)}, container}},
+	}
+}
+
+func printFloor(g caseGoals, runs floorRuns, t floorTimelines) {
+	fmt.Printf("\nfloor: what these builds spent where kiln's own work has no say (from the timelines above): gateway %.2f s "+
+		"(buildx outside BuildKit's progress %.2f, frontend image and start %.2f, result before export %.2f: the warm build's); "+
+		"one container %.2f s (the cold build's shortest install step); the metadata step, which this design adds to every build that installs, took %.2f s cold\n",
+		t.warm.phase(phaseClient)+t.warm.phase(phaseFrontend)+t.warm.phase(phaseResult),
+		t.warm.phase(phaseClient), t.warm.phase(phaseFrontend), t.warm.phase(phaseResult),
+		minOr0(t.cold.installs), t.cold.metadata)
+	fmt.Printf("| %-5s | %-56s | %-10s | %-24s | %-12s |\n", "case", "floor", "÷ apko", "goal", "kiln")
+	fmt.Printf("|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 7), strings.Repeat("-", 58), strings.Repeat("-", 12), strings.Repeat("-", 26), strings.Repeat("-", 14))
+	byCase := map[string]struct {
+		g goal
+		r row
+	}{"cold": {g.cold, runs.cold}, "warm": {g.warm, runs.warm}, "bump": {g.bump, runs.bump}}
+	for _, c := range floors(t) {
+		gr := byCase[c.name]
+		apko := medianWall(gr.r.peer)
+		var parts []string
+		for _, p := range c.parts {
+			parts = append(parts, fmt.Sprintf("%s %.2f", p.name, p.secs))
+		}
+		fmt.Printf("| %-5s | %-56s | %9.2f× | %-24s | %6.2f s    |\n", c.name,
+			fmt.Sprintf("%.2f s = %s", c.secs(), strings.Join(parts, " + ")), c.secs()/apko,
+			fmt.Sprintf("%s (%.2f s)", gr.g, gr.g.limit(apko)), medianWall(gr.r.kiln))
+	}
+}
+
+func minOr0(vs []float64) float64 {
+	if len(vs) == 0 {
+		return 0
+	}
+	return slices.Min(vs)
+}

@@ -93,6 +93,23 @@ func printFloor(g caseGoals, runs floorRuns, t floorTimelines) {
 			fmt.Sprintf("%.2f s = %s", c.secs(), strings.Join(parts, " + ")), c.secs()/apko,
 			fmt.Sprintf("%s (%.2f s)", gr.g, gr.g.limit(apko)), medianWall(gr.r.kiln))
 	}
+	warmCPU, apkoCPU := cpuFloor(runs)
+	fmt.Printf("CPU: a warm no-op costs %.2f CPU-s, %.2f× apko's cold build (%.2f CPU-s); goal for kiln's cold build ≤ 2.5×\n",
+		warmCPU, warmCPU/apkoCPU, apkoCPU)
+}
+
+// cpuFloor compares a warm no-op's CPU-seconds (client, buildkitd, the
+// frontend: everything a build costs before it runs a step) with apko's
+// whole cold build.
+func cpuFloor(runs floorRuns) (kilnWarm, apkoCold float64) {
+	med := func(ss []sample) float64 {
+		var c []float64
+		for _, s := range ss {
+			c = append(c, s.cpu)
+		}
+		return summarize(c).med
+	}
+	return med(runs.warm.kiln), med(runs.cold.peer)
 }
 
 func minOr0(vs []float64) float64 {

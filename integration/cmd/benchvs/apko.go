@@ -128,7 +128,7 @@ func (b *apkoBench) run() error {
 		cold.kiln, cold.peer = append(cold.kiln, k), append(cold.peer, p)
 	}
 	cold.print("apko")
-	coldT, err := b.printTimeline("timeline of one more cold build", "", "--no-cache")
+	coldT, err := b.printTimeline("cold", false, "--no-cache")
 	if err != nil {
 		return err
 	}
@@ -146,7 +146,7 @@ func (b *apkoBench) run() error {
 		warm.kiln, warm.peer = append(warm.kiln, k), append(warm.peer, p)
 	}
 	warm.print("apko")
-	warmT, err := b.printTimeline("timeline of one more warm build", "")
+	warmT, err := b.printTimeline("warm", false)
 	if err != nil {
 		return err
 	}
@@ -185,7 +185,7 @@ func (b *apkoBench) run() error {
 		}
 	}
 	bump.print("apko")
-	bumpT, err := b.printTimeline("timeline of one more bump", fmt.Sprintf("1.%d-r0", b.runs+1))
+	bumpT, err := b.printTimeline("bump", true)
 	if err != nil {
 		return err
 	}
@@ -208,24 +208,35 @@ func (b *apkoBench) run() error {
 	return nil
 }
 
-// printTimeline runs one more kiln build with args (after bumping
-// b.bumpPkg to version, if given) with rawjson progress and prints its
-// timeline.
-func (b *apkoBench) printTimeline(title, version string, args ...string) (buildTimeline, error) {
-	if version != "" {
-		if _, err := b.writeRepo(map[string]string{b.bumpPkg: version}); err != nil {
+// timelineBuilds is how many more builds each case's timeline is the
+// median of: one build's phases move by a tenth of a second from run to
+// run here.
+const timelineBuilds = 3
+
+// printTimeline runs timelineBuilds more kiln builds of a case with args
+// (each after a bump of b.bumpPkg, if bump), with rawjson progress, and
+// prints and returns their median timeline.
+func (b *apkoBench) printTimeline(name string, bump bool, args ...string) (buildTimeline, error) {
+	var ts []buildTimeline
+	var walls []float64
+	for i := 0; i < timelineBuilds; i++ {
+		if bump {
+			if _, err := b.writeRepo(map[string]string{b.bumpPkg: fmt.Sprintf("1.%d-r0", b.runs+1+i)}); err != nil {
+				return buildTimeline{}, err
+			}
+		}
+		k, out, err := b.kiln(append([]string{"--progress", "rawjson"}, args...)...)
+		if err != nil {
 			return buildTimeline{}, err
 		}
+		t, err := timeline(out, k.wall)
+		if err != nil {
+			return t, err
+		}
+		ts, walls = append(ts, t), append(walls, k.wall)
 	}
-	k, out, err := b.kiln(append([]string{"--progress", "rawjson"}, args...)...)
-	if err != nil {
-		return buildTimeline{}, err
-	}
-	t, err := timeline(out, k.wall)
-	if err != nil {
-		return t, err
-	}
-	printTimeline(fmt.Sprintf("%s (%.2f s)", title, k.wall), t.phases)
+	t := medianTimeline(ts)
+	printTimeline(fmt.Sprintf("%s timeline, medians of %d more builds (%.2f s)", name, len(ts), summarize(walls).med), t.phases)
 	return t, nil
 }
 

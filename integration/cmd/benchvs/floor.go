@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -55,13 +54,13 @@ func (c floorCase) secs() float64 {
 // floors adds up, for each case, what the builds of this run spent where
 // kiln's own work has no say: the gateway (buildx outside BuildKit's
 // progress, starting the frontend's container, BuildKit finishing the
-// result: the warm build's), the export (BuildKit's, that case's), and for
-// a build that installs, one container (the cold build's shortest install
+// result: the warm builds'), the export (BuildKit's, that case's), and for
+// a build that installs, one container (the cold builds' shortest install
 // step: starting a sandbox and the least kiln does in one). No build of
 // per-package layers by a frontend through buildx costs less here.
 func floors(t floorTimelines) []floorCase {
 	gateway := phase{"gateway", t.warm.phase(phaseClient) + t.warm.phase(phaseFrontend) + t.warm.phase(phaseResult)}
-	container := phase{"one container", minOr0(t.cold.installs)}
+	container := phase{"one container", t.cold.cheapestInstall}
 	return []floorCase{
 		{"cold", []phase{gateway, {"export", t.cold.phase(phaseExport)}, container}},
 		{"warm", []phase{gateway, {"export", t.warm.phase(phaseExport)}}},
@@ -70,12 +69,12 @@ func floors(t floorTimelines) []floorCase {
 }
 
 func printFloor(g caseGoals, runs floorRuns, t floorTimelines) {
-	fmt.Printf("\nfloor: what these builds spent where kiln's own work has no say (from the timelines above): gateway %.2f s "+
-		"(buildx outside BuildKit's progress %.2f, frontend image and start %.2f, result before export %.2f: the warm build's); "+
-		"one container %.2f s (the cold build's shortest install step); the metadata step, which this design adds to every build that installs, took %.2f s cold\n",
+	fmt.Printf("\nfloor: what these builds spent where kiln's own work has no say (from the median timelines above): gateway %.2f s "+
+		"(buildx outside BuildKit's progress %.2f, frontend image and start %.2f, result before export %.2f: the warm builds'); "+
+		"one container %.2f s (the cold builds' shortest install step); the metadata step, which this design adds to every build that installs, took %.2f s cold\n",
 		t.warm.phase(phaseClient)+t.warm.phase(phaseFrontend)+t.warm.phase(phaseResult),
 		t.warm.phase(phaseClient), t.warm.phase(phaseFrontend), t.warm.phase(phaseResult),
-		minOr0(t.cold.installs), t.cold.metadata)
+		t.cold.cheapestInstall, t.cold.metadata)
 	fmt.Printf("| %-5s | %-56s | %-10s | %-24s | %-12s |\n", "case", "floor", "÷ apko", "goal", "kiln")
 	fmt.Printf("|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 7), strings.Repeat("-", 58), strings.Repeat("-", 12), strings.Repeat("-", 26), strings.Repeat("-", 14))
 	byCase := map[string]struct {
@@ -110,11 +109,4 @@ func cpuFloor(runs floorRuns) (kilnWarm, apkoCold float64) {
 		return summarize(c).med
 	}
 	return med(runs.warm.kiln), med(runs.cold.peer)
-}
-
-func minOr0(vs []float64) float64 {
-	if len(vs) == 0 {
-		return 0
-	}
-	return slices.Min(vs)
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -17,10 +18,12 @@ type phase struct {
 // buildTimeline is one build read from BuildKit's rawjson progress.
 type buildTimeline struct {
 	phases []phase
-	// installs are the install steps that ran (cached ones left out) and
-	// metadata the metadata step, in seconds.
-	installs []float64
-	metadata float64
+	// installs are the install steps that ran (cached ones left out),
+	// cheapestInstall the shortest of them, and metadata the metadata
+	// step, in seconds.
+	installs        []float64
+	cheapestInstall float64
+	metadata        float64
 }
 
 // phase returns the seconds of the named phase.
@@ -134,6 +137,9 @@ func timeline(rawjson string, wall float64) (buildTimeline, error) {
 			t.metadata = secs
 		}
 	}
+	if len(t.installs) > 0 {
+		t.cheapestInstall = slices.Min(t.installs)
+	}
 	reads, graph, export := spans["reads"], spans["graph"], spans["export"]
 	if reads == nil || graph == nil || export == nil {
 		return t, fmt.Errorf("progress lacks the frontend's reads, the image graph or the export")
@@ -148,6 +154,30 @@ func timeline(rawjson string, wall float64) (buildTimeline, error) {
 		{phaseClient, wall - sec(first, last)},
 	}
 	return t, nil
+}
+
+// medianTimeline is the median of each phase, of the cheapest install
+// step and of the metadata step over builds of one case, with every
+// install step any of them ran.
+func medianTimeline(ts []buildTimeline) buildTimeline {
+	if len(ts) == 0 {
+		return buildTimeline{}
+	}
+	var out buildTimeline
+	var cheapest, meta []float64
+	for i, p := range ts[0].phases {
+		var secs []float64
+		for _, t := range ts {
+			secs = append(secs, t.phases[i].secs)
+		}
+		out.phases = append(out.phases, phase{p.name, summarize(secs).med})
+	}
+	for _, t := range ts {
+		out.installs = append(out.installs, t.installs...)
+		cheapest, meta = append(cheapest, t.cheapestInstall), append(meta, t.metadata)
+	}
+	out.cheapestInstall, out.metadata = summarize(cheapest).med, summarize(meta).med
+	return out
 }
 
 // vertexClass sorts a kiln build's vertex by the phase it belongs to.

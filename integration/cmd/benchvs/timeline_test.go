@@ -35,7 +35,7 @@ not json
 		}
 	}
 	// The cached install step is no install step's time.
-	if len(tl.installs) != 1 || math.Abs(tl.installs[0]-0.5) > 1e-9 || math.Abs(tl.metadata-0.05) > 1e-9 {
+	if len(tl.installs) != 1 || math.Abs(tl.cheapestInstall-0.5) > 1e-9 || math.Abs(tl.metadata-0.05) > 1e-9 {
 		t.Errorf("install steps %v, metadata %.3f s; want [0.5], 0.050", tl.installs, tl.metadata)
 	}
 	if _, err := timeline(`{"vertexes":[]}`, 1); err == nil {
@@ -44,12 +44,12 @@ not json
 }
 
 func TestFloors(t *testing.T) {
-	tl := func(frontend, result, export, client float64, installs ...float64) buildTimeline {
-		return buildTimeline{phases: []phase{{phaseFrontend, frontend}, {phaseResult, result}, {phaseExport, export}, {phaseClient, client}}, installs: installs}
+	tl := func(frontend, result, export, client, cheapest float64) buildTimeline {
+		return buildTimeline{phases: []phase{{phaseFrontend, frontend}, {phaseResult, result}, {phaseExport, export}, {phaseClient, client}}, cheapestInstall: cheapest}
 	}
 	got := floors(floorTimelines{
-		cold: tl(9, 9, 1.0, 9, 0.4, 0.2, 0.3),
-		warm: tl(0.2, 0.1, 0.05, 0.4),
+		cold: tl(9, 9, 1.0, 9, 0.2),
+		warm: tl(0.2, 0.1, 0.05, 0.4, 0),
 		bump: tl(9, 9, 0.5, 9, 0.7),
 	})
 	want := map[string]float64{"cold": 0.7 + 1.0 + 0.2, "warm": 0.7 + 0.05, "bump": 0.7 + 0.5 + 0.2}
@@ -60,5 +60,16 @@ func TestFloors(t *testing.T) {
 		if math.Abs(c.secs()-want[c.name]) > 1e-9 {
 			t.Errorf("%s floor %.3f s (%v), want %.3f s", c.name, c.secs(), c.parts, want[c.name])
 		}
+	}
+}
+
+func TestMedianTimeline(t *testing.T) {
+	tl := func(export, cheapest, meta float64) buildTimeline {
+		return buildTimeline{phases: []phase{{phaseExport, export}}, installs: []float64{cheapest, 1}, cheapestInstall: cheapest, metadata: meta}
+	}
+	m := medianTimeline([]buildTimeline{tl(3, 0.3, 0.5), tl(1, 0.1, 0.4), tl(2, 0.2, 0.9)})
+	if m.phase(phaseExport) != 2 || m.cheapestInstall != 0.2 || m.metadata != 0.5 || len(m.installs) != 6 {
+		t.Errorf("median timeline: export %.1f, cheapest install %.1f, metadata %.1f, %d installs; want 2, 0.2, 0.5, 6",
+			m.phase(phaseExport), m.cheapestInstall, m.metadata, len(m.installs))
 	}
 }

@@ -59,7 +59,7 @@ func (c floorCase) secs() float64 {
 // step: starting a sandbox and the least kiln does in one). No build of
 // per-package layers by a frontend through buildx costs less here.
 func floors(t floorTimelines) []floorCase {
-	gateway := phase{"gateway", t.warm.phase(phaseClient) + t.warm.phase(phaseFrontend) + t.warm.phase(phaseResult)}
+	gateway := phase{"gateway", gatewaySecs(t.warm)}
 	container := phase{"one container", t.cold.cheapestInstall}
 	return []floorCase{
 		{"cold", []phase{gateway, {"export", t.cold.phase(phaseExport)}, container}},
@@ -68,12 +68,17 @@ func floors(t floorTimelines) []floorCase {
 	}
 }
 
+// gatewaySecs is what a build spends in buildx outside BuildKit's
+// progress, starting the frontend and finishing the result.
+func gatewaySecs(t buildTimeline) float64 {
+	return t.phase(phaseClient) + t.phase(phaseFrontend) + t.phase(phaseResult)
+}
+
 func printFloor(g caseGoals, runs floorRuns, t floorTimelines) {
 	fmt.Printf("\nfloor: what these builds spent where kiln's own work has no say (from the median timelines above): gateway %.2f s "+
 		"(buildx outside BuildKit's progress %.2f, frontend image and start %.2f, result before export %.2f: the warm builds'); "+
 		"one container %.2f s (the cold builds' shortest install step); the metadata step, which this design adds to every build that installs, took %.2f s cold\n",
-		t.warm.phase(phaseClient)+t.warm.phase(phaseFrontend)+t.warm.phase(phaseResult),
-		t.warm.phase(phaseClient), t.warm.phase(phaseFrontend), t.warm.phase(phaseResult),
+		gatewaySecs(t.warm), t.warm.phase(phaseClient), t.warm.phase(phaseFrontend), t.warm.phase(phaseResult),
 		t.cold.cheapestInstall, t.cold.metadata)
 	fmt.Printf("| %-5s | %-56s | %-10s | %-24s | %-12s |\n", "case", "floor", "÷ apko", "goal", "kiln")
 	fmt.Printf("|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 7), strings.Repeat("-", 58), strings.Repeat("-", 12), strings.Repeat("-", 26), strings.Repeat("-", 14))
@@ -92,21 +97,7 @@ func printFloor(g caseGoals, runs floorRuns, t floorTimelines) {
 			fmt.Sprintf("%.2f s = %s", c.secs(), strings.Join(parts, " + ")), c.secs()/apko,
 			fmt.Sprintf("%s (%.2f s)", gr.g, gr.g.limit(apko)), medianWall(gr.r.kiln))
 	}
-	warmCPU, apkoCPU := cpuFloor(runs)
-	fmt.Printf("CPU: a warm no-op costs %.2f CPU-s, %.2f× apko's cold build (%.2f CPU-s); goal for kiln's cold build ≤ 2.5×\n",
+	warmCPU, apkoCPU := medianCPU(runs.warm.kiln), medianCPU(runs.cold.peer)
+	fmt.Printf("CPU: a warm no-op (client, buildkitd and the frontend; no step runs) costs %.2f CPU-s, %.2f× apko's cold build (%.2f CPU-s); goal for kiln's cold build ≤ 2.5×\n",
 		warmCPU, warmCPU/apkoCPU, apkoCPU)
-}
-
-// cpuFloor compares a warm no-op's CPU-seconds (client, buildkitd, the
-// frontend: everything a build costs before it runs a step) with apko's
-// whole cold build.
-func cpuFloor(runs floorRuns) (kilnWarm, apkoCold float64) {
-	med := func(ss []sample) float64 {
-		var c []float64
-		for _, s := range ss {
-			c = append(c, s.cpu)
-		}
-		return summarize(c).med
-	}
-	return med(runs.warm.kiln), med(runs.cold.peer)
 }

@@ -245,3 +245,12 @@ func medianWall(ss []sample) float64 {
 	}
 	return summarize(w).med
 }
+
+// medianCPU is the median CPU-seconds of samples.
+func medianCPU(ss []sample) float64 {
+	var c []float64
+	for _, s := range ss {
+		c = append(c, s.cpu)
+	}
+	return summarize(c).med
+}

@@ -18,10 +18,8 @@ type phase struct {
 // buildTimeline is one build read from BuildKit's rawjson progress.
 type buildTimeline struct {
 	phases []phase
-	// installs are the install steps that ran (cached ones left out),
-	// cheapestInstall the shortest of them, and metadata the metadata
-	// step, in seconds.
-	installs        []float64
+	// cheapestInstall is the shortest install step that ran (cached ones
+	// left out) and metadata the metadata step, in seconds; 0 if none ran.
 	cheapestInstall float64
 	metadata        float64
 }
@@ -109,6 +107,7 @@ func timeline(rawjson string, wall float64) (buildTimeline, error) {
 	spans := map[string]*span{} // by class
 	var first, last time.Time
 	var t buildTimeline
+	var installs []float64
 	for _, v := range progressVertices(rawjson) {
 		if first.IsZero() || v.start.Before(first) {
 			first = v.start
@@ -132,13 +131,13 @@ func timeline(rawjson string, wall float64) (buildTimeline, error) {
 		}
 		switch secs := v.end.Sub(v.start).Seconds(); {
 		case strings.Contains(v.name, "] install "):
-			t.installs = append(t.installs, secs)
+			installs = append(installs, secs)
 		case strings.Contains(v.name, "] generate installed database"):
 			t.metadata = secs
 		}
 	}
-	if len(t.installs) > 0 {
-		t.cheapestInstall = slices.Min(t.installs)
+	if len(installs) > 0 {
+		t.cheapestInstall = slices.Min(installs)
 	}
 	reads, graph, export := spans["reads"], spans["graph"], spans["export"]
 	if reads == nil || graph == nil || export == nil {
@@ -157,8 +156,7 @@ func timeline(rawjson string, wall float64) (buildTimeline, error) {
 }
 
 // medianTimeline is the median of each phase, of the cheapest install
-// step and of the metadata step over builds of one case, with every
-// install step any of them ran.
+// step and of the metadata step over builds of one case.
 func medianTimeline(ts []buildTimeline) buildTimeline {
 	if len(ts) == 0 {
 		return buildTimeline{}
@@ -173,7 +171,6 @@ func medianTimeline(ts []buildTimeline) buildTimeline {
 		out.phases = append(out.phases, phase{p.name, summarize(secs).med})
 	}
 	for _, t := range ts {
-		out.installs = append(out.installs, t.installs...)
 		cheapest, meta = append(cheapest, t.cheapestInstall), append(meta, t.metadata)
 	}
 	out.cheapestInstall, out.metadata = summarize(cheapest).med, summarize(meta).med

@@ -86,7 +86,7 @@ func installLayer(l step.InstallLayer, kr *sign.Keyring, lower install.Lower, ep
 	if err := os.MkdirAll(l.Meta, 0o755); err != nil {
 		return err
 	}
-	frag, err := install.New(l.Meta, install.Options{SourceDateEpoch: epoch, Chown: install.ChownAlways})
+	frag, err := install.New(l.Meta, install.Options{SourceDateEpoch: epoch, Chown: install.ChownAlways, DatabaseOnly: true})
 	if err != nil {
 		return err
 	}

@@ -93,7 +93,7 @@ func loadBaseDB(file, wantSHA256 string) ([]install.InstalledPackage, error) {
 
 // loadFragment reads one install record's database fragment.
 func loadFragment(dir string, epoch int64) ([]install.InstalledPackage, error) {
-	frag, err := install.New(dir, install.Options{SourceDateEpoch: epoch, Chown: install.ChownNever})
+	frag, err := install.New(dir, install.Options{SourceDateEpoch: epoch, Chown: install.ChownNever, DatabaseOnly: true})
 	if err != nil {
 		return nil, err
 	}

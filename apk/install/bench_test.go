@@ -68,3 +68,47 @@ func BenchmarkReadDatabase(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLoadRecord loads an install record's database (200 packages
+// of 100 files, none of them in the root), as the metadata step does for
+// each layer: with DatabaseOnly and without.
+func BenchmarkLoadRecord(b *testing.B) {
+	var pkgs []InstalledPackage
+	for p := range 200 {
+		ip := InstalledPackage{Package: *pkgInfo(fmt.Sprintf("pkg%d", p))}
+		for d := range 5 {
+			dr := DirRecord{Path: fmt.Sprintf("usr/lib/p%d/d%d", p, d), Mode: 0o755}
+			for f := range 20 {
+				dr.Files = append(dr.Files, FileRecord{Path: fmt.Sprintf("%s/f%d", dr.Path, f), Mode: 0o644, Checksum: sha1Of(dr.Path)})
+			}
+			ip.Dirs = append(ip.Dirs, dr)
+		}
+		pkgs = append(pkgs, ip)
+	}
+	root := b.TempDir()
+	w, err := New(root, Options{DatabaseOnly: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := w.AddInstalled(pkgs); err != nil {
+		b.Fatal(err)
+	}
+	if err := w.WriteDatabase(DatabaseFiles{}); err != nil {
+		b.Fatal(err)
+	}
+	w.Close()
+	for _, only := range []bool{false, true} {
+		b.Run(fmt.Sprintf("DatabaseOnly=%v", only), func(b *testing.B) {
+			for b.Loop() {
+				in, err := New(root, Options{DatabaseOnly: only})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := in.LoadDatabase(); err != nil {
+					b.Fatal(err)
+				}
+				in.Close()
+			}
+		})
+	}
+}

@@ -347,3 +347,50 @@ func TestAddInstalledFromLowerLayer(t *testing.T) {
 		t.Fatalf("Install = %v, want a conflict with base", err)
 	}
 }
+
+// A database-only root (an install record) writes and loads the same
+// database as a root with the files, and refuses installs.
+func TestDatabaseOnly(t *testing.T) {
+	s := newSandbox(t)
+	first := installPair(t, s.root)
+	dbFiles := []string{"usr/lib/apk/db/installed", "usr/lib/apk/db/scripts.tar", "usr/lib/apk/db/triggers"}
+
+	written := map[bool]string{}
+	for _, only := range []bool{false, true} {
+		root := newSandbox(t).root
+		frag := newInstaller(t, root, Options{SourceDateEpoch: 1600000000, DatabaseOnly: only})
+		if err := frag.AddInstalled(first.Packages()); err != nil {
+			t.Fatal(err)
+		}
+		if err := frag.WriteDatabase(DatabaseFiles{}); err != nil {
+			t.Fatal(err)
+		}
+		var all strings.Builder
+		for _, f := range dbFiles {
+			all.WriteString(readFile(t, root, f))
+		}
+		written[only] = all.String()
+		if only {
+			loaded := newInstaller(t, root, Options{DatabaseOnly: true})
+			if err := loaded.LoadDatabase(); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := loaded.Packages(), first.Packages(); !reflect.DeepEqual(got, want) {
+				t.Errorf("loaded from a database-only root:\n got %+v\nwant %+v", got, want)
+			}
+			if owner := loaded.Owner("etc/beta"); owner != "beta" {
+				t.Errorf("Owner(etc/beta) = %q, want beta", owner)
+			}
+			err := loaded.Install(pkgInfo("gamma"), tarOf(t, dir("etc/"), file("etc/gamma", "g")), Control{})
+			if err == nil || !strings.Contains(err.Error(), "installed database only") {
+				t.Errorf("Install into a database-only root = %v", err)
+			}
+			if _, err := os.Lstat(filepath.Join(root, "etc/gamma")); !os.IsNotExist(err) {
+				t.Errorf("the refused install wrote etc/gamma: %v", err)
+			}
+		}
+	}
+	if written[true] != written[false] {
+		t.Error("a database-only root wrote a different database")
+	}
+}

@@ -21,6 +21,9 @@ func (in *Installer) Install(p *index.Package, data DataReader, ctl Control) err
 	if p == nil || p.Name == "" {
 		return errors.New("install: package without a name")
 	}
+	if in.opts.DatabaseOnly {
+		return fmt.Errorf("install %s: the root holds an installed database only", p.Name)
+	}
 	nv := nameVersion(p)
 	if prev := in.byName[p.Name]; prev != nil {
 		return fmt.Errorf("install %s: %s is already installed", nv, nameVersion(&prev.rec.Package))

@@ -43,6 +43,11 @@ type Options struct {
 	// Installer write together (one image layer); 0 means
 	// DefaultMaxTotalSize, a negative value no bound.
 	MaxTotalSize int64
+	// DatabaseOnly says the root holds an installed database and none of
+	// its packages' files (an install record): paths are taken as
+	// written, never looked up in the root — each lookup there would
+	// fail, one per file — and nothing can be installed into it.
+	DatabaseOnly bool
 }
 
 // DefaultMaxTotalSize is the default Options.MaxTotalSize: well above the
@@ -188,6 +193,9 @@ func (in *Installer) Owner(name string) string {
 // through the root's symlinks when that works, else the path as written
 // (a lower layer's file whose directory is not in this root).
 func (in *Installer) physKey(name string) string {
+	if in.opts.DatabaseOnly {
+		return name
+	}
 	dir, base := path.Split(name)
 	phys, err := in.resolveDir(dir)
 	if err != nil {

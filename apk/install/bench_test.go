@@ -47,7 +47,8 @@ func BenchmarkInstall(b *testing.B) {
 	}
 }
 
-func BenchmarkReadDatabase(b *testing.B) {
+// benchRecords are 200 packages of 100 files in 5 directories each.
+func benchRecords() []InstalledPackage {
 	var pkgs []InstalledPackage
 	for p := range 200 {
 		ip := InstalledPackage{Package: *pkgInfo(fmt.Sprintf("pkg%d", p))}
@@ -60,6 +61,11 @@ func BenchmarkReadDatabase(b *testing.B) {
 		}
 		pkgs = append(pkgs, ip)
 	}
+	return pkgs
+}
+
+func BenchmarkReadDatabase(b *testing.B) {
+	pkgs := benchRecords()
 	data := EncodeInstalled(pkgs)
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
@@ -73,18 +79,7 @@ func BenchmarkReadDatabase(b *testing.B) {
 // of 100 files, none of them in the root), as the metadata step does for
 // each layer: with DatabaseOnly and without.
 func BenchmarkLoadRecord(b *testing.B) {
-	var pkgs []InstalledPackage
-	for p := range 200 {
-		ip := InstalledPackage{Package: *pkgInfo(fmt.Sprintf("pkg%d", p))}
-		for d := range 5 {
-			dr := DirRecord{Path: fmt.Sprintf("usr/lib/p%d/d%d", p, d), Mode: 0o755}
-			for f := range 20 {
-				dr.Files = append(dr.Files, FileRecord{Path: fmt.Sprintf("%s/f%d", dr.Path, f), Mode: 0o644, Checksum: sha1Of(dr.Path)})
-			}
-			ip.Dirs = append(ip.Dirs, dr)
-		}
-		pkgs = append(pkgs, ip)
-	}
+	pkgs := benchRecords()
 	root := b.TempDir()
 	w, err := New(root, Options{DatabaseOnly: true})
 	if err != nil {

@@ -55,12 +55,15 @@ func replaceChanged(src, dst string) (int, error) {
 		}
 		return nil
 	})
+	if err != nil {
+		return moved, err
+	}
 	for _, p := range stale {
 		if err := os.RemoveAll(p); err != nil {
 			return moved, err
 		}
 	}
-	return moved, err
+	return moved, nil
 }
 
 // sameBytes says whether b exists with a's bytes.

@@ -129,8 +129,8 @@ func bulkPackages(o Options) ([]apktest.Package, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bulk packages: %w", err)
 	}
-	// Every package exists (a bump needs its name) and takes the files
-	// whose first byte falls in its share of the total.
+	// Every package exists (a bump needs its name) and gets its run of
+	// files (splitShares).
 	out := make([]apktest.Package, o.Bulk)
 	dirs := make([]map[string]bool, o.Bulk)
 	for n := range out {
@@ -141,10 +141,13 @@ func bulkPackages(o Options) ([]apktest.Package, error) {
 				{Path: "usr/lib/bulk/" + name, Dir: true}, {Path: "usr/lib/bulk/" + name + "/BULK-VERSION", Data: []byte(v + "\n")}}}
 		dirs[n] = map[string]bool{}
 	}
-	var offset int64
-	for _, f := range files {
-		n := int(offset * int64(o.Bulk) / max(total, 1))
-		offset += f.size
+	sizes := make([]int64, len(files))
+	for i, f := range files {
+		sizes[i] = f.size
+	}
+	owner := splitShares(sizes, o.Bulk)
+	for i, f := range files {
+		n := owner[i]
 		cur := &out[n]
 		data, err := os.ReadFile(filepath.Join(o.BulkFrom, f.rel))
 		if err != nil {
@@ -162,4 +165,33 @@ func bulkPackages(o Options) ([]apktest.Package, error) {
 		cur.Files = append(cur.Files, apktest.File{Path: rel, Mode: 0o755, Data: data})
 	}
 	return out, nil
+}
+
+// splitShares gives each of a run of files (their sizes, in order) one of
+// n packages, in order, so that each package holds about the bytes still
+// unplaced divided by the packages still empty (a file goes to the next
+// package when that leaves this one nearer its share), and none is empty
+// while files remain: a file larger than a share fills a package of its
+// own. A
+// package's share comes from what is left rather than a fixed total/n, or
+// every package after a large file would start inside it and get nothing.
+func splitShares(sizes []int64, n int) []int {
+	owner := make([]int, len(sizes))
+	var left int64
+	for _, s := range sizes {
+		left += s
+	}
+	pkg, held := 0, int64(0)
+	share := left / int64(max(n, 1))
+	for i, s := range sizes {
+		filesLeft := len(sizes) - i // this one included
+		if held > 0 && pkg < n-1 && (held+s/2 >= share || filesLeft < n-pkg) {
+			left -= held
+			pkg, held = pkg+1, 0
+			share = left / int64(n-pkg)
+		}
+		owner[i] = pkg
+		held += s
+	}
+	return owner
 }

@@ -203,7 +203,7 @@ func (b *apkoBench) run() error {
 	}
 	if b.profiles != "" {
 		// The bumps left the repository as it was at the last run.
-		return b.profileCold(b.profiles, medianWall(cold.kiln))
+		return b.profileCold(b.profiles, medianWall(cold.kiln), cpuRuns{cold: cold, warm: warm})
 	}
 	return nil
 }

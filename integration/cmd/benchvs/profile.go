@@ -59,30 +59,38 @@ func daemonProfile(debugAddr, file string, seconds int, build func() error) erro
 	return os.WriteFile(file, r.body, 0o644)
 }
 
+// replayTimes is what the steps replayed on the host took: wall time and
+// CPU-seconds (user and system) of the install steps and of the metadata
+// step.
+type replayTimes struct {
+	install, meta       time.Duration
+	installCPU, metaCPU float64
+}
+
 // stepProfile plans the benchmark's config as the frontend would, runs
 // each of its install steps on the host with kiln-step, one CPU profile
 // per step, and merges them into file; then the metadata step over their
-// outputs, profiled into metaFile. It returns each part's wall time.
-func stepProfile(ctxDir, file, metaFile string) (install, meta time.Duration, err error) {
+// outputs, profiled into metaFile.
+func stepProfile(ctxDir, file, metaFile string) (replayTimes, error) {
 	r, err := replayInstall(ctxDir, file)
 	if r != nil {
 		defer os.RemoveAll(r.work)
 	}
 	if err != nil {
-		return 0, 0, err
+		return replayTimes{}, err
 	}
 	work, p := r.work, r.p
 	spec, err := json.Marshal(p.Meta)
 	if err != nil {
-		return 0, 0, err
+		return replayTimes{}, err
 	}
 	specFile := filepath.Join(work, "spec.json")
 	out := filepath.Join(work, "meta-out")
 	if err := os.WriteFile(specFile, spec, 0o644); err != nil {
-		return 0, 0, err
+		return replayTimes{}, err
 	}
 	if err := os.Mkdir(out, 0o755); err != nil {
-		return 0, 0, err
+		return replayTimes{}, err
 	}
 	s := step.ImageMeta{Spec: specFile, Keyring: filepath.Join(work, "keys"), Out: out,
 		SourceDateEpoch: p.SourceDateEpoch, Layers: r.layers, Metas: r.metas}
@@ -91,9 +99,14 @@ func stepProfile(ctxDir, file, metaFile string) (install, meta time.Duration, er
 	cmd.Env = append(os.Environ(), "KILN_STEP_CPUPROFILE="+metaFile)
 	start := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return 0, 0, fmt.Errorf("metadata step: %v\n%s", err, out)
+		return replayTimes{}, fmt.Errorf("metadata step: %v\n%s", err, out)
 	}
-	return r.install, time.Since(start), nil
+	return replayTimes{install: r.install, installCPU: r.installCPU, meta: time.Since(start), metaCPU: processCPU(cmd.ProcessState)}, nil
+}
+
+// processCPU is the CPU-seconds an exited process used.
+func processCPU(ps *os.ProcessState) float64 {
+	return (ps.UserTime() + ps.SystemTime()).Seconds()
 }
 
 // replayed is what replayInstall did.
@@ -102,6 +115,7 @@ type replayed struct {
 	p             *plan.Platform
 	layers, metas []string // every layer's output and record, in layer order
 	install       time.Duration
+	installCPU    float64
 }
 
 // replayInstall runs the install steps of stepProfile.
@@ -181,6 +195,7 @@ func replayInstall(ctxDir, file string) (*replayed, error) {
 			return r, fmt.Errorf("install step %d: %v\n%s", i, err, out)
 		}
 		r.install += time.Since(start)
+		r.installCPU += processCPU(cmd.ProcessState)
 		profiles = append(profiles, prof)
 		lower = s.Links
 	}
@@ -201,9 +216,9 @@ func topOf(file string, n int) string {
 	return string(out)
 }
 
-// profileCold writes both profiles of a cold build into dir and prints
-// their heaviest functions.
-func (b *apkoBench) profileCold(dir string, coldSeconds float64) error {
+// profileCold writes both profiles of a cold build into dir, prints their
+// heaviest functions and accounts for the CPU of kiln's cold build.
+func (b *apkoBench) profileCold(dir string, coldSeconds float64, cpu cpuRuns) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -218,12 +233,17 @@ func (b *apkoBench) profileCold(dir string, coldSeconds float64) error {
 	}
 	steps := filepath.Join(dir, b.image+"-kiln-step.pprof")
 	metaSteps := filepath.Join(dir, b.image+"-kiln-step-meta.pprof")
-	install, meta, err := stepProfile(b.ctx, steps, metaSteps)
+	replay, err := stepProfile(b.ctx, steps, metaSteps)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("\nprofiles of a cold build (go tool pprof -top FILE):\n  %s (%d s window)\n  %s (install steps replayed on the host: %.2f s)\n  %s (the metadata step replayed on the host: %.2f s)\n",
-		daemon, secs, steps, install.Seconds(), metaSteps, meta.Seconds())
+		daemon, secs, steps, replay.install.Seconds(), metaSteps, replay.meta.Seconds())
+	gzip, err := compressionCPU(daemon)
+	if err != nil {
+		return err
+	}
+	printCPUAccount(cpuAccount(cpu, gzip, replay))
 	fmt.Printf("\nbuildkitd, heaviest by cumulative time:\n%s", indent(topOf(daemon, 25)))
 	fmt.Printf("\nkiln-step install-apk, heaviest by cumulative time:\n%s", indent(topOf(steps, 25)))
 	fmt.Printf("\nkiln-step image-meta, heaviest by cumulative time:\n%s", indent(topOf(metaSteps, 25)))

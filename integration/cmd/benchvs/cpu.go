@@ -68,7 +68,8 @@ func printCPUAccount(a cpuAccounting) {
 }
 
 // compressionCPU is the CPU-seconds a buildkitd profile spent in gzip
-// compression (writing and closing each layer's stream).
+// compression (writing and closing each layer's stream): none when the
+// profile caught no sample of it (a few tiny layers).
 func compressionCPU(profile string) (float64, error) {
 	out, err := exec.Command("go", "tool", "pprof", "-top", "-cum", "-nodecount=1000", "-unit=s", profile).Output()
 	if err != nil {
@@ -78,10 +79,9 @@ func compressionCPU(profile string) (float64, error) {
 }
 
 // cumSeconds adds up the cumulative seconds of the named functions in the
-// text of `pprof -top -cum -unit=s`; it fails when none is listed.
+// text of `pprof -top -cum -unit=s` (0 for a function it does not list).
 func cumSeconds(top string, funcs ...string) (float64, error) {
 	var total float64
-	found := false
 	sc := bufio.NewScanner(strings.NewReader(top))
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
@@ -97,11 +97,8 @@ func cumSeconds(top string, funcs ...string) (float64, error) {
 			if err != nil {
 				return 0, fmt.Errorf("pprof line %q: %w", sc.Text(), err)
 			}
-			total, found = total+v, true
+			total += v
 		}
-	}
-	if !found {
-		return 0, fmt.Errorf("the profile lists none of %s", strings.Join(funcs, ", "))
 	}
 	return total, nil
 }

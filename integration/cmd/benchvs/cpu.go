@@ -13,12 +13,6 @@ import (
 // builds', each a median.
 type cpuRuns struct{ cold, warm row }
 
-// cpuPart is one share of a cold build's CPU-seconds.
-type cpuPart struct {
-	name string
-	secs float64
-}
-
 // cpuAccounting splits the median cold build's CPU-seconds into what any
 // frontend that builds these layers through buildx pays (a warm no-op's
 // CPU: client, buildkitd and the frontend with no step to run; BuildKit
@@ -27,41 +21,33 @@ type cpuPart struct {
 // steps' containers, snapshots, copies and BuildKit's bookkeeping).
 type cpuAccounting struct {
 	cold, apko float64
-	floor      []cpuPart
-	kiln       []cpuPart
+	floor      []phase // CPU-seconds, as phases are seconds
+	kiln       []phase
 }
 
 func cpuAccount(r cpuRuns, compression float64, replay replayTimes) cpuAccounting {
 	cold, warm, apko := medianCPU(r.cold.kiln), medianCPU(r.warm.kiln), medianCPU(r.cold.peer)
-	a := cpuAccounting{cold: cold, apko: apko, floor: []cpuPart{
+	a := cpuAccounting{cold: cold, apko: apko, floor: []phase{
 		{"gateway and client (a warm no-op)", warm},
 		{"BuildKit compressing the layers (gzip, its profile)", compression},
 	}}
 	steps := replay.installCPU + replay.metaCPU
 	rest := cold - warm - compression - steps
-	a.kiln = []cpuPart{
+	a.kiln = []phase{
 		{"kiln's steps' own work (replayed on the host)", steps},
 		{"the rest: containers, snapshots, copies, BuildKit's bookkeeping", rest},
 	}
 	return a
 }
 
-func sumParts(ps []cpuPart) float64 {
-	var s float64
-	for _, p := range ps {
-		s += p.secs
-	}
-	return s
-}
-
 func printCPUAccount(a cpuAccounting) {
-	floor := sumParts(a.floor)
+	floor := sumSecs(a.floor)
 	fmt.Printf("\nCPU of kiln's cold build, %.2f CPU-s (%.2f× apko's %.2f; goal ≤ 2.5×):\n", a.cold, a.cold/a.apko, a.apko)
 	fmt.Printf("  floor %.2f CPU-s (%.2f× apko), which no frontend building these layers through buildx avoids:\n", floor, floor/a.apko)
 	for _, p := range a.floor {
 		fmt.Printf("    %5.2f  %s\n", p.secs, p.name)
 	}
-	fmt.Printf("  kiln's share %.2f CPU-s (%.2f× apko):\n", sumParts(a.kiln), sumParts(a.kiln)/a.apko)
+	fmt.Printf("  kiln's share %.2f CPU-s (%.2f× apko):\n", sumSecs(a.kiln), sumSecs(a.kiln)/a.apko)
 	for _, p := range a.kiln {
 		fmt.Printf("    %5.2f  %s\n", p.secs, p.name)
 	}

@@ -58,10 +58,10 @@ func TestCPUAccount(t *testing.T) {
 	if a.cold != 11 || a.apko != 3 {
 		t.Fatalf("cold %v apko %v, want the medians 11 and 3", a.cold, a.apko)
 	}
-	if got := sumParts(a.floor); math.Abs(got-4.8) > 1e-9 {
+	if got := sumSecs(a.floor); math.Abs(got-4.8) > 1e-9 {
 		t.Errorf("floor %v, want warm 1.3 + compression 3.5", got)
 	}
-	if got := sumParts(a.floor) + sumParts(a.kiln); math.Abs(got-a.cold) > 1e-9 {
+	if got := sumSecs(a.floor) + sumSecs(a.kiln); math.Abs(got-a.cold) > 1e-9 {
 		t.Errorf("the parts add up to %v, not the cold build's %v", got, a.cold)
 	}
 	if a.kiln[0].secs != 1.6 {

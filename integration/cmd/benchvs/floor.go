@@ -43,9 +43,12 @@ type floorCase struct {
 	parts []phase
 }
 
-func (c floorCase) secs() float64 {
+func (c floorCase) secs() float64 { return sumSecs(c.parts) }
+
+// sumSecs adds up the seconds (or CPU-seconds) of parts.
+func sumSecs(parts []phase) float64 {
 	var s float64
-	for _, p := range c.parts {
+	for _, p := range parts {
 		s += p.secs
 	}
 	return s

@@ -172,9 +172,9 @@ func bulkPackages(o Options) ([]apktest.Package, error) {
 // unplaced divided by the packages still empty (a file goes to the next
 // package when that leaves this one nearer its share), and none is empty
 // while files remain: a file larger than a share fills a package of its
-// own. A
-// package's share comes from what is left rather than a fixed total/n, or
-// every package after a large file would start inside it and get nothing.
+// own. A package's share comes from what is left rather than a fixed
+// total/n, or every package after a large file would start inside it and
+// get nothing.
 func splitShares(sizes []int64, n int) []int {
 	owner := make([]int, len(sizes))
 	var left int64

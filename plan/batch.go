@@ -8,9 +8,15 @@ import "hash/fnv"
 // package's name hashes to a cut point, so boundaries depend on names
 // only: a version bump re-runs its own batch and no other, and adding or
 // removing a package moves at most the boundaries next to it. Size and
-// count caps keep one batch from holding most of an image.
+// count caps keep one batch from holding most of an image. A cut point
+// ends a batch only once the batch holds batchMinSize layers or
+// batchMinBytes: a container costs more than installing a few small
+// packages, and a run of small packages cut short by chance would pay one
+// each (the bench's small image went from 7 install steps to 4).
 const (
 	batchCutEvery = 6        // one name in this many ends a batch, on average
+	batchMinSize  = 6        // layers before a cut point may end a batch
+	batchMinBytes = 1 << 20  // installed bytes before a cut point may end a batch
 	batchMaxSize  = 12       // layers
 	batchMaxBytes = 64 << 20 // installed bytes
 )
@@ -27,7 +33,8 @@ func (p *Platform) Batches() [][]int {
 		}
 		cur = append(cur, i)
 		bytes += p.InstalledBytes(i)
-		if batchEnds(p.Packages[l.Packages[0]].Name) || len(cur) >= batchMaxSize || bytes >= batchMaxBytes {
+		cutPoint := batchEnds(p.Packages[l.Packages[0]].Name) && (len(cur) >= batchMinSize || bytes >= batchMinBytes)
+		if cutPoint || len(cur) >= batchMaxSize || bytes >= batchMaxBytes {
 			out = append(out, cur)
 			cur, bytes = nil, 0
 		}

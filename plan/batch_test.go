@@ -76,3 +76,49 @@ func TestBatches(t *testing.T) {
 		t.Errorf("batches %v: a %d-byte package should end its batch", got, batchMaxBytes)
 	}
 }
+
+func TestBatchesOfSmallPackages(t *testing.T) {
+	var names []string
+	for i := 0; i < 60; i++ {
+		names = append(names, fmt.Sprintf("pkg-%02d", i))
+	}
+	// The first cut point among these names, which ends a batch early
+	// when its batch is large enough in bytes.
+	first := -1
+	for i, n := range names {
+		if batchEnds(n) {
+			first = i
+			break
+		}
+	}
+	if first < 0 || first+1 >= batchMinSize {
+		t.Fatalf("the test needs a cut point among the first %d names, found %d", batchMinSize-1, first)
+	}
+	tests := []struct {
+		name  string
+		sizes map[string]uint64
+		check func(t *testing.T, batches [][]string)
+	}{{
+		name: "small packages fill a batch to the minimum",
+		check: func(t *testing.T, batches [][]string) {
+			for i, b := range batches[:len(batches)-1] {
+				if len(b) < batchMinSize {
+					t.Errorf("batch %d of %d layers: %v", i, len(b), b)
+				}
+			}
+		},
+	}, {
+		name:  "a batch of enough bytes ends at a cut point",
+		sizes: map[string]uint64{names[0]: batchMinBytes},
+		check: func(t *testing.T, batches [][]string) {
+			if len(batches[0]) != first+1 {
+				t.Errorf("first batch %v, want it to end at %s", batches[0], names[first])
+			}
+		},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.check(t, batchNames(platformOf(names, tt.sizes)))
+		})
+	}
+}

@@ -35,7 +35,9 @@ const (
 // of every layer below; each layer's record (an installed database
 // fragment, each .apk's SHA-256, the SPDX documents and os-release files
 // its packages ship) goes to its own record directory, outside the image.
-// Last, the links record for the next batch.
+// Last, the links record for the next batch and, when it had a Lower, the
+// paths it looked up there (for image-meta's check of batches run side
+// by side).
 func InstallAPK(s step.InstallAPK) error {
 	keys, err := readKeys(s.Keyring)
 	if err != nil {
@@ -50,11 +52,19 @@ func InstallAPK(s step.InstallAPK) error {
 		return err
 	}
 	defer view.close()
+	if s.Lower != "" {
+		view.lookups = map[string]bool{}
+	}
 	for _, l := range s.Layers {
 		if err := installLayer(l, kr, view, s.SourceDateEpoch); err != nil {
 			return err
 		}
 		if err := view.push(l.Out); err != nil {
+			return err
+		}
+	}
+	if s.Lower != "" {
+		if err := view.writeLookups(s.Links); err != nil {
 			return err
 		}
 	}

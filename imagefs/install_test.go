@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -95,6 +96,21 @@ func TestInstallBatchesFollowLowerSymlinks(t *testing.T) {
 		if _, err := os.Lstat(filepath.Join(out, p)); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("%s is in the legacy layer, shadowing the usr-merge link", p)
 		}
+	}
+	// The second batch says what it asked of the first's links record:
+	// the legacy package's bin and sbin, which it found there.
+	var looked []string
+	data, _ = os.ReadFile(filepath.Join(second.Links, step.LookupsFile))
+	if err := json.Unmarshal(data, &looked); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"bin", "sbin"} {
+		if !slices.Contains(looked, p) {
+			t.Errorf("lookups %v lack %s", looked, p)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(first.Links, step.LookupsFile)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the first batch, with nothing below, wrote %s: %v", step.LookupsFile, err)
 	}
 	// The installed database names the paths as the package does.
 	db, err := os.ReadFile(filepath.Join(second.Layers[0].Meta, "usr/lib/apk/db/installed"))

@@ -15,7 +15,8 @@ import (
 
 // ImageMeta runs the metadata step: it merges the layers' database
 // fragments, checks that no two layers claim a path against apk's rules,
-// and writes the metadata layer.
+// and writes the metadata layer. Install batches run side by side are
+// checked first (checkBatches).
 func ImageMeta(s step.ImageMeta) error {
 	specData, err := os.ReadFile(s.Spec)
 	if err != nil {
@@ -24,6 +25,20 @@ func ImageMeta(s step.ImageMeta) error {
 	var spec step.ImageSpec
 	if err := json.Unmarshal(specData, &spec); err != nil {
 		return fmt.Errorf("image spec: %w", err)
+	}
+	if len(s.Batches) > 0 {
+		verdict, err := checkBatches(s.Layers, s.Batches)
+		if err != nil {
+			return fmt.Errorf("check of the install batches: %w", err)
+		}
+		if err := writeVerdict(s.Check, verdict); err != nil {
+			return err
+		}
+		if verdict.Differs != "" {
+			// The frontend builds the image again with chained batches;
+			// these layers are not the image's.
+			return nil
+		}
 	}
 	var layers [][]install.InstalledPackage
 	for _, m := range s.Metas {

@@ -22,6 +22,9 @@ import (
 type layerView struct {
 	roots []*os.Root        // this batch's installed layers, bottom first
 	links map[string]string // earlier batches' symlinks: path -> target
+	// lookups, when not nil, collects the paths Lookup answered from
+	// links: what the batches below told this one (step.LookupsFile).
+	lookups map[string]bool
 }
 
 // maxLinks bounds the links record a step reads.
@@ -90,10 +93,29 @@ func (v *layerView) Lookup(p string) (install.LowerEntry, bool) {
 			return install.LowerEntry{}, false // a file: nothing to go through
 		}
 	}
+	if v.lookups != nil {
+		v.lookups[p] = true
+	}
 	if target, ok := v.links[p]; ok {
 		return install.LowerEntry{Symlink: target}, true
 	}
 	return install.LowerEntry{}, false
+}
+
+// writeLookups writes the paths Lookup answered from the links record
+// (step.LookupsFile) and stops collecting them.
+func (v *layerView) writeLookups(dir string) error {
+	paths := make([]string, 0, len(v.lookups))
+	for p := range v.lookups {
+		paths = append(paths, p)
+	}
+	v.lookups = nil
+	sort.Strings(paths)
+	data, err := json.Marshal(paths)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, step.LookupsFile), data, 0o644)
 }
 
 // writeLinks writes the links record for the next batch: the earlier

@@ -34,6 +34,8 @@ const (
 	MountBlob   = "/blob"   // a base image's layer blob, read-only
 	MountBase   = "/base"   // a base image's installed database, read-only
 	MountTree   = "/tree"   // the base image's directory symlinks, as a tree
+	MountBatch  = "/batch"  // each install batch's links output, for image-meta's check (N/)
+	MountCheck  = "/check"  // image-meta's verdict on installing batches side by side
 )
 
 // Files inside MountSpec.
@@ -113,6 +115,12 @@ type InstallLayer struct {
 // LinksFile is the links record in an install step's Links: JSON of
 // []Link, sorted by path.
 const LinksFile = "links.json"
+
+// LookupsFile, next to LinksFile in a step that had a Lower, lists (JSON,
+// sorted) every path the step looked up in Lower's links record because
+// none of its own layers had it: the only way the batches below reach
+// into this one's files, so what image-meta's check compares (Batches).
+const LookupsFile = "lookups.json"
 
 // Link is a symlink some layer holds that later layers' paths may go
 // through: everything but links known to lead to regular files (a
@@ -216,11 +224,38 @@ func ParseInstallAPK(args []string, stderr io.Writer) (InstallAPK, error) {
 // On a base image, BaseDB is the base's installed database (whose bytes
 // must have the SHA-256 BaseDBSHA256, as planning read them): its records
 // come first in the image's database.
+//
+// Batches, when set, says the install batches ran side by side: the
+// first through the links below it, every other through the first's
+// links record only. The step then checks that each batch looked up no
+// path whose answer the batches between would have changed, had they run
+// one after another, and writes its verdict (CheckFile) into Check; on a
+// "differs" verdict it writes no metadata layer, since the frontend
+// builds the image again with chained batches.
 type ImageMeta struct {
 	Spec, Keyring, Out   string
 	SourceDateEpoch      int64
 	Layers, Metas        []string
 	BaseDB, BaseDBSHA256 string
+	Batches              []InstallBatch // bottom first; their layers are the top ones of Layers
+	Check                string
+}
+
+// InstallBatch is one install step as image-meta's check sees it: its
+// links output (LinksFile, LookupsFile) and how many layers it installed.
+type InstallBatch struct {
+	Links  string
+	Layers int
+}
+
+// CheckFile is image-meta's verdict in its Check output: JSON of Verdict.
+const CheckFile = "verdict.json"
+
+// Verdict says whether batches installed side by side made the layers
+// they would have made one after another. Differs names the first path
+// that tells them apart, empty when none does.
+type Verdict struct {
+	Differs string `json:"differs,omitempty"`
 }
 
 // Args is the command line the conversion runs.
@@ -235,6 +270,12 @@ func (s ImageMeta) Args() []string {
 	}
 	for _, m := range s.Metas {
 		args = append(args, "--meta", m)
+	}
+	for _, b := range s.Batches {
+		args = append(args, "--batch", strconv.Itoa(b.Layers)+":"+b.Links)
+	}
+	if s.Check != "" {
+		args = append(args, "--check", s.Check)
 	}
 	return args
 }
@@ -251,8 +292,24 @@ func ParseImageMeta(args []string, stderr io.Writer) (ImageMeta, error) {
 	fs.Var((*stringList)(&s.Metas), "meta", "a layer's install record directory, in layer order (repeatable)")
 	fs.StringVar(&s.BaseDB, "base-db", "", "the base image's installed database, if any")
 	fs.StringVar(&s.BaseDBSHA256, "base-db-sha256", "", "the SHA-256 (hex) the base's database must have")
+	var batches stringList
+	fs.Var(&batches, "batch", "LAYERS:DIR of an install batch run side by side with the others, bottom first (repeatable)")
+	fs.StringVar(&s.Check, "check", "", "directory to write the verdict on the batches into")
 	if err := fs.Parse(args); err != nil {
 		return s, err
+	}
+	total := 0
+	for _, b := range batches {
+		n, dir, ok := strings.Cut(b, ":")
+		layers, err := strconv.Atoi(n)
+		if !ok || err != nil || layers < 1 || dir == "" {
+			return s, usagef("--batch %q: want LAYERS:DIR", b)
+		}
+		s.Batches = append(s.Batches, InstallBatch{Links: dir, Layers: layers})
+		total += layers
+	}
+	if (len(s.Batches) > 0) != (s.Check != "") || total > len(s.Layers) {
+		return s, usagef("--batch and --check go together, and the batches hold at most the --layer count")
 	}
 	// No --layer or --meta: an image of no packages (apko builds those too).
 	if s.Spec == "" || s.Out == "" || fs.NArg() > 0 {

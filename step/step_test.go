@@ -25,6 +25,14 @@ func TestArgsRoundTrip(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(gotMeta, meta) {
 		t.Errorf("image-meta: %+v, %v; want %+v", gotMeta, err, meta)
 	}
+	checked := ImageMeta{Spec: "/spec/spec.json", Keyring: MountKeys, Out: MountOut,
+		Layers:  []string{MountLayers + "/0", MountLayers + "/1", MountLayers + "/2"},
+		Metas:   []string{"/meta/0/0", "/meta/0/1", "/meta/1/0"},
+		Batches: []InstallBatch{{Links: MountBatch + "/0", Layers: 2}, {Links: MountBatch + "/1", Layers: 1}}, Check: MountCheck}
+	gotChecked, err := ParseImageMeta(checked.Args()[2:], nil)
+	if err != nil || !reflect.DeepEqual(gotChecked, checked) {
+		t.Errorf("image-meta with batches: %+v, %v; want %+v", gotChecked, err, checked)
+	}
 	onBase := ImageMeta{Spec: "/spec/spec.json", Layers: []string{MountLayers + "/0"}, Keyring: MountKeys, Out: MountOut, Metas: []string{"/meta/0"},
 		BaseDB: MountBase + "/APKINDEX", BaseDBSHA256: strings.Repeat("ab", 32)}
 	gotOnBase, err := ParseImageMeta(onBase.Args()[2:], nil)
@@ -68,6 +76,12 @@ func TestParseRejects(t *testing.T) {
 		{"meta without out", func(a []string) error { _, err := ParseImageMeta(a, nil); return err }, []string{"--spec", "s", "--layer", "/layers/0"}, "need --spec", true},
 		{"meta base database without its digest", func(a []string) error { _, err := ParseImageMeta(a, nil); return err },
 			[]string{"--spec", "s", "--layer", "r", "--out", "o", "--base-db", "/base/APKINDEX"}, "go together", true},
+		{"meta batch without its layer count", func(a []string) error { _, err := ParseImageMeta(a, nil); return err },
+			[]string{"--spec", "s", "--layer", "r", "--out", "o", "--batch", "/batch/0", "--check", "/check"}, "want LAYERS:DIR", true},
+		{"meta batches without a check", func(a []string) error { _, err := ParseImageMeta(a, nil); return err },
+			[]string{"--spec", "s", "--layer", "r", "--out", "o", "--batch", "1:/batch/0"}, "go together", true},
+		{"meta batches of more layers than given", func(a []string) error { _, err := ParseImageMeta(a, nil); return err },
+			[]string{"--spec", "s", "--layer", "r", "--out", "o", "--batch", "2:/batch/0", "--check", "/check"}, "at most the --layer count", true},
 		{"apply without diff_id", func(a []string) error { _, err := ParseApplyLayer(a, nil); return err },
 			[]string{"--blob", "/blob", "--media-type", "m", "--digest", "d", "--rootfs", "/r"}, "need --blob", true},
 		{"apply links without tree", func(a []string) error { _, err := ParseApplyLayer(a, nil); return err },

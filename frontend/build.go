@@ -8,6 +8,7 @@ package frontend
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/containerd/platforms"
@@ -20,6 +21,7 @@ import (
 	"github.com/kiln-build/kiln/config/kind"
 	"github.com/kiln-build/kiln/plan"
 	"github.com/kiln-build/kiln/plan2llb"
+	"github.com/kiln-build/kiln/step"
 )
 
 // Build is the frontend's entry point (grpcclient.RunFromEnvironment).
@@ -154,11 +156,7 @@ func (b *builder) buildImage(ctx context.Context, req *plan.Request) (*client.Re
 			return nil, err
 		}
 		pin.Fetched = fetched
-		img, err := plan2llb.Convert(pl, pl.Platforms[i], pin)
-		if err != nil {
-			return nil, err
-		}
-		ref, err := b.solveImage(ctx, img.Root, *platform, pl.Platforms[i])
+		img, ref, err := b.solvePlatform(ctx, pl, i, pin, *platform)
 		if err != nil {
 			return nil, err
 		}
@@ -181,6 +179,43 @@ func (b *builder) buildImage(ctx context.Context, req *plan.Request) (*client.Re
 		}
 	}
 	return rb.Finalize()
+}
+
+// solvePlatform converts and solves one platform's image. Its install
+// batches run side by side first; when the metadata step's check says that
+// made other layers than chaining them would (a batch went through a
+// symlink that a batch between it and the first one made), the image is
+// converted and solved again with chained batches.
+func (b *builder) solvePlatform(ctx context.Context, pl *plan.Plan, i int, in plan2llb.Inputs, platform ocispecs.Platform) (*plan2llb.Image, client.Reference, error) {
+	img, err := plan2llb.Convert(pl, pl.Platforms[i], in)
+	if err != nil {
+		return nil, nil, err
+	}
+	ref, err := b.solveImage(ctx, img.Root, platform, pl.Platforms[i])
+	if err != nil || img.Check == nil {
+		return img, ref, err
+	}
+	checkRef, err := b.solve(ctx, *img.Check, platform)
+	if err != nil {
+		return nil, nil, err
+	}
+	data, err := checkRef.ReadFile(ctx, client.ReadRequest{Filename: step.CheckFile})
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the install batches' check: %w", err)
+	}
+	var verdict step.Verdict
+	if err := json.Unmarshal(data, &verdict); err != nil {
+		return nil, nil, fmt.Errorf("the install batches' check: %w", err)
+	}
+	if verdict.Differs == "" {
+		return img, ref, nil
+	}
+	in.ChainInstalls = true
+	if img, err = plan2llb.Convert(pl, pl.Platforms[i], in); err != nil {
+		return nil, nil, err
+	}
+	ref, err = b.solveImage(ctx, img.Root, platform, pl.Platforms[i])
+	return img, ref, err
 }
 
 // solve marshals st for platform (with --no-cache applied), solves and

@@ -41,6 +41,13 @@ type Inputs struct {
 	// URL), as HTTPSource states; any other is fetched by its own
 	// HTTPSource.
 	Fetched map[string]llb.State
+	// ChainInstalls runs the install batches one after another, each
+	// through the links record of all the batches below it, as they run
+	// when they install little (sideBySideBytes). Otherwise the batches
+	// after the first run side by side, each through the first's record,
+	// and Image.Check says whether that made the layers chaining would
+	// have.
+	ChainInstalls bool
 }
 
 // contextFor is where the conversion reads a context path from.
@@ -74,6 +81,11 @@ type Image struct {
 	// is the same whether or not it is solved, so asking for an SBOM
 	// costs no cache.
 	SBOM llb.State
+	// Check, when not nil, holds the metadata step's verdict on install
+	// batches run side by side (step.CheckFile, a step.Verdict): one that
+	// differs means Root is not the image, and the conversion must be
+	// made again with Inputs.ChainInstalls.
+	Check *llb.State
 }
 
 // Convert makes the LLB of one platform of a plan.
@@ -94,14 +106,29 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 	var layers []layerOut
 	var images []llb.State
 	var records []recordSet
-	for _, b := range p.Batches() {
-		files, recs, next := c.install(b, links)
+	var batches []batchOut
+	var first *llb.State
+	all := p.Batches()
+	sideBySide := !in.ChainInstalls && c.sideBySide(all)
+	for i, b := range all {
+		lower := links
+		if i > 0 && sideBySide {
+			lower = first
+		}
+		files, recs, next := c.install(b, lower)
 		layers = append(layers, files...)
 		for j, f := range files {
 			images = append(images, c.imageLayer(b[j], f))
 		}
 		records = append(records, recs)
+		batches = append(batches, batchOut{links: next, layers: len(b)})
+		if i == 0 {
+			first = &next
+		}
 		links = &next
+	}
+	if !sideBySide {
+		batches = nil
 	}
 	// The metadata step reads the package layers, and on a base image the
 	// base's directory links under them (not its files, as in apko), each
@@ -112,7 +139,7 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 	if tree != nil {
 		below = append([]layerOut{{state: *tree, dir: "/"}}, layers...)
 	}
-	meta, err := c.metadata(below, records)
+	meta, check, err := c.metadata(below, records, batches)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +149,36 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Image{Root: root, Config: p.Image, Labels: p.Labels, SBOM: sbom}, nil
+	return &Image{Root: root, Config: p.Image, Labels: p.Labels, SBOM: sbom, Check: check}, nil
+}
+
+// sideBySideBytes is how much the install batches after the first must
+// install between them for them to run side by side: below it, each
+// batch's work is small next to starting its container, and containers
+// started together on the builder's cores only wait for each other.
+const sideBySideBytes = 16 << 20
+
+// sideBySide says whether the batches after the first run side by side.
+// With two batches there is nothing to gain: the second's record below is
+// the first's either way.
+func (c *converter) sideBySide(batches [][]int) bool {
+	if len(batches) < 3 {
+		return false
+	}
+	var bytes uint64
+	for _, b := range batches[1:] {
+		for _, li := range b {
+			bytes += c.p.InstalledBytes(li)
+		}
+	}
+	return bytes >= sideBySideBytes
+}
+
+// batchOut is an install batch as the metadata step's check reads it: its
+// links output and how many layers it installed.
+type batchOut struct {
+	links  llb.State
+	layers int
 }
 
 type converter struct {
@@ -327,10 +383,12 @@ func shortDigest(d string) string {
 
 // metadata runs the metadata step, which reads the layers below it
 // (bottom first) and the install records and writes only generated files.
-func (c *converter) metadata(below []layerOut, records []recordSet) (llb.State, error) {
+// Given install batches that ran side by side, it checks them first and
+// returns its verdict's output too.
+func (c *converter) metadata(below []layerOut, records []recordSet, batches []batchOut) (llb.State, *llb.State, error) {
 	spec, err := json.Marshal(c.p.Meta)
 	if err != nil {
-		return llb.State{}, err
+		return llb.State{}, nil, err
 	}
 	// The spec carries the resolution's outcome into the build, so its
 	// vertex says what was resolved.
@@ -353,10 +411,24 @@ func (c *converter) metadata(below []layerOut, records []recordSet) (llb.State, 
 		db, at := c.in.contextFor(b.APKIndex)
 		mounts = append(mounts, llb.AddMount(s.BaseDB, db, llb.SourcePath("/"+at), llb.Readonly))
 	}
+	for i, b := range batches {
+		at := path.Join(step.MountBatch, strconv.Itoa(i))
+		s.Batches = append(s.Batches, step.InstallBatch{Links: at, Layers: b.layers})
+		mounts = append(mounts, llb.AddMount(at, b.links, llb.Readonly))
+	}
+	if len(batches) > 0 {
+		s.Check = step.MountCheck
+	}
 	opts := append(c.sandbox(fmt.Sprintf("[%s] generate installed database, accounts and links", c.p.Arch), s.Args()),
 		llb.AddMount(step.MountSpec, specSt, llb.Readonly),
 		llb.AddMount(step.MountKeys, c.keys, llb.Readonly))
-	return c.in.Tools.Run(append(opts, mounts...)...).AddMount(step.MountOut, llb.Scratch()), nil
+	run := c.in.Tools.Run(append(opts, mounts...)...)
+	var check *llb.State
+	if len(batches) > 0 {
+		st := run.AddMount(step.MountCheck, llb.Scratch())
+		check = &st
+	}
+	return run.AddMount(step.MountOut, llb.Scratch()), check, nil
 }
 
 // sbom runs the SBOM step over the install records, which hold each

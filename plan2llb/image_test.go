@@ -99,7 +99,7 @@ func TestImageExecOpsAreSandboxed(t *testing.T) {
 		}
 		for _, m := range e.Mounts {
 			output := m.Output != -1 // pb.SkipOutput
-			isOut := m.Dest == "/out" || m.Dest == "/links" || m.Dest == step.MountReport || strings.HasPrefix(m.Dest, "/out/") || m.Dest == step.MountMeta && e.Meta.Args[1] == "install-apk"
+			isOut := m.Dest == "/out" || m.Dest == "/links" || m.Dest == step.MountCheck || m.Dest == step.MountReport || strings.HasPrefix(m.Dest, "/out/") || m.Dest == step.MountMeta && e.Meta.Args[1] == "install-apk"
 			switch {
 			case isOut && (!output || m.Readonly):
 				t.Errorf("exec %v: %s must be a writable output", e.Meta.Args[1], m.Dest)
@@ -433,5 +433,92 @@ func TestKeyringOneFileOp(t *testing.T) {
 	}
 	if ops != 1 || !slices.Equal(files, []string{"/a.rsa.pub=A", "/b.rsa.pub=B"}) {
 		t.Errorf("%d file ops writing %v; want one writing both keys in name order", ops, files)
+	}
+}
+
+// TestInstallBatchesSideBySide checks how install batches hand on their
+// links: side by side, every batch after the first reads the first's
+// record, and the metadata step checks them all; chained, each reads the
+// one below it and nothing is checked. Batches that install little, or
+// that the frontend asks to chain, are chained.
+func TestInstallBatchesSideBySide(t *testing.T) {
+	pl, in := testPlan(t, 30)
+	tests := []struct {
+		name        string
+		size        uint64 // each package's installed bytes
+		chainAsked  bool
+		wantChained bool
+	}{
+		{"large packages", 1 << 20, false, false},
+		{"large packages, chained on request", 1 << 20, true, true},
+		{"small packages", 100 << 10, false, true},
+	}
+	for _, tt := range tests {
+		for _, pk := range pl.Platforms[0].Packages {
+			pk.InstalledSize = tt.size
+		}
+		in.ChainInstalls = tt.chainAsked
+		chained := tt.wantChained
+		batches := pl.Platforms[0].Batches()
+		if len(batches) < 3 {
+			t.Fatalf("%s: batches %v, the test needs three or more", tt.name, batches)
+		}
+		img := convert(t, pl, in)
+		def, err := img.Root.Marshal(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		lowers := map[string]int{} // the input each install mounts at /lower
+		var meta *pb.ExecOp
+		var metaOp *pb.Op
+		for _, dt := range def.Def {
+			var op pb.Op
+			if err := op.UnmarshalVT(dt); err != nil {
+				t.Fatal(err)
+			}
+			e := op.GetExec()
+			if e == nil {
+				continue
+			}
+			switch e.Meta.Args[1] {
+			case step.CmdInstallAPK:
+				for _, m := range e.Mounts {
+					if m.Dest == step.MountLower {
+						in := op.Inputs[m.Input]
+						lowers[fmt.Sprintf("%s/%d", in.Digest, in.Index)]++
+					}
+				}
+			case step.CmdImageMeta:
+				meta, metaOp = e, &op
+			}
+		}
+		_, rest := step.CutReport(meta.Meta.Args[2:])
+		s, err := step.ParseImageMeta(rest, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if chained {
+			if len(lowers) != len(batches)-1 || img.Check != nil || len(s.Batches) != 0 {
+				t.Errorf("%s: %d distinct records below %d batches, check %v, batches given to the metadata step %v", tt.name, len(lowers), len(batches), img.Check, s.Batches)
+			}
+			continue
+		}
+		if len(lowers) != 1 || img.Check == nil || len(s.Batches) != len(batches) || s.Check != step.MountCheck {
+			t.Errorf("%s: records below %v, check %v, metadata step's batches %v and check %q", tt.name, lowers, img.Check, s.Batches, s.Check)
+		}
+		for i, b := range s.Batches {
+			if b.Layers != len(batches[i]) {
+				t.Errorf("batch %d: %d layers given to the metadata step, the plan has %d", i, b.Layers, len(batches[i]))
+			}
+		}
+		outputs := 0
+		for _, m := range meta.Mounts {
+			if m.Dest == step.MountCheck && m.Output != -1 && !m.Readonly {
+				outputs++
+			}
+		}
+		if outputs != 1 || len(metaOp.Inputs) == 0 {
+			t.Errorf("the metadata step has %d writable %s outputs", outputs, step.MountCheck)
+		}
 	}
 }

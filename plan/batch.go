@@ -50,3 +50,27 @@ func batchEnds(name string) bool {
 	h.Write([]byte(name))
 	return h.Sum32()%batchCutEvery == 0
 }
+
+// sideBySideBytes is how much the install batches after the first must
+// install between them for them to run side by side: below it, each
+// batch's work is small next to starting its container, and containers
+// started together on the builder's cores only wait for each other.
+const sideBySideBytes = 16 << 20
+
+// SideBySide says whether the install batches after the first run side
+// by side, each through the first one's links record, rather than one
+// after another (the conversion checks that this made the same layers,
+// and the frontend chains them when it did not). With two batches there
+// is nothing to gain: the second's record below is the first's either way.
+func (p *Platform) SideBySide(batches [][]int) bool {
+	if len(batches) < 3 {
+		return false
+	}
+	var bytes uint64
+	for _, b := range batches[1:] {
+		for _, li := range b {
+			bytes += p.InstalledBytes(li)
+		}
+	}
+	return bytes >= sideBySideBytes
+}

@@ -122,3 +122,25 @@ func TestBatchesOfSmallPackages(t *testing.T) {
 		})
 	}
 }
+
+func TestSideBySide(t *testing.T) {
+	names := []string{"a", "b", "c", "d"}
+	big := uint64(sideBySideBytes / 2)
+	tests := []struct {
+		name    string
+		sizes   map[string]uint64
+		batches [][]int
+		want    bool
+	}{
+		{"large batches after the first", map[string]uint64{"b": big, "d": big}, [][]int{{0}, {1, 2}, {3}}, true},
+		{"small batches after the first", map[string]uint64{"a": 4 * big, "b": big}, [][]int{{0}, {1, 2}, {3}}, false},
+		{"two batches", map[string]uint64{"b": 2 * big, "d": 2 * big}, [][]int{{0}, {1, 2, 3}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := platformOf(names, tt.sizes).SideBySide(tt.batches); got != tt.want {
+				t.Errorf("SideBySide = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -43,10 +43,10 @@ type Inputs struct {
 	Fetched map[string]llb.State
 	// ChainInstalls runs the install batches one after another, each
 	// through the links record of all the batches below it, as they run
-	// when they install little (sideBySideBytes). Otherwise the batches
-	// after the first run side by side, each through the first's record,
-	// and Image.Check says whether that made the layers chaining would
-	// have.
+	// when planning says so (plan.Platform.SideBySide). Otherwise the
+	// batches after the first run side by side, each through the first's
+	// record, and Image.Check says whether that made the layers chaining
+	// would have.
 	ChainInstalls bool
 }
 
@@ -109,7 +109,7 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 	var batches []batchOut
 	var first *llb.State
 	all := p.Batches()
-	sideBySide := !in.ChainInstalls && c.sideBySide(all)
+	sideBySide := !in.ChainInstalls && p.SideBySide(all)
 	for i, b := range all {
 		lower := links
 		if i > 0 && sideBySide {
@@ -150,28 +150,6 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 		return nil, err
 	}
 	return &Image{Root: root, Config: p.Image, Labels: p.Labels, SBOM: sbom, Check: check}, nil
-}
-
-// sideBySideBytes is how much the install batches after the first must
-// install between them for them to run side by side: below it, each
-// batch's work is small next to starting its container, and containers
-// started together on the builder's cores only wait for each other.
-const sideBySideBytes = 16 << 20
-
-// sideBySide says whether the batches after the first run side by side.
-// With two batches there is nothing to gain: the second's record below is
-// the first's either way.
-func (c *converter) sideBySide(batches [][]int) bool {
-	if len(batches) < 3 {
-		return false
-	}
-	var bytes uint64
-	for _, b := range batches[1:] {
-		for _, li := range b {
-			bytes += c.p.InstalledBytes(li)
-		}
-	}
-	return bytes >= sideBySideBytes
 }
 
 // batchOut is an install batch as the metadata step's check reads it: its

@@ -94,6 +94,12 @@ func stepProfile(ctxDir, file, metaFile string) (replayTimes, error) {
 	}
 	s := step.ImageMeta{Spec: specFile, Keyring: filepath.Join(work, "keys"), Out: out,
 		SourceDateEpoch: p.SourceDateEpoch, Layers: r.layers, Metas: r.metas}
+	if r.sideBySide {
+		s.Batches, s.Check = r.batches, filepath.Join(work, "check")
+		if err := os.Mkdir(s.Check, 0o755); err != nil {
+			return replayTimes{}, err
+		}
+	}
 	args := s.Args()
 	cmd := exec.Command(filepath.Join(work, "kiln-step"), args[1:]...)
 	cmd.Env = append(os.Environ(), "KILN_STEP_CPUPROFILE="+metaFile)
@@ -114,6 +120,8 @@ type replayed struct {
 	work          string // the work directory, which the caller removes
 	p             *plan.Platform
 	layers, metas []string // every layer's output and record, in layer order
+	batches       []step.InstallBatch
+	sideBySide    bool // the batches ran as the conversion runs large ones
 	install       time.Duration
 	installCPU    float64
 }
@@ -165,8 +173,10 @@ func replayInstall(ctxDir, file string) (*replayed, error) {
 	}
 
 	var profiles []string
-	lower := ""
-	for i, batch := range p.Batches() {
+	lower, first := "", ""
+	batches := p.Batches()
+	r.sideBySide = p.SideBySide(batches)
+	for i, batch := range batches {
 		dir := filepath.Join(work, "batch-"+strconv.Itoa(i))
 		s := step.InstallAPK{Keyring: keys, Lower: lower, Links: filepath.Join(dir, "links")}
 		for j, li := range batch {
@@ -197,7 +207,15 @@ func replayInstall(ctxDir, file string) (*replayed, error) {
 		r.install += time.Since(start)
 		r.installCPU += processCPU(cmd.ProcessState)
 		profiles = append(profiles, prof)
-		lower = s.Links
+		r.batches = append(r.batches, step.InstallBatch{Links: s.Links, Layers: len(batch)})
+		// As the conversion runs them: side by side, every batch after
+		// the first goes through the first's links record.
+		if lower = s.Links; r.sideBySide {
+			if first == "" {
+				first = s.Links
+			}
+			lower = first
+		}
 	}
 	merge := exec.Command("go", append([]string{"tool", "pprof", "-proto"}, profiles...)...)
 	out, err := merge.Output()

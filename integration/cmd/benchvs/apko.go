@@ -192,7 +192,11 @@ func (b *apkoBench) run() error {
 	fmt.Printf("\nbytes a bump changes: kiln %d of %d layers, %d of %d bytes (%.1f%%); apko: its one layer (100%%)\n",
 		changedLayers, layers, changedBytes, totalBytes, 100*float64(changedBytes)/float64(totalBytes))
 	fmt.Printf("files a bump writes into the repository (the rest keep their mtimes): %d\n", written)
-	printFloor(goals[b.image], floorRuns{cold: cold, warm: warm, bump: bump}, floorTimelines{cold: coldT, warm: warmT, bump: bumpT})
+	probeT, err := b.containerProbe()
+	if err != nil {
+		return err
+	}
+	printFloor(goals[b.image], floorRuns{cold: cold, warm: warm, bump: bump}, floorTimelines{cold: coldT, warm: warmT, bump: bumpT, container: probeT})
 	fmt.Printf("\nwhere kiln's last cold build spent its time (vertices of 0.05 s or more):\n")
 	for _, l := range vertexTimes(coldProgress) {
 		fmt.Println("  " + l)
@@ -287,6 +291,34 @@ func (b *apkoBench) writeConfig(pkgs []string) error {
 	}
 	sb.WriteString("entrypoint:\n  command: /bin/sh\narchs:\n  - x86_64\n")
 	return os.WriteFile(filepath.Join(b.ctx, "apko.yaml"), []byte(sb.String()), 0o644)
+}
+
+// probePackage is the package of the container probe: a few bytes in
+// both images' repositories.
+const probePackage = "kiln-baselayout"
+
+// containerProbe builds an image of probePackage alone, cold, a few times
+// and returns the median timeline: its install step is what starting one
+// of kiln's sandboxes costs, with next to no work in it.
+func (b *apkoBench) containerProbe() (buildTimeline, error) {
+	cfg := "contents:\n  repositories:\n    - ./packages\n  keyring:\n    - ./packages/kiln-test.rsa.pub\n  packages:\n    - " +
+		probePackage + "\narchs:\n  - x86_64\n"
+	if err := os.WriteFile(filepath.Join(b.ctx, "probe.yaml"), []byte(cfg), 0o644); err != nil {
+		return buildTimeline{}, err
+	}
+	var ts []buildTimeline
+	for i := 0; i < timelineBuilds; i++ {
+		k, out, err := kilnBuild(b.ctx, "probe.yaml", "type=oci,dest="+filepath.Join(b.ctx, "probe.tar"), "--no-cache", "--progress", "rawjson")
+		if err != nil {
+			return buildTimeline{}, fmt.Errorf("container probe: %w", err)
+		}
+		t, err := timeline(out, k.wall)
+		if err != nil {
+			return t, fmt.Errorf("container probe: %w", err)
+		}
+		ts = append(ts, t)
+	}
+	return medianTimeline(ts), nil
 }
 
 func (b *apkoBench) kiln(args ...string) (sample, string, error) {

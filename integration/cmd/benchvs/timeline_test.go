@@ -48,9 +48,10 @@ func TestFloors(t *testing.T) {
 		return buildTimeline{phases: []phase{{phaseFrontend, frontend}, {phaseResult, result}, {phaseExport, export}, {phaseClient, client}}, cheapestInstall: cheapest}
 	}
 	got := floors(floorTimelines{
-		cold: tl(9, 9, 1.0, 9, 0.2),
-		warm: tl(0.2, 0.1, 0.05, 0.4, 0),
-		bump: tl(9, 9, 0.5, 9, 0.7),
+		cold:      tl(9, 9, 1.0, 9, 0.9),
+		warm:      tl(0.2, 0.1, 0.05, 0.4, 0),
+		bump:      tl(9, 9, 0.5, 9, 0.7),
+		container: tl(9, 9, 9, 9, 0.2),
 	})
 	want := map[string]float64{"cold": 0.7 + 1.0 + 0.2, "warm": 0.7 + 0.05, "bump": 0.7 + 0.5 + 0.2}
 	if len(got) != len(want) {

@@ -181,41 +181,50 @@ func (b *builder) buildImage(ctx context.Context, req *plan.Request) (*client.Re
 	return rb.Finalize()
 }
 
-// solvePlatform converts and solves one platform's image. Its install
-// batches run side by side first; when the metadata step's check says that
-// made other layers than chaining them would (a batch went through a
-// symlink that a batch between it and the first one made), the image is
-// converted and solved again with chained batches.
+// solvePlatform converts and solves one platform's image. When its
+// install batches run side by side, the metadata step's check is solved
+// first: if it says that made other layers than chaining them would (a
+// batch went through a symlink that a batch between it and the first one
+// made), the image is converted again with chained batches before its
+// root is solved, so the side-by-side image is never assembled.
 func (b *builder) solvePlatform(ctx context.Context, pl *plan.Plan, i int, in plan2llb.Inputs, platform ocispecs.Platform) (*plan2llb.Image, client.Reference, error) {
-	img, err := plan2llb.Convert(pl, pl.Platforms[i], in)
+	p := pl.Platforms[i]
+	img, err := plan2llb.Convert(pl, p, in)
 	if err != nil {
 		return nil, nil, err
 	}
-	ref, err := b.solveImage(ctx, img.Root, platform, pl.Platforms[i])
-	if err != nil || img.Check == nil {
-		return img, ref, err
+	if img.Check != nil {
+		differs, err := b.batchesDiffer(ctx, *img.Check, platform, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		if differs {
+			in.ChainInstalls = true
+			if img, err = plan2llb.Convert(pl, p, in); err != nil {
+				return nil, nil, err
+			}
+		}
 	}
-	checkRef, err := b.solve(ctx, *img.Check, platform)
+	ref, err := b.solveImage(ctx, img.Root, platform, p)
+	return img, ref, err
+}
+
+// batchesDiffer solves the metadata step's check of install batches run
+// side by side and says whether its verdict found a difference.
+func (b *builder) batchesDiffer(ctx context.Context, check llb.State, platform ocispecs.Platform, p *plan.Platform) (bool, error) {
+	ref, err := b.solveImage(ctx, check, platform, p)
 	if err != nil {
-		return nil, nil, err
+		return false, err
 	}
-	data, err := checkRef.ReadFile(ctx, client.ReadRequest{Filename: step.CheckFile})
+	data, err := ref.ReadFile(ctx, client.ReadRequest{Filename: step.CheckFile})
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading the install batches' check: %w", err)
+		return false, fmt.Errorf("reading the install batches' check: %w", err)
 	}
 	var verdict step.Verdict
 	if err := json.Unmarshal(data, &verdict); err != nil {
-		return nil, nil, fmt.Errorf("the install batches' check: %w", err)
+		return false, fmt.Errorf("the install batches' check: %w", err)
 	}
-	if verdict.Differs == "" {
-		return img, ref, nil
-	}
-	in.ChainInstalls = true
-	if img, err = plan2llb.Convert(pl, pl.Platforms[i], in); err != nil {
-		return nil, nil, err
-	}
-	ref, err = b.solveImage(ctx, img.Root, platform, pl.Platforms[i])
-	return img, ref, err
+	return verdict.Differs != "", nil
 }
 
 // solve marshals st for platform (with --no-cache applied), solves and

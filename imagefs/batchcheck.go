@@ -107,12 +107,3 @@ func linkOrNothing(target string, ok bool) string {
 	}
 	return "a symlink to " + target
 }
-
-// writeVerdict writes the check's verdict into dir (step.CheckFile).
-func writeVerdict(dir string, v step.Verdict) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, step.CheckFile), data, 0o644)
-}

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -215,11 +214,7 @@ func recordOSRelease(inst *install.Installer, out, meta string) error {
 			}
 		}
 	}
-	enc, err := json.Marshal(files)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(meta, step.OSReleaseFile), enc, 0o644)
+	return writeJSONFile(meta, step.OSReleaseFile, files)
 }
 
 // maxOSRelease bounds what kiln reads of an os-release file.

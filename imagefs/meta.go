@@ -31,7 +31,7 @@ func ImageMeta(s step.ImageMeta) error {
 		if err != nil {
 			return fmt.Errorf("check of the install batches: %w", err)
 		}
-		if err := writeVerdict(s.Check, verdict); err != nil {
+		if err := writeJSONFile(s.Check, step.CheckFile, verdict); err != nil {
 			return err
 		}
 		if verdict.Differs != "" {

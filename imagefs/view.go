@@ -111,11 +111,7 @@ func (v *layerView) writeLookups(dir string) error {
 	}
 	v.lookups = nil
 	sort.Strings(paths)
-	data, err := json.Marshal(paths)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, step.LookupsFile), data, 0o644)
+	return writeJSONFile(dir, step.LookupsFile, paths)
 }
 
 // writeLinks writes the links record for the next batch: the earlier
@@ -130,11 +126,17 @@ func (v *layerView) writeLinks(dir string) error {
 }
 
 func writeLinksFile(dir string, links []step.Link) error {
-	data, err := json.Marshal(links)
+	return writeJSONFile(dir, step.LinksFile, links)
+}
+
+// writeJSONFile writes v as JSON into dir/name: the records the steps
+// leave for each other (links, lookups, os-release files, a verdict).
+func writeJSONFile(dir, name string, v any) error {
+	data, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, step.LinksFile), data, 0o644)
+	return os.WriteFile(filepath.Join(dir, name), data, 0o644)
 }
 
 // collectLinks lists the links writeLinks records, sorted by path.

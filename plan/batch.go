@@ -12,7 +12,7 @@ import "hash/fnv"
 // ends a batch only once the batch holds batchMinSize layers or
 // batchMinBytes: a container costs more than installing a few small
 // packages, and a run of small packages cut short by chance would pay one
-// each (the bench's small image went from 7 install steps to 4).
+// each (the bench's small image went from 7 install steps to 5).
 const (
 	batchCutEvery = 6        // one name in this many ends a batch, on average
 	batchMinSize  = 6        // layers before a cut point may end a batch

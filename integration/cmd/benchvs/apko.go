@@ -284,13 +284,19 @@ func (b *apkoBench) writeRepo(versions map[string]string) ([]string, error) {
 }
 
 func (b *apkoBench) writeConfig(pkgs []string) error {
+	return os.WriteFile(filepath.Join(b.ctx, "apko.yaml"), configFor(pkgs), 0o644)
+}
+
+// configFor is the benchmark's apko.yaml for these packages of its
+// repository.
+func configFor(pkgs []string) []byte {
 	var sb strings.Builder
 	sb.WriteString("contents:\n  repositories:\n    - ./packages\n  keyring:\n    - ./packages/kiln-test.rsa.pub\n  packages:\n")
 	for _, p := range pkgs {
 		sb.WriteString("    - " + p + "\n")
 	}
 	sb.WriteString("entrypoint:\n  command: /bin/sh\narchs:\n  - x86_64\n")
-	return os.WriteFile(filepath.Join(b.ctx, "apko.yaml"), []byte(sb.String()), 0o644)
+	return []byte(sb.String())
 }
 
 // probePackage is the package of the container probe: a few bytes in
@@ -301,9 +307,7 @@ const probePackage = "kiln-baselayout"
 // and returns the median timeline: its install step is what starting one
 // of kiln's sandboxes costs, with next to no work in it.
 func (b *apkoBench) containerProbe() (buildTimeline, error) {
-	cfg := "contents:\n  repositories:\n    - ./packages\n  keyring:\n    - ./packages/kiln-test.rsa.pub\n  packages:\n    - " +
-		probePackage + "\narchs:\n  - x86_64\n"
-	if err := os.WriteFile(filepath.Join(b.ctx, "probe.yaml"), []byte(cfg), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(b.ctx, "probe.yaml"), configFor([]string{probePackage}), 0o644); err != nil {
 		return buildTimeline{}, err
 	}
 	var ts []buildTimeline

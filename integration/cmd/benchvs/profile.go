@@ -173,7 +173,7 @@ func replayInstall(ctxDir, file string) (*replayed, error) {
 	}
 
 	var profiles []string
-	lower, first := "", ""
+	lower := ""
 	batches := p.Batches()
 	r.sideBySide = p.SideBySide(batches)
 	for i, batch := range batches {
@@ -210,11 +210,8 @@ func replayInstall(ctxDir, file string) (*replayed, error) {
 		r.batches = append(r.batches, step.InstallBatch{Links: s.Links, Layers: len(batch)})
 		// As the conversion runs them: side by side, every batch after
 		// the first goes through the first's links record.
-		if lower = s.Links; r.sideBySide {
-			if first == "" {
-				first = s.Links
-			}
-			lower = first
+		if i == 0 || !r.sideBySide {
+			lower = s.Links
 		}
 	}
 	merge := exec.Command("go", append([]string{"tool", "pprof", "-proto"}, profiles...)...)

@@ -198,8 +198,8 @@ func (b *builder) solvePlatform(ctx context.Context, pl *plan.Plan, i int, in pl
 		if err != nil {
 			return nil, nil, err
 		}
-		if differs {
-			in.ChainInstalls = true
+		if differs != "" {
+			in.ChainInstalls, in.ChainedBecause = true, differs
 			if img, err = plan2llb.Convert(pl, p, in); err != nil {
 				return nil, nil, err
 			}
@@ -210,21 +210,21 @@ func (b *builder) solvePlatform(ctx context.Context, pl *plan.Plan, i int, in pl
 }
 
 // batchesDiffer solves the metadata step's check of install batches run
-// side by side and says whether its verdict found a difference.
-func (b *builder) batchesDiffer(ctx context.Context, check llb.State, platform ocispecs.Platform, p *plan.Platform) (bool, error) {
+// side by side and returns the difference its verdict found, if any.
+func (b *builder) batchesDiffer(ctx context.Context, check llb.State, platform ocispecs.Platform, p *plan.Platform) (string, error) {
 	ref, err := b.solveImage(ctx, check, platform, p)
 	if err != nil {
-		return false, err
+		return "", err
 	}
 	data, err := ref.ReadFile(ctx, client.ReadRequest{Filename: step.CheckFile})
 	if err != nil {
-		return false, fmt.Errorf("reading the install batches' check: %w", err)
+		return "", fmt.Errorf("reading the install batches' check: %w", err)
 	}
 	var verdict step.Verdict
 	if err := json.Unmarshal(data, &verdict); err != nil {
-		return false, fmt.Errorf("the install batches' check: %w", err)
+		return "", fmt.Errorf("the install batches' check: %w", err)
 	}
-	return verdict.Differs != "", nil
+	return verdict.Differs, nil
 }
 
 // solve marshals st for platform (with --no-cache applied), solves and

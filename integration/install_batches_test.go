@@ -100,6 +100,10 @@ func TestInstallBatchesSideBySide(t *testing.T) {
 		if n := installRuns(log, "pkg-24-user-1.0-r0"); n != 2 {
 			t.Errorf("the user's install step ran %d times, want twice: side by side, then chained", n)
 		}
+		// The progress says why the installs ran again.
+		if !regexp.MustCompile(`(?m)^#\d+ \[x86_64\] generate installed database, accounts and links \(batches one after another: /opt/current\b.*\)$`).MatchString(log) {
+			t.Errorf("no metadata step named with the reason the batches ran again:\n%s", log)
+		}
 	})
 	t.Run("no link between", func(t *testing.T) {
 		fs, log := build(t, []apktest.File{{Path: "opt", Dir: true}, {Path: "opt/tool-1", Dir: true}})
@@ -109,6 +113,9 @@ func TestInstallBatchesSideBySide(t *testing.T) {
 		}
 		if n := installRuns(log, "pkg-24-user-1.0-r0"); n != 1 {
 			t.Errorf("the user's install step ran %d times, want once", n)
+		}
+		if strings.Contains(log, "batches one after another") {
+			t.Errorf("steps named as run again one after another:\n%s", log)
 		}
 	})
 }

@@ -48,6 +48,10 @@ type Inputs struct {
 	// record, and Image.Check says whether that made the layers chaining
 	// would have.
 	ChainInstalls bool
+	// ChainedBecause is why batches planned side by side run chained (the
+	// check's verdict): the steps' progress lines say so, since a user
+	// otherwise sees the same installs run twice and no reason.
+	ChainedBecause string
 }
 
 // contextFor is where the conversion reads a context path from.
@@ -93,7 +97,8 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 	if len(p.Layers) == 0 || !p.Layers[len(p.Layers)-1].IsMetadata() {
 		return nil, fmt.Errorf("%s: the plan has no metadata layer", p.Arch)
 	}
-	c := &converter{p: p, in: in, keys: keysState(pl.Keys)}
+	all := p.Batches()
+	c := &converter{p: p, in: in, keys: keysState(pl.Keys), again: in.ChainInstalls && p.SideBySide(all)}
 	var baseDiffs []llb.State
 	var links, tree *llb.State
 	if p.Base != nil && len(p.Base.Layers) > 0 {
@@ -108,7 +113,6 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 	var records []recordSet
 	var batches []batchOut
 	var first *llb.State
-	all := p.Batches()
 	sideBySide := !in.ChainInstalls && p.SideBySide(all)
 	for i, b := range all {
 		lower := links
@@ -163,6 +167,23 @@ type converter struct {
 	p    *plan.Platform
 	in   Inputs
 	keys llb.State
+	// again: the install batches run chained after running side by side
+	// made other layers.
+	again bool
+}
+
+// stepName is a step's progress line; when the batches run again one
+// after another it says so, with the reason on the metadata step.
+func (c *converter) stepName(what string, meta bool) string {
+	name := fmt.Sprintf("[%s] %s", c.p.Arch, what)
+	switch {
+	case !c.again:
+		return name
+	case meta && c.in.ChainedBecause != "":
+		return name + " (batches one after another: " + c.in.ChainedBecause + ")"
+	default:
+		return name + " (batches one after another)"
+	}
 }
 
 // keysState holds the trusted public keys as /<name>, in name order so the
@@ -246,7 +267,7 @@ func (c *converter) install(batch []int, lower *llb.State) (layers []layerOut, r
 		s.Lower = step.MountLower
 		mounts = append(mounts, llb.AddMount(step.MountLower, *lower, llb.Readonly))
 	}
-	opts := append(c.sandbox(fmt.Sprintf("[%s] install %s", c.p.Arch, c.p.NameVersions(names, 8)), s.Args()),
+	opts := append(c.sandbox(c.stepName("install "+c.p.NameVersions(names, 8), false), s.Args()),
 		llb.AddMount(step.MountKeys, c.keys, llb.Readonly))
 	run := c.in.Tools.Run(append(opts, mounts...)...)
 	for j := range s.Layers {
@@ -397,7 +418,7 @@ func (c *converter) metadata(below []layerOut, records []recordSet, batches []ba
 	if len(batches) > 0 {
 		s.Check = step.MountCheck
 	}
-	opts := append(c.sandbox(fmt.Sprintf("[%s] generate installed database, accounts and links", c.p.Arch), s.Args()),
+	opts := append(c.sandbox(c.stepName("generate installed database, accounts and links", true), s.Args()),
 		llb.AddMount(step.MountSpec, specSt, llb.Readonly),
 		llb.AddMount(step.MountKeys, c.keys, llb.Readonly))
 	run := c.in.Tools.Run(append(opts, mounts...)...)

@@ -458,6 +458,10 @@ func TestInstallBatchesSideBySide(t *testing.T) {
 			pk.InstalledSize = tt.size
 		}
 		in.ChainInstalls = tt.chainAsked
+		in.ChainedBecause = ""
+		if tt.chainAsked {
+			in.ChainedBecause = "/opt/current: a test's reason"
+		}
 		chained := tt.wantChained
 		batches := pl.Platforms[0].Batches()
 		if len(batches) < 3 {
@@ -496,6 +500,30 @@ func TestInstallBatchesSideBySide(t *testing.T) {
 		s, err := step.ParseImageMeta(rest, nil)
 		if err != nil {
 			t.Fatal(err)
+		}
+		// Batches chained after a check found a difference say so, and
+		// the metadata step says why; batches planned chained do not.
+		installsAgain, metaAgain := 0, 0
+		for dgst, md := range def.Metadata {
+			name := md.Description["llb.customname"]
+			if !strings.Contains(name, "] install ") && !strings.Contains(name, "] generate installed database") {
+				continue
+			}
+			switch {
+			case strings.HasSuffix(name, "(batches one after another)"):
+				installsAgain++
+			case strings.HasSuffix(name, "(batches one after another: /opt/current: a test's reason)"):
+				metaAgain++
+			case tt.chainAsked:
+				t.Errorf("%s: step %s is named %q, not as chained again", tt.name, dgst, name)
+			}
+		}
+		wantInstalls, wantMeta := 0, 0
+		if tt.chainAsked {
+			wantInstalls, wantMeta = len(batches), 1
+		}
+		if installsAgain != wantInstalls || metaAgain != wantMeta {
+			t.Errorf("%s: %d install steps and %d metadata steps named as chained again, want %d and %d", tt.name, installsAgain, metaAgain, wantInstalls, wantMeta)
 		}
 		if chained {
 			if len(lowers) != len(batches)-1 || img.Check != nil || len(s.Batches) != 0 {

@@ -113,6 +113,14 @@ func (b *apkoBench) run() error {
 
 	cacheDir := filepath.Join(b.ctx, ".apko-cache")
 	cold := row{name: "cold (--no-cache / empty cache)"}
+	// The same-layers probe's context lives outside kiln's, so that
+	// kiln's builds read the same context with or without it.
+	probeDir, err := os.MkdirTemp("", "kiln-bench-layers-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(probeDir)
+	var sameLayers []sample
 	var coldProgress string
 	for i := 0; i < b.runs; i++ {
 		k, out, err := b.kiln("--no-cache")
@@ -120,6 +128,16 @@ func (b *apkoBench) run() error {
 			return err
 		}
 		coldProgress = out
+		if i == 0 {
+			if err := sameLayersContext(filepath.Join(b.ctx, "kiln.tar"), filepath.Join(probeDir, "ctx")); err != nil {
+				return fmt.Errorf("same-layers probe: %w", err)
+			}
+		}
+		s, _, err := sameLayersBuild(filepath.Join(probeDir, "ctx"), filepath.Join(probeDir, "out.tar"))
+		if err != nil {
+			return fmt.Errorf("same-layers probe: %w", err)
+		}
+		sameLayers = append(sameLayers, s)
 		os.RemoveAll(cacheDir)
 		p, _, err := b.apkoBuild(cacheDir)
 		if err != nil {
@@ -196,7 +214,7 @@ func (b *apkoBench) run() error {
 	if err != nil {
 		return err
 	}
-	printFloor(goals[b.image], floorRuns{cold: cold, warm: warm, bump: bump}, floorTimelines{cold: coldT, warm: warmT, bump: bumpT, container: probeT})
+	printFloor(goals[b.image], floorRuns{cold: cold, warm: warm, bump: bump, sameLayers: sameLayers}, floorTimelines{cold: coldT, warm: warmT, bump: bumpT, container: probeT})
 	fmt.Printf("\nwhere kiln's last cold build spent its time (vertices of 0.05 s or more):\n")
 	for _, l := range vertexTimes(coldProgress) {
 		fmt.Println("  " + l)

@@ -33,7 +33,12 @@ var goals = map[string]caseGoals{
 	"large": {cold: goal{ratio: 2}, warm: goal{ratio: 1}, bump: goal{ratio: 1.5}},
 }
 
-type floorRuns struct{ cold, warm, bump row }
+type floorRuns struct {
+	cold, warm, bump row
+	// sameLayers are the cold builds of kiln's layers, pre-extracted, by
+	// BuildKit's own Dockerfile frontend (samelayers.go), one per cold run.
+	sameLayers []sample
+}
 
 // floorTimelines are the median timelines of each case, and of the
 // builds of an image of one tiny package (containerProbe).
@@ -104,6 +109,16 @@ func printFloor(g caseGoals, runs floorRuns, t floorTimelines) {
 		fmt.Printf("| %-5s | %-56s | %9.2f× | %-24s | %6.2f s    |\n", c.name,
 			fmt.Sprintf("%.2f s = %s", c.secs(), strings.Join(parts, " + ")), c.secs()/apko,
 			fmt.Sprintf("%s (%.2f s)", gr.g, gr.g.limit(apko)), medianWall(gr.r.kiln))
+	}
+	if len(runs.sameLayers) > 0 {
+		var w []float64
+		for _, s := range runs.sameLayers {
+			w = append(w, s.wall)
+		}
+		same, apko, kiln := summarize(w), medianWall(runs.cold.peer), medianWall(runs.cold.kiln)
+		fmt.Printf("cold, the same layers without kiln: BuildKit's own Dockerfile frontend copying this image's layers, extracted beforehand, "+
+			"each by a COPY --link (no package read, no container; interleaved with the cold runs above): %s s, %.2f CPU-s = %.2f× apko; kiln's cold build is %.2f× that\n",
+			same, medianCPU(runs.sameLayers), same.med/apko, kiln/same.med)
 	}
 	warmCPU, apkoCPU := medianCPU(runs.warm.kiln), medianCPU(runs.cold.peer)
 	fmt.Printf("CPU: a warm no-op (client, buildkitd and the frontend; no step runs) costs %.2f CPU-s, %.2f× apko's cold build (%.2f CPU-s); goal for kiln's cold build ≤ 2.5×\n",

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/kiln-build/kiln/integration/ocitest"
+)
+
+// The same-layers probe builds, with BuildKit's own Dockerfile frontend,
+// an image of kiln's layers as they are: each layer's files, extracted
+// beforehand into the probe's context, copied by a COPY --link of its own
+// (a layer each, merged, as kiln's steps make them). No package is read,
+// verified or extracted in the build and no container starts, so what it
+// costs is what BuildKit spends on these layers alone: the context, a
+// snapshot and a copy per layer, the merge and the export. A frontend that
+// builds per-package layers through buildx does at least that.
+
+// sameLayersContext writes the probe's context into dir from the image of
+// a kiln build (an OCI layout tar): l00/, l01/, … holding each layer's
+// files with their owners and modes, and a Dockerfile copying them.
+func sameLayersContext(ociTar, dir string) error {
+	l, err := ocitest.Load(ociTar)
+	if err != nil {
+		return err
+	}
+	imgs, err := l.Images()
+	if err != nil || len(imgs) != 1 {
+		return fmt.Errorf("%s: %d images, %v", ociTar, len(imgs), err)
+	}
+	df := []string{"FROM scratch"}
+	for i, d := range imgs[0].Manifest.Layers {
+		name := fmt.Sprintf("l%02d", i)
+		blob, err := l.Blob(d)
+		if err != nil {
+			return err
+		}
+		if err := untar(blob, filepath.Join(dir, name)); err != nil {
+			return fmt.Errorf("layer %d (%s): %w", i, d.Digest, err)
+		}
+		df = append(df, "COPY --link "+name+"/ /")
+	}
+	return os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(strings.Join(df, "\n")+"\n"), 0o644)
+}
+
+// untar extracts a gzipped layer into dir as root would: owners, modes
+// and links as the layer has them (tar does this faithfully; the probe
+// needs no more).
+func untar(layer []byte, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	cmd := exec.Command("tar", "-xz", "--same-owner", "--numeric-owner", "--same-permissions", "-C", dir)
+	cmd.Stdin = bytes.NewReader(layer)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("tar: %v: %s", err, out)
+	}
+	return nil
+}
+
+// sameLayersBuild builds the probe's context cold, through buildx and the
+// builder kiln's builds use, with BuildKit's built-in Dockerfile frontend,
+// into out (an OCI layout tar, as kiln's builds are exported).
+func sameLayersBuild(dir, out string) (sample, string, error) {
+	return run(dir, nil, true, "docker", "buildx", "build", "--builder", "kiln", "--progress", "plain", "--no-cache",
+		"-f", filepath.Join(dir, "Dockerfile"), "--platform", "linux/amd64", "--output", "type=oci,dest="+out, dir)
+}

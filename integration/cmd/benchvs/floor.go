@@ -115,10 +115,12 @@ func printFloor(g caseGoals, runs floorRuns, t floorTimelines) {
 		for _, s := range runs.sameLayers {
 			w = append(w, s.wall)
 		}
-		same, apko, kiln := summarize(w), medianWall(runs.cold.peer), medianWall(runs.cold.kiln)
+		same, sameCPU := summarize(w), medianCPU(runs.sameLayers)
+		apko, apkoCPU := medianWall(runs.cold.peer), medianCPU(runs.cold.peer)
 		fmt.Printf("cold, the same layers without kiln: BuildKit's own Dockerfile frontend copying this image's layers, extracted beforehand, "+
-			"each by a COPY --link (no package read, no container; interleaved with the cold runs above): %s s, %.2f CPU-s = %.2f× apko; kiln's cold build is %.2f× that\n",
-			same, medianCPU(runs.sameLayers), same.med/apko, kiln/same.med)
+			"each by a COPY --link (no package read, no container; interleaved with the cold runs above): %s s = %.2f× apko, %.2f CPU-s = %.2f× apko's; "+
+			"kiln's cold build is %.2f× its time and %.2f× its CPU\n",
+			same, same.med/apko, sameCPU, sameCPU/apkoCPU, medianWall(runs.cold.kiln)/same.med, medianCPU(runs.cold.kiln)/sameCPU)
 	}
 	warmCPU, apkoCPU := medianCPU(runs.warm.kiln), medianCPU(runs.cold.peer)
 	fmt.Printf("CPU: a warm no-op (client, buildkitd and the frontend; no step runs) costs %.2f CPU-s, %.2f× apko's cold build (%.2f CPU-s); goal for kiln's cold build ≤ 2.5×\n",

@@ -15,10 +15,11 @@ import (
 // an image of kiln's layers as they are: each layer's files, extracted
 // beforehand into the probe's context, copied by a COPY --link of its own
 // (a layer each, merged, as kiln's steps make them). No package is read,
-// verified or extracted in the build and no container starts, so what it
-// costs is what BuildKit spends on these layers alone: the context, a
-// snapshot and a copy per layer, the merge and the export. A frontend that
-// builds per-package layers through buildx does at least that.
+// verified or extracted in the build and no container starts: it measures
+// what these layers cost through buildx when their files are already on
+// disk (the context's checksums, a snapshot and a copy per layer, the
+// merge, the export), next to kiln, which must also make the files. The
+// first build sends the context; the others find it in BuildKit already.
 
 // sameLayersContext writes the probe's context into dir from the image of
 // a kiln build (an OCI layout tar): l00/, l01/, … holding each layer's

@@ -36,8 +36,10 @@ var goals = map[string]caseGoals{
 type floorRuns struct {
 	cold, warm, bump row
 	// sameLayers are the cold builds of kiln's layers, pre-extracted, by
-	// BuildKit's own Dockerfile frontend (samelayers.go), one per cold run.
-	sameLayers []sample
+	// BuildKit's own Dockerfile frontend (samelayers.go), one per cold run;
+	// sameLayersBump its builds of each bumped image's layers over the
+	// layers before, one per bump.
+	sameLayers, sameLayersBump []sample
 }
 
 // floorTimelines are the median timelines of each case, and of the
@@ -110,19 +112,26 @@ func printFloor(g caseGoals, runs floorRuns, t floorTimelines) {
 			fmt.Sprintf("%.2f s = %s", c.secs(), strings.Join(parts, " + ")), c.secs()/apko,
 			fmt.Sprintf("%s (%.2f s)", gr.g, gr.g.limit(apko)), medianWall(gr.r.kiln))
 	}
-	if len(runs.sameLayers) > 0 {
-		var w []float64
-		for _, s := range runs.sameLayers {
-			w = append(w, s.wall)
-		}
-		same, sameCPU := summarize(w), medianCPU(runs.sameLayers)
-		apko, apkoCPU := medianWall(runs.cold.peer), medianCPU(runs.cold.peer)
-		fmt.Printf("cold, the same layers without kiln: BuildKit's own Dockerfile frontend copying this image's layers, extracted beforehand, "+
-			"each by a COPY --link (no package read, no container; interleaved with the cold runs above): %s s = %.2f× apko, %.2f CPU-s = %.2f× apko's; "+
-			"kiln's cold build is %.2f× its time and %.2f× its CPU\n",
-			same, same.med/apko, sameCPU, sameCPU/apkoCPU, medianWall(runs.cold.kiln)/same.med, medianCPU(runs.cold.kiln)/sameCPU)
-	}
+	printSameLayers("cold", "each by a COPY --link (no package read, no container; interleaved with the cold runs above)", runs.sameLayers, runs.cold)
+	printSameLayers("one-package bump", "over its build of the layers before (only the changed layers' copies run; interleaved with the bumps above)", runs.sameLayersBump, runs.bump)
 	warmCPU, apkoCPU := medianCPU(runs.warm.kiln), medianCPU(runs.cold.peer)
 	fmt.Printf("CPU: a warm no-op (client, buildkitd and the frontend; no step runs) costs %.2f CPU-s, %.2f× apko's cold build (%.2f CPU-s); goal for kiln's cold build ≤ 2.5×\n",
 		warmCPU, warmCPU/apkoCPU, apkoCPU)
+}
+
+// printSameLayers prints the same-layers probe's builds of a case next to
+// apko's and kiln's builds of it (r).
+func printSameLayers(name, how string, probe []sample, r row) {
+	if len(probe) == 0 {
+		return
+	}
+	var w []float64
+	for _, s := range probe {
+		w = append(w, s.wall)
+	}
+	same, sameCPU := summarize(w), medianCPU(probe)
+	apko, apkoCPU := medianWall(r.peer), medianCPU(r.peer)
+	fmt.Printf("%s, the same layers without kiln: BuildKit's own Dockerfile frontend copying this image's layers, extracted beforehand, %s: "+
+		"%s s = %.2f× apko, %.2f CPU-s = %.2f× apko's; kiln's build is %.2f× its time and %.2f× its CPU\n",
+		name, how, same, same.med/apko, sameCPU, sameCPU/apkoCPU, medianWall(r.kiln)/same.med, medianCPU(r.kiln)/sameCPU)
 }

@@ -23,8 +23,13 @@ import (
 
 // sameLayersContext writes the probe's context into dir from the image of
 // a kiln build (an OCI layout tar): l00/, l01/, … holding each layer's
-// files with their owners and modes, and a Dockerfile copying them.
+// files with their owners and modes, and a Dockerfile copying them. What
+// dir held goes; files that come again keep their metadata (the layers'
+// times are the build's epoch), so buildx sends BuildKit only the changes.
 func sameLayersContext(ociTar, dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
 	l, err := ocitest.Load(ociTar)
 	if err != nil {
 		return err
@@ -63,10 +68,15 @@ func untar(layer []byte, dir string) error {
 	return nil
 }
 
-// sameLayersBuild builds the probe's context cold, through buildx and the
+// sameLayersBuild builds the probe's context through buildx and the
 // builder kiln's builds use, with BuildKit's built-in Dockerfile frontend,
-// into out (an OCI layout tar, as kiln's builds are exported).
-func sameLayersBuild(dir, out string) (sample, string, error) {
-	return run(dir, nil, true, "docker", "buildx", "build", "--builder", "kiln", "--progress", "plain", "--no-cache",
-		"-f", filepath.Join(dir, "Dockerfile"), "--platform", "linux/amd64", "--output", "type=oci,dest="+out, dir)
+// into out (an OCI layout tar, as kiln's builds are exported): cold with
+// --no-cache, else reusing the layers whose files did not change.
+func sameLayersBuild(dir, out string, noCache bool) (sample, string, error) {
+	argv := []string{"docker", "buildx", "build", "--builder", "kiln", "--progress", "plain",
+		"-f", filepath.Join(dir, "Dockerfile"), "--platform", "linux/amd64", "--output", "type=oci,dest=" + out}
+	if noCache {
+		argv = append(argv, "--no-cache")
+	}
+	return run(dir, nil, true, append(argv, dir)...)
 }

@@ -29,8 +29,17 @@ func TestSameLayersContext(t *testing.T) {
 	}
 	ociTar := writeLayout(t, layers)
 	dir := filepath.Join(t.TempDir(), "ctx")
+	// A context written before from another image (a bump's) keeps
+	// nothing of it.
+	stale := [][]tar.Header{{{Name: "etc/", Typeflag: tar.TypeDir, Mode: 0o755}, {Name: "etc/old", Typeflag: tar.TypeReg, Mode: 0o644, Size: 4}}}
+	if err := sameLayersContext(writeLayout(t, stale), dir); err != nil {
+		t.Fatal(err)
+	}
 	if err := sameLayersContext(ociTar, dir); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "l00", "etc")); err == nil {
+		t.Error("l00/etc is left from the context written before")
 	}
 	df, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
 	if err != nil {

@@ -98,7 +98,9 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 		return nil, fmt.Errorf("%s: the plan has no metadata layer", p.Arch)
 	}
 	all := p.Batches()
-	c := &converter{p: p, in: in, keys: keysState(pl.Keys), again: in.ChainInstalls && p.SideBySide(all)}
+	planned := p.SideBySide(all)
+	sideBySide := planned && !in.ChainInstalls
+	c := &converter{p: p, in: in, keys: keysState(pl.Keys), again: planned && in.ChainInstalls}
 	var baseDiffs []llb.State
 	var links, tree *llb.State
 	if p.Base != nil && len(p.Base.Layers) > 0 {
@@ -113,7 +115,6 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 	var records []recordSet
 	var batches []batchOut
 	var first *llb.State
-	sideBySide := !in.ChainInstalls && p.SideBySide(all)
 	for i, b := range all {
 		lower := links
 		if i > 0 && sideBySide {
@@ -125,14 +126,13 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 			images = append(images, c.imageLayer(b[j], f))
 		}
 		records = append(records, recs)
-		batches = append(batches, batchOut{links: next, layers: len(b)})
+		if sideBySide {
+			batches = append(batches, batchOut{links: next, layers: len(b)})
+		}
 		if i == 0 {
 			first = &next
 		}
 		links = &next
-	}
-	if !sideBySide {
-		batches = nil
 	}
 	// The metadata step reads the package layers, and on a base image the
 	// base's directory links under them (not its files, as in apko), each

@@ -113,13 +113,12 @@ func (b *apkoBench) run() error {
 
 	cacheDir := filepath.Join(b.ctx, ".apko-cache")
 	cold := row{name: "cold (--no-cache / empty cache)"}
-	// The same-layers probe's context lives outside kiln's, so that
-	// kiln's builds read the same context with or without it.
 	probeDir, err := os.MkdirTemp("", "kiln-bench-layers-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(probeDir)
+	probe := sameLayersProbe{dir: probeDir}
 	var sameLayers, sameLayersBump []sample
 	var coldProgress string
 	for i := 0; i < b.runs; i++ {
@@ -128,14 +127,13 @@ func (b *apkoBench) run() error {
 			return err
 		}
 		coldProgress = out
+		from := "" // the first cold image's layers serve every cold run
 		if i == 0 {
-			if err := sameLayersContext(filepath.Join(b.ctx, "kiln.tar"), filepath.Join(probeDir, "ctx")); err != nil {
-				return fmt.Errorf("same-layers probe: %w", err)
-			}
+			from = filepath.Join(b.ctx, "kiln.tar")
 		}
-		s, _, err := sameLayersBuild(filepath.Join(probeDir, "ctx"), filepath.Join(probeDir, "out.tar"), true)
+		s, err := probe.build(from, true)
 		if err != nil {
-			return fmt.Errorf("same-layers probe: %w", err)
+			return err
 		}
 		sameLayers = append(sameLayers, s)
 		os.RemoveAll(cacheDir)
@@ -193,12 +191,9 @@ func (b *apkoBench) run() error {
 		// The same bump without kiln: the probe's context takes the
 		// bumped image's layers and BuildKit's own frontend builds them
 		// over its last build of the layers before.
-		if err := sameLayersContext(after, filepath.Join(probeDir, "ctx")); err != nil {
-			return fmt.Errorf("same-layers probe: %w", err)
-		}
-		s, _, err := sameLayersBuild(filepath.Join(probeDir, "ctx"), filepath.Join(probeDir, "out.tar"), false)
+		s, err := probe.build(after, false)
 		if err != nil {
-			return fmt.Errorf("same-layers probe: %w", err)
+			return err
 		}
 		sameLayersBump = append(sameLayersBump, s)
 		p, _, err := b.apkoBuild(cacheDir)
@@ -251,7 +246,7 @@ const timelineBuilds = 3
 // prints and returns their median timeline.
 func (b *apkoBench) printTimeline(name string, bump bool, args ...string) (buildTimeline, error) {
 	var ts []buildTimeline
-	var walls []float64
+	var builds []sample
 	for i := 0; i < timelineBuilds; i++ {
 		if bump {
 			if _, err := b.writeRepo(map[string]string{b.bumpPkg: fmt.Sprintf("1.%d-r0", b.runs+1+i)}); err != nil {
@@ -266,10 +261,10 @@ func (b *apkoBench) printTimeline(name string, bump bool, args ...string) (build
 		if err != nil {
 			return t, err
 		}
-		ts, walls = append(ts, t), append(walls, k.wall)
+		ts, builds = append(ts, t), append(builds, k)
 	}
 	t := medianTimeline(ts)
-	printTimeline(fmt.Sprintf("%s timeline, medians of %d more builds (%.2f s)", name, len(ts), summarize(walls).med), t.phases)
+	printTimeline(fmt.Sprintf("%s timeline, medians of %d more builds (%.2f s)", name, len(ts), medianWall(builds)), t.phases)
 	return t, nil
 }
 

@@ -125,11 +125,7 @@ func printSameLayers(name, how string, probe []sample, r row) {
 	if len(probe) == 0 {
 		return
 	}
-	var w []float64
-	for _, s := range probe {
-		w = append(w, s.wall)
-	}
-	same, sameCPU := summarize(w), medianCPU(probe)
+	same, sameCPU := summarize(walls(probe)), medianCPU(probe)
 	apko, apkoCPU := medianWall(r.peer), medianCPU(r.peer)
 	fmt.Printf("%s, the same layers without kiln: BuildKit's own Dockerfile frontend copying this image's layers, extracted beforehand, %s: "+
 		"%s s = %.2f× apko, %.2f CPU-s = %.2f× apko's; kiln's build is %.2f× its time and %.2f× its CPU\n",

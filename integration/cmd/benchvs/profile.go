@@ -273,12 +273,15 @@ func indent(s string) string {
 	return sb.String()
 }
 
-func medianWall(ss []sample) float64 {
+func medianWall(ss []sample) float64 { return summarize(walls(ss)).med }
+
+// walls are samples' wall-clock seconds.
+func walls(ss []sample) []float64 {
 	var w []float64
 	for _, s := range ss {
 		w = append(w, s.wall)
 	}
-	return summarize(w).med
+	return w
 }
 
 // medianCPU is the median CPU-seconds of samples.

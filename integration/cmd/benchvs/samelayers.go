@@ -68,15 +68,31 @@ func untar(layer []byte, dir string) error {
 	return nil
 }
 
-// sameLayersBuild builds the probe's context through buildx and the
-// builder kiln's builds use, with BuildKit's built-in Dockerfile frontend,
-// into out (an OCI layout tar, as kiln's builds are exported): cold with
-// --no-cache, else reusing the layers whose files did not change.
-func sameLayersBuild(dir, out string, noCache bool) (sample, string, error) {
+// sameLayersProbe is the probe's working directory: its context (ctx/)
+// and the image it exports (out.tar), outside kiln's context, so that
+// kiln's builds read the same context with or without it.
+type sameLayersProbe struct{ dir string }
+
+// build writes the probe's context from a kiln image (an OCI layout tar)
+// when given one, then builds the context through buildx and the builder
+// kiln's builds use, with BuildKit's built-in Dockerfile frontend, into an
+// OCI layout tar as kiln's builds are exported: cold with --no-cache, else
+// reusing the layers whose files did not change.
+func (p sameLayersProbe) build(ociTar string, noCache bool) (sample, error) {
+	ctx := filepath.Join(p.dir, "ctx")
+	if ociTar != "" {
+		if err := sameLayersContext(ociTar, ctx); err != nil {
+			return sample{}, fmt.Errorf("same-layers probe: %w", err)
+		}
+	}
 	argv := []string{"docker", "buildx", "build", "--builder", "kiln", "--progress", "plain",
-		"-f", filepath.Join(dir, "Dockerfile"), "--platform", "linux/amd64", "--output", "type=oci,dest=" + out}
+		"-f", filepath.Join(ctx, "Dockerfile"), "--platform", "linux/amd64", "--output", "type=oci,dest=" + filepath.Join(p.dir, "out.tar")}
 	if noCache {
 		argv = append(argv, "--no-cache")
 	}
-	return run(dir, nil, true, append(argv, dir)...)
+	s, _, err := run(ctx, nil, true, append(argv, ctx)...)
+	if err != nil {
+		return sample{}, fmt.Errorf("same-layers probe: %w", err)
+	}
+	return s, nil
 }

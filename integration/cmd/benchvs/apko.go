@@ -60,11 +60,12 @@ func repoInputs() (*sign.Signer, string, error) {
 func writeContext(args []string) error {
 	fs := flag.NewFlagSet("benchvs context", flag.ContinueOnError)
 	image := fs.String("image", "small", "which image: small, large")
+	bump := fs.String("bump", "", "the bumped package's version (e.g. 1.1-r0), to rewrite DIR as the bench's bump does")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("usage: benchvs context --image small|large DIR")
+		return fmt.Errorf("usage: benchvs context --image small|large [--bump VERSION] DIR")
 	}
 	signer, goroot, err := repoInputs()
 	if err != nil {
@@ -74,7 +75,24 @@ func writeContext(args []string) error {
 	if err := os.MkdirAll(b.ctx, 0o755); err != nil {
 		return err
 	}
-	pkgs, err := b.writeRepo(nil)
+	// The signing key stays beside the context, so a bump re-signs only
+	// the bumped package and the index, as the bench's bump does.
+	keyFile := filepath.Join(b.ctx, ".signing", signer.KeyName[:len(signer.KeyName)-len(".pub")])
+	var versions map[string]string
+	if *bump != "" {
+		versions = map[string]string{bumpedPackage[*image]: *bump}
+		if b.signer, err = sign.LoadSigner(keyFile); err != nil {
+			return fmt.Errorf("--bump rewrites a context this command wrote: %w", err)
+		}
+	} else {
+		if err := os.MkdirAll(filepath.Dir(keyFile), 0o700); err != nil {
+			return err
+		}
+		if err := os.WriteFile(keyFile, signer.PrivateKeyPEM(), 0o600); err != nil {
+			return err
+		}
+	}
+	pkgs, err := b.writeRepo(versions)
 	if err != nil {
 		return err
 	}
@@ -84,6 +102,9 @@ func writeContext(args []string) error {
 	fmt.Printf("%s: apko.yaml and packages/ (%d packages; bump %s)\n", b.ctx, len(pkgs), b.bumpPkg)
 	return nil
 }
+
+// bumpedPackage is the package each image's bump changes.
+var bumpedPackage = map[string]string{"small": "filler-07", "large": "bulk-17"}
 
 type apkoBench struct {
 	apko, image, goroot string
@@ -285,14 +306,14 @@ func (b *apkoBench) writeRepo(versions map[string]string) ([]string, error) {
 		for i := 0; i < 30; i++ {
 			names = append(names, fmt.Sprintf("filler-%02d", i))
 		}
-		b.bumpPkg = "filler-07"
+		b.bumpPkg = bumpedPackage["small"]
 	case "large":
 		o.Bulk, o.BulkFrom = 30, b.goroot
 		names = []string{"kiln-baselayout", "busybox"}
 		for i := 0; i < 30; i++ {
 			names = append(names, fmt.Sprintf("bulk-%02d", i))
 		}
-		b.bumpPkg = "bulk-17"
+		b.bumpPkg = bumpedPackage["large"]
 	default:
 		return nil, fmt.Errorf("unknown image %q (small, large)", b.image)
 	}

@@ -6,7 +6,8 @@
 //
 //	benchvs apko    --apko PATH [--runs N] [--image small|large|both]
 //	benchvs melange --melange PATH [--runs N]
-//	benchvs context --image small|large DIR   (writes that image's context, to probe by hand)
+//	benchvs context --image small|large [--bump VERSION] DIR   (writes that image's context, to probe by hand;
+//	                 --bump rewrites it with the bumped package at VERSION)
 //
 // It needs the stack (integration/stack/up.sh) and its env file sourced;
 // the reference tools are built by ../shared/peers (not by this program).

@@ -2,7 +2,6 @@ package imagefs
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -21,6 +20,7 @@ import (
 // symlinks from their links record.
 type layerView struct {
 	roots []*os.Root        // this batch's installed layers, bottom first
+	trees []layerTree       // what each root holds, read once it is installed
 	links map[string]string // earlier batches' symlinks: path -> target
 	// lookups, when not nil, collects the paths Lookup answered from
 	// links: what the batches below told this one (step.LookupsFile).
@@ -54,12 +54,51 @@ func newLayerView(lowerDir string) (*layerView, error) {
 
 // push adds an installed layer on top of the view.
 func (v *layerView) push(dir string) error {
+	tree, err := readLayerTree(dir)
+	if err != nil {
+		return fmt.Errorf("reading the installed layer %s: %w", dir, err)
+	}
 	r, err := os.OpenRoot(dir)
 	if err != nil {
 		return err
 	}
 	v.roots = append(v.roots, r)
+	v.trees = append(v.trees, tree)
 	return nil
+}
+
+// lstat describes p in layer i as an lstat through its root would: from
+// the layer's tree, or from the root itself when a directory on the way
+// to p is a symlink there (rare: the root's lstat follows it).
+func (v *layerView) lstat(i int, p string) (treeEntry, bool) {
+	if e, ok := v.trees[i].entries[p]; ok {
+		return e, true
+	}
+	if !v.trees[i].linkOnTheWay(p) {
+		return treeEntry{}, false
+	}
+	fi, err := v.roots[i].Lstat(p)
+	if err != nil {
+		return treeEntry{}, false
+	}
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		target, err := v.roots[i].Readlink(p)
+		if err != nil {
+			return treeEntry{}, false
+		}
+		return treeEntry{kind: treeSymlink, entry: install.LowerEntry{Symlink: target}}, true
+	case fi.IsDir():
+		e := install.LowerEntry{Dir: true, Mode: uint32(fi.Mode().Perm())}
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			e.Mode = st.Mode & 0o7777
+			e.UID, e.GID = int(st.Uid), int(st.Gid)
+		}
+		return treeEntry{kind: treeDir, entry: e}, true
+	case fi.Mode().IsRegular():
+		return treeEntry{kind: treeFile}, true
+	}
+	return treeEntry{kind: treeOther}, true
 }
 
 func (v *layerView) close() {
@@ -71,27 +110,14 @@ func (v *layerView) close() {
 // Lookup implements install.Lower: the topmost layer that has p decides.
 func (v *layerView) Lookup(p string) (install.LowerEntry, bool) {
 	for i := len(v.roots) - 1; i >= 0; i-- {
-		fi, err := v.roots[i].Lstat(p)
-		if err != nil {
-			continue
-		}
+		e, ok := v.lstat(i, p)
 		switch {
-		case fi.Mode()&fs.ModeSymlink != 0:
-			target, err := v.roots[i].Readlink(p)
-			if err != nil {
-				return install.LowerEntry{}, false
-			}
-			return install.LowerEntry{Symlink: target}, true
-		case fi.IsDir():
-			e := install.LowerEntry{Dir: true, Mode: uint32(fi.Mode().Perm())}
-			if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-				e.Mode = st.Mode & 0o7777
-				e.UID, e.GID = int(st.Uid), int(st.Gid)
-			}
-			return e, true
-		default:
+		case !ok:
+			continue
+		case e.kind == treeFile || e.kind == treeOther:
 			return install.LowerEntry{}, false // a file: nothing to go through
 		}
+		return e.entry, true
 	}
 	if v.lookups != nil {
 		v.lookups[p] = true
@@ -145,20 +171,11 @@ func (v *layerView) collectLinks() ([]step.Link, error) {
 	for p, t := range v.links {
 		all[p] = t
 	}
-	for _, r := range v.roots {
-		err := fs.WalkDir(r.FS(), ".", func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.Type()&fs.ModeSymlink == 0 {
-				return err
+	for _, t := range v.trees {
+		for p, e := range t.entries {
+			if e.kind == treeSymlink {
+				all[p] = e.entry.Symlink
 			}
-			target, err := r.Readlink(p)
-			if err != nil {
-				return err
-			}
-			all[p] = target
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("links record: %w", err)
 		}
 	}
 	out := []step.Link{}
@@ -241,11 +258,11 @@ func (v *layerView) resolveParents(rel string) (string, bool) {
 // stat is Lookup that also says when p is a regular file in this batch.
 func (v *layerView) stat(p string) (e install.LowerEntry, found, isFile bool) {
 	for i := len(v.roots) - 1; i >= 0; i-- {
-		fi, err := v.roots[i].Lstat(p)
-		if errors.Is(err, fs.ErrNotExist) || err != nil {
+		te, ok := v.lstat(i, p)
+		if !ok {
 			continue
 		}
-		if fi.Mode().IsRegular() {
+		if te.kind == treeFile {
 			return e, true, true
 		}
 		break

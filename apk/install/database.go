@@ -245,7 +245,7 @@ func (in *Installer) writeRootFile(name string, data []byte) error {
 		d.remove(tmp)
 		return err
 	}
-	return d.rename(tmp, base)
+	return d.rename(tmp, base, false)
 }
 
 // ensureDir resolves directory dir under the root, creating missing

@@ -117,6 +117,9 @@ type target struct {
 	d       *dirHandle
 	mode    uint32 // permission bits with setuid/setgid/sticky
 	xattrs  []xattr
+	// hardlink: the entry is a hard link, whose temporary name may be a
+	// link to the very file it replaces (rename then does nothing).
+	hardlink bool
 }
 
 func (ex *extraction) entry(hdr *tar.Header, r io.Reader) error {
@@ -350,11 +353,16 @@ func (ex *extraction) hardlink(t *target, hdr *tar.Header) error {
 	if err := ex.notDirInWay(t); err != nil {
 		return err
 	}
-	// t.d is the most recent directory, so this keeps it open.
 	sd, err := in.dirAt(lphysDir)
 	if err != nil {
 		return fmt.Errorf("%q: %w", t.name, err)
 	}
+	// Resolving the target's directory may have opened others since t.d
+	// was (and closed it): take it again; the two are the most recent.
+	if t.d, err = in.dirAt(t.d.phys); err != nil {
+		return fmt.Errorf("%q: %w", t.name, err)
+	}
+	t.hardlink = true
 	tmp, err := t.d.link(sd, lbase)
 	if err != nil {
 		return fmt.Errorf("%q: hard link to %q: %w", t.name, lname, err)

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -38,12 +40,37 @@ func (in *Installer) openDir(phys string) (*dirHandle, error) {
 
 func (d *dirHandle) close() { d.f.Close() }
 
+// openDirFrom is openDir through the parent's handle when it is open: a
+// directory just made is opened next, and os.Root would walk its whole
+// path again. The parent stays pinned by its descriptor and the last
+// component is opened without following a symlink.
+func (in *Installer) openDirFrom(phys string) (*dirHandle, error) {
+	if phys == "" {
+		return in.openDir(phys)
+	}
+	parent, base := path.Split(phys)
+	parent = strings.TrimSuffix(parent, "/")
+	for _, p := range in.open {
+		if p.phys != parent {
+			continue
+		}
+		fd, err := unix.Openat(p.fd, base, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("open directory %q: %w", phys, err)
+		}
+		return &dirHandle{in: in, f: os.NewFile(uintptr(fd), phys), fd: fd, phys: phys}, nil
+	}
+	return in.openDir(phys)
+}
+
 // maxOpenDirs bounds the directories dirAt keeps open.
 const maxOpenDirs = 16
 
 // dirAt is openDir through the Installer's recently opened directories.
 // The handle stays the Installer's: callers do not close it, and it
 // lasts at least until the next dirAt call (it is then the most recent).
+// Resolving a directory (walkDir) calls dirAt for each component it
+// looks up, so a handle held across a resolution must be taken again.
 func (in *Installer) dirAt(phys string) (*dirHandle, error) {
 	for i, d := range in.open {
 		if d.phys == phys {
@@ -52,7 +79,7 @@ func (in *Installer) dirAt(phys string) (*dirHandle, error) {
 			return d, nil
 		}
 	}
-	d, err := in.openDir(phys)
+	d, err := in.openDirFrom(phys)
 	if err != nil {
 		return nil, err
 	}
@@ -169,14 +196,17 @@ func (d *dirHandle) mkdir(name string) error {
 }
 
 // rename moves a temporary entry over name. rename(2) succeeds without
-// doing anything when both are links to one inode, so the temporary name
-// is removed if it is still there.
-func (d *dirHandle) rename(tmp, name string) error {
+// doing anything when both are links to one inode, which only a hard
+// link can be (sameInodeMaybe): its temporary name is then removed if it
+// is still there.
+func (d *dirHandle) rename(tmp, name string, sameInodeMaybe bool) error {
 	if err := unix.Renameat(d.fd, tmp, d.fd, name); err != nil {
 		d.remove(tmp)
 		return fmt.Errorf("rename into %q: %w", d.path(name), err)
 	}
-	d.remove(tmp)
+	if sameInodeMaybe {
+		d.remove(tmp)
+	}
 	return nil
 }
 

@@ -79,10 +79,10 @@ type Installer struct {
 
 	pendingModes map[string]uint32   // directories created, mode to apply at the end
 	touched      map[string]struct{} // directories whose mtime must be reset
-	// resolved memoizes walkDir: directory as named → physical path.
+	// resolved memoizes walkDir: directory as named → its resolution.
 	// Directories are only ever added while installing, so a resolution
 	// holds until a symlink is put in place (dropResolved).
-	resolved map[string]string
+	resolved map[string]resolution
 	// open holds the directories opened last, most recent first: a
 	// package's entries come grouped by directory, and opening one walks
 	// its whole path again. An open directory cannot be redirected.
@@ -126,7 +126,7 @@ func New(root string, opts Options) (*Installer, error) {
 		dirOwners:    map[string]*installed{},
 		pendingModes: map[string]uint32{},
 		touched:      map[string]struct{}{},
-		resolved:     map[string]string{},
+		resolved:     map[string]resolution{},
 	}
 	switch {
 	case opts.MaxTotalSize == 0:

@@ -53,6 +53,12 @@ func TestInstallOverLowerLayers(t *testing.T) {
 			nil, []string{"usr/share/doc"}, ""},
 		{"a lower link that climbs out is refused", lowerMap{"evil": {Symlink: "../../.."}},
 			[]ent{dir("evil"), file("evil/x", "x")}, nil, nil, nil, nil, "leads above the root"},
+		{"below a lower link resolved before, missing directories are made as under it", lowerMap{
+			"opt": {Dir: true, Mode: 0o755}, "opt/current": {Symlink: "tool-1"}},
+			[]ent{file("opt/current/a", "a\n"), file("opt/current/sub/b", "b\n")},
+			map[string]string{"opt/tool-1/a": "a\n", "opt/tool-1/sub/b": "b\n"},
+			map[string]fs.FileMode{"opt/tool-1": 0o755, "opt/tool-1/sub": 0o755},
+			[]string{"opt/current"}, []string{"opt/current/a", "opt/current/sub/b"}, ""},
 		{"without a lower layer the parent must exist", nil,
 			[]ent{file("bin/x", "x")}, nil, nil, nil, nil, `"bin" does not exist`},
 	}

@@ -70,27 +70,47 @@ func (in *Installer) makeDir(dir string) (string, error) {
 }
 
 func (in *Installer) walkDir(dir string, create bool) (string, error) {
-	if phys, ok := in.resolved[dir]; ok {
-		return phys, nil
+	if r, ok := in.resolved[dir]; ok {
+		return r.phys, nil
 	}
-	phys, err := in.walkDirUncached(dir, create)
-	if err == nil {
-		// Either way the directory now exists in the root.
-		in.resolved[dir] = phys
+	r, err := in.walkDirUncached(dir, create)
+	if err != nil {
+		return "", err
 	}
-	return phys, err
+	// Either way the directory now exists in the root.
+	in.resolved[dir] = r
+	return r.phys, nil
 }
 
 // dropResolved forgets every directory resolution: a symlink just put in
 // place may lead a path elsewhere.
 func (in *Installer) dropResolved() { clear(in.resolved) }
 
-func (in *Installer) walkDirUncached(dir string, create bool) (string, error) {
+// resolution is a directory walkDir resolved, with what its walk had met
+// on the way, so a walk below it can start there.
+type resolution struct {
+	phys     string // physical path relative to the root
+	links    int    // symlinks followed
+	via      string // the last symlink followed, for error messages
+	viaLower bool   // a lower layer's symlink was followed
+}
+
+func (in *Installer) walkDirUncached(dir string, create bool) (resolution, error) {
 	var cur []string
 	todo := splitRel(dir)
 	links := 0
 	via := ""         // the last symlink followed, for error messages
 	viaLower := false // a lower layer's symlink was followed
+	// Start below the deepest ancestor already resolved: an archive's
+	// directories come parent first, and walking each from the root
+	// again costs a lookup per component of every ancestor.
+	for i := len(todo) - 1; i > 0; i-- {
+		if r, ok := in.resolved[strings.Join(todo[:i], "/")]; ok {
+			cur, todo = splitRel(r.phys), todo[i:]
+			links, via, viaLower = r.links, r.via, r.viaLower
+			break
+		}
+	}
 	for len(todo) > 0 {
 		c := todo[0]
 		todo = todo[1:]
@@ -100,29 +120,37 @@ func (in *Installer) walkDirUncached(dir string, create bool) (string, error) {
 		case "..":
 			if len(cur) == 0 {
 				if via != "" {
-					return "", fmt.Errorf("%w: %q leads above the root through symlink %q", ErrUnsafePath, dir, via)
+					return resolution{}, fmt.Errorf("%w: %q leads above the root through symlink %q", ErrUnsafePath, dir, via)
 				}
-				return "", fmt.Errorf("%w: %q leads above the root", ErrUnsafePath, dir)
+				return resolution{}, fmt.Errorf("%w: %q leads above the root", ErrUnsafePath, dir)
 			}
 			cur = cur[:len(cur)-1]
 			continue
 		}
-		p := joinRel(strings.Join(cur, "/"), c)
-		fi, err := in.root.Lstat(p)
+		parent := strings.Join(cur, "/")
+		p := joinRel(parent, c)
+		// One lookup in the parent, held open, instead of a walk of p
+		// from the root.
+		pd, err := in.dirAt(parent)
+		if err != nil {
+			return resolution{}, fmt.Errorf("directory %q: %w", dir, err)
+		}
+		st, exists, err := pd.stat(c)
+		if err != nil {
+			return resolution{}, fmt.Errorf("directory %q: %w", dir, err)
+		}
 		target, isLink := "", false
 		switch {
-		case err == nil && fi.Mode()&fs.ModeSymlink != 0:
-			if target, err = in.root.Readlink(p); err != nil {
-				return "", fmt.Errorf("directory %q: %w", dir, err)
+		case exists && st.Mode&typeMask == typeSymlink:
+			if target, err = pd.readlink(c); err != nil {
+				return resolution{}, fmt.Errorf("directory %q: %w", dir, err)
 			}
 			isLink = true
-		case err == nil && fi.IsDir():
+		case exists && st.Mode&typeMask == typeDir:
 			cur = append(cur, c)
 			continue
-		case err == nil:
-			return "", fmt.Errorf("%w: %q in %q is not a directory", ErrUnsafePath, p, dir)
-		case !errors.Is(err, fs.ErrNotExist):
-			return "", fmt.Errorf("directory %q: %w", dir, err)
+		case exists:
+			return resolution{}, fmt.Errorf("%w: %q in %q is not a directory", ErrUnsafePath, p, dir)
 		default:
 			e, below := in.lower(p)
 			switch {
@@ -130,26 +158,26 @@ func (in *Installer) walkDirUncached(dir string, create bool) (string, error) {
 				target, isLink, viaLower = e.Symlink, true, true
 			case below && e.Dir || viaLower:
 				if !create {
-					return "", fmt.Errorf("directory %q: %q is only in the layers below: %w", dir, p, fs.ErrNotExist)
+					return resolution{}, fmt.Errorf("directory %q: %q is only in the layers below: %w", dir, p, fs.ErrNotExist)
 				}
 				if !below {
 					e = LowerEntry{Dir: true, Mode: defaultDirMode}
 				}
 				if err := in.borrowDir(p, e); err != nil {
-					return "", err
+					return resolution{}, err
 				}
 				cur = append(cur, c)
 				continue
 			case via != "":
-				return "", fmt.Errorf("directory %q: %q (reached through symlink %q) does not exist in the root: %w", dir, p, via, fs.ErrNotExist)
+				return resolution{}, fmt.Errorf("directory %q: %q (reached through symlink %q) does not exist in the root: %w", dir, p, via, fs.ErrNotExist)
 			default:
-				return "", fmt.Errorf("directory %q: %q does not exist: %w", dir, p, fs.ErrNotExist)
+				return resolution{}, fmt.Errorf("directory %q: %q does not exist: %w", dir, p, fs.ErrNotExist)
 			}
 		}
 		if isLink {
 			links++
 			if links > maxSymlinks {
-				return "", fmt.Errorf("%w: %q: too many levels of symbolic links", ErrUnsafePath, dir)
+				return resolution{}, fmt.Errorf("%w: %q: too many levels of symbolic links", ErrUnsafePath, dir)
 			}
 			via = p + " -> " + target
 			if strings.HasPrefix(target, "/") {
@@ -158,19 +186,24 @@ func (in *Installer) walkDirUncached(dir string, create bool) (string, error) {
 			todo = append(splitRel(target), todo...)
 		}
 	}
-	return strings.Join(cur, "/"), nil
+	return resolution{phys: strings.Join(cur, "/"), links: links, via: via, viaLower: viaLower}, nil
 }
 
 // borrowDir makes in the root a directory that belongs to the layers
 // below, with their metadata, so this layer can hold entries in it
 // without changing it: no package records it, and its time is the epoch.
 func (in *Installer) borrowDir(p string, e LowerEntry) error {
-	if err := in.root.Mkdir(p, 0o700); err != nil {
+	parent, base := path.Split(p)
+	d, err := in.dirAt(strings.TrimSuffix(parent, "/"))
+	if err != nil {
+		return fmt.Errorf("make directory %q of the layers below: %w", p, err)
+	}
+	if err := d.mkdir(base); err != nil {
 		return fmt.Errorf("make directory %q of the layers below: %w", p, err)
 	}
 	if in.chown {
-		if err := in.root.Lchown(p, e.UID, e.GID); err != nil {
-			return fmt.Errorf("chown directory %q: %w", p, err)
+		if err := d.lchown(base, e.UID, e.GID); err != nil {
+			return err
 		}
 	}
 	in.pendingModes[p] = e.Mode

@@ -1,9 +1,10 @@
 package install
 
 import (
-	"fmt"
 	"io/fs"
+	"path"
 	"sort"
+	"strings"
 )
 
 // place settles ownership of a freshly created temporary entry: it either
@@ -21,7 +22,7 @@ func (ex *extraction) place(t *target, tmp string, rec FileRecord) error {
 		t.d.remove(tmp)
 		return err
 	}
-	if err := t.d.rename(tmp, t.base); err != nil {
+	if err := t.d.rename(tmp, t.base, t.hardlink); err != nil {
 		return err
 	}
 	if o != nil {
@@ -43,22 +44,38 @@ func (in *Installer) finish() error {
 	}
 	sort.Strings(dirs)
 	for _, p := range dirs {
-		if err := in.root.Chmod(p, FileMode(in.pendingModes[p])); err != nil {
-			return fmt.Errorf("chmod directory %q: %w", p, err)
+		d, name, err := in.parentOf(p)
+		if err != nil {
+			return err
+		}
+		if err := d.chmod(name, in.pendingModes[p]); err != nil {
+			return err
 		}
 	}
 	clear(in.pendingModes)
 	for p := range in.touched {
-		name := p
-		if name == "" {
-			name = "."
+		d, name, err := in.parentOf(p)
+		if err != nil {
+			return err
 		}
-		if err := in.root.Chtimes(name, in.epoch, in.epoch); err != nil {
-			return fmt.Errorf("set times of directory %q: %w", p, err)
+		if err := d.setTimes(name, in.opts.SourceDateEpoch); err != nil {
+			return err
 		}
 	}
 	clear(in.touched)
 	return nil
+}
+
+// parentOf returns the open directory holding the entry at physical path
+// p and the entry's name in it; the root itself is "." in the root.
+func (in *Installer) parentOf(p string) (*dirHandle, string, error) {
+	if p == "" {
+		d, err := in.dirAt("")
+		return d, ".", err
+	}
+	dir, base := path.Split(p)
+	d, err := in.dirAt(strings.TrimSuffix(dir, "/"))
+	return d, base, err
 }
 
 // FileMode converts Unix permission bits (07777, as the installed database

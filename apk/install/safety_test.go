@@ -2,6 +2,7 @@ package install
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -147,6 +148,11 @@ func TestHardlinks(t *testing.T) {
 		{"to a directory", []ent{dir("d/"), hardlink("b", "d")}, true},
 		{"to a symlink", []ent{symlink("s", "x"), hardlink("b", "s")}, true},
 		{"to the root", []ent{hardlink("b", "./")}, true},
+		// A symlink drops the resolved directories, so resolving the
+		// target's directory walks its 20 components again, more than
+		// the directories the installer keeps open: the link's own
+		// directory must still be where the link goes.
+		{"to a file deeper than the open directories", deepLink(), false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -178,6 +184,18 @@ func TestHardlinks(t *testing.T) {
 			s.checkOutside(t)
 		})
 	}
+}
+
+// deepLink ends in a hard link in h/ to a file 20 directories deep,
+// after a symlink.
+func deepLink() []ent {
+	var ents []ent
+	p := ""
+	for i := range 20 {
+		p += fmt.Sprintf("d%d/", i)
+		ents = append(ents, dir(p))
+	}
+	return append(ents, file(p+"a", "exe"), dir("h/"), symlink("s", "x"), hardlink("h/b", p+"a"))
 }
 
 // A hard link may not name a file another package installed: apk only

@@ -350,9 +350,6 @@ func (ex *extraction) hardlink(t *target, hdr *tar.Header) error {
 	if !ok {
 		return fmt.Errorf("%w: %q: hard link target %q is not a file this package installed", ErrUnsafePath, t.name, lname)
 	}
-	if err := ex.notDirInWay(t); err != nil {
-		return err
-	}
 	sd, err := in.dirAt(lphysDir)
 	if err != nil {
 		return fmt.Errorf("%q: %w", t.name, err)
@@ -361,6 +358,9 @@ func (ex *extraction) hardlink(t *target, hdr *tar.Header) error {
 	// was (and closed it): take it again; the two are the most recent.
 	if t.d, err = in.dirAt(t.d.phys); err != nil {
 		return fmt.Errorf("%q: %w", t.name, err)
+	}
+	if err := ex.notDirInWay(t); err != nil {
+		return err
 	}
 	t.hardlink = true
 	tmp, err := t.d.link(sd, lbase)

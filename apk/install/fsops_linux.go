@@ -38,7 +38,12 @@ func (in *Installer) openDir(phys string) (*dirHandle, error) {
 	return &dirHandle{in: in, f: f, fd: int(f.Fd()), phys: phys}, nil
 }
 
-func (d *dirHandle) close() { d.f.Close() }
+// close releases the directory. A handle used after it fails (EBADF)
+// instead of acting on whatever the descriptor's number opens next.
+func (d *dirHandle) close() {
+	d.f.Close()
+	d.fd = -1
+}
 
 // openDirFrom is openDir through the parent's handle when it is open: a
 // directory just made is opened next, and os.Root would walk its whole

@@ -183,48 +183,27 @@ func (b *builder) buildImage(ctx context.Context, req *plan.Request) (*client.Re
 
 // solvePlatform converts and solves one platform's image. When its
 // install batches run side by side, the metadata step's check is solved
-// beside the root: if it says that made other layers than chaining them
-// would (a batch went through a symlink that a batch between it and the
-// first one made), the side-by-side root is dropped and the image is
-// converted again with chained batches and solved. Solving the root only
-// after the check would leave the layers' copies and the assembly waiting
-// for the frontend to read the verdict.
+// first: if it says that made other layers than chaining them would (a
+// batch went through a symlink that a batch between it and the first one
+// made), the image is converted again with chained batches before its
+// root is solved, so the side-by-side image is never assembled.
 func (b *builder) solvePlatform(ctx context.Context, pl *plan.Plan, i int, in plan2llb.Inputs, platform ocispecs.Platform) (*plan2llb.Image, client.Reference, error) {
 	p := pl.Platforms[i]
 	img, err := plan2llb.Convert(pl, p, in)
 	if err != nil {
 		return nil, nil, err
 	}
-	if img.Check == nil {
-		ref, err := b.solveImage(ctx, img.Root, platform, p)
-		return img, ref, err
-	}
-	type solved struct {
-		ref client.Reference
-		err error
-	}
-	rootCtx, cancelRoot := context.WithCancel(ctx)
-	defer cancelRoot()
-	root := make(chan solved, 1)
-	go func() {
-		ref, err := b.solveImage(rootCtx, img.Root, platform, p)
-		root <- solved{ref, err}
-	}()
-	differs, err := b.batchesDiffer(ctx, *img.Check, platform, p)
-	if err == nil && differs == "" {
-		r := <-root
-		return img, r.ref, r.err
-	}
-	// The check's own failure is the one to report (the root fails with
-	// it too); a difference drops the side-by-side root, unfinished.
-	cancelRoot()
-	<-root
-	if err != nil {
-		return nil, nil, err
-	}
-	in.ChainInstalls, in.ChainedBecause = true, differs
-	if img, err = plan2llb.Convert(pl, p, in); err != nil {
-		return nil, nil, err
+	if img.Check != nil {
+		differs, err := b.batchesDiffer(ctx, *img.Check, platform, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		if differs != "" {
+			in.ChainInstalls, in.ChainedBecause = true, differs
+			if img, err = plan2llb.Convert(pl, p, in); err != nil {
+				return nil, nil, err
+			}
+		}
 	}
 	ref, err := b.solveImage(ctx, img.Root, platform, p)
 	return img, ref, err

@@ -196,8 +196,8 @@ func sortedUnique(ss []string) []string {
 // readRootFile reads a regular file at an archive-style path, resolving
 // its directory under the root.
 func (in *Installer) readRootFile(name string) ([]byte, error) {
-	dir, base := path.Split(name)
-	phys, err := in.resolveDir(strings.TrimSuffix(dir, "/"))
+	dir, base := splitName(name)
+	phys, err := in.resolveDir(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -214,8 +214,8 @@ func (in *Installer) readRootFile(name string) ([]byte, error) {
 
 // writeRootFile replaces name with a root-owned 0644 file holding data.
 func (in *Installer) writeRootFile(name string, data []byte) error {
-	dir, base := path.Split(name)
-	phys, err := in.ensureDir(strings.TrimSuffix(dir, "/"))
+	dir, base := splitName(name)
+	phys, err := in.ensureDir(dir)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"path"
 	"slices"
 	"strings"
 
@@ -133,8 +132,7 @@ func (ex *extraction) entry(hdr *tar.Header, r io.Reader) error {
 	if err := notWhiteout(name); err != nil {
 		return err
 	}
-	dirName, base := path.Split(name)
-	dirName = strings.TrimSuffix(dirName, "/")
+	dirName, base := splitName(name)
 	if hdr.Typeflag != tar.TypeDir && strings.HasPrefix(base, ".keep_") {
 		return nil // placeholder apk does not install
 	}
@@ -341,8 +339,8 @@ func (ex *extraction) hardlink(t *target, hdr *tar.Header) error {
 	if err != nil {
 		return fmt.Errorf("%q: hard link target: %w", t.name, err)
 	}
-	ldir, lbase := path.Split(lname)
-	lphysDir, err := in.resolveDir(strings.TrimSuffix(ldir, "/"))
+	ldir, lbase := splitName(lname)
+	lphysDir, err := in.resolveDir(ldir)
 	if err != nil {
 		return fmt.Errorf("%q: hard link target %q: %w", t.name, lname, err)
 	}

@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -53,8 +51,7 @@ func (in *Installer) openDirFrom(phys string) (*dirHandle, error) {
 	if phys == "" {
 		return in.openDir(phys)
 	}
-	parent, base := path.Split(phys)
-	parent = strings.TrimSuffix(parent, "/")
+	parent, base := splitName(phys)
 	for _, p := range in.open {
 		if p.phys != parent {
 			continue

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path"
 	"path/filepath"
 	"time"
 )
@@ -196,7 +195,7 @@ func (in *Installer) physKey(name string) string {
 	if in.opts.DatabaseOnly {
 		return name
 	}
-	dir, base := path.Split(name)
+	dir, base := splitName(name)
 	phys, err := in.resolveDir(dir)
 	if err != nil {
 		return name

@@ -3,7 +3,6 @@ package install
 import (
 	"fmt"
 	"path"
-	"strings"
 )
 
 // MergeLayers combines the installed-database fragments of image layers
@@ -112,8 +111,8 @@ type claim struct {
 // later layer's entry stands there in the merged image, whatever it is.
 func kindConflicts(layers [][]InstalledPackage, physDir func(dir string) (string, error)) error {
 	at := func(name string) (string, bool) {
-		dir, base := path.Split(name)
-		pd, err := physDir(strings.TrimSuffix(dir, "/"))
+		dir, base := splitName(name)
+		pd, err := physDir(dir)
 		if err != nil {
 			return "", false // the main pass says what is wrong with it
 		}

@@ -193,8 +193,7 @@ func (in *Installer) walkDirUncached(dir string, create bool) (resolution, error
 // below, with their metadata, so this layer can hold entries in it
 // without changing it: no package records it, and its time is the epoch.
 func (in *Installer) borrowDir(p string, e LowerEntry) error {
-	parent, base := path.Split(p)
-	d, err := in.dirAt(strings.TrimSuffix(parent, "/"))
+	d, base, err := in.parentOf(p)
 	if err != nil {
 		return fmt.Errorf("make directory %q of the layers below: %w", p, err)
 	}
@@ -209,6 +208,13 @@ func (in *Installer) borrowDir(p string, e LowerEntry) error {
 	in.pendingModes[p] = e.Mode
 	in.touched[p] = struct{}{}
 	return nil
+}
+
+// splitName splits a slash-separated path into its directory, without a
+// trailing slash ("" at the top), and its last component.
+func splitName(p string) (dir, base string) {
+	dir, base = path.Split(p)
+	return strings.TrimSuffix(dir, "/"), base
 }
 
 func splitRel(p string) []string {

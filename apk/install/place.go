@@ -2,9 +2,7 @@ package install
 
 import (
 	"io/fs"
-	"path"
 	"sort"
-	"strings"
 )
 
 // place settles ownership of a freshly created temporary entry: it either
@@ -73,8 +71,8 @@ func (in *Installer) parentOf(p string) (*dirHandle, string, error) {
 		d, err := in.dirAt("")
 		return d, ".", err
 	}
-	dir, base := path.Split(p)
-	d, err := in.dirAt(strings.TrimSuffix(dir, "/"))
+	dir, base := splitName(p)
+	d, err := in.dirAt(dir)
 	return d, base, err
 }
 

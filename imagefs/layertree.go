@@ -17,7 +17,6 @@ import (
 // the path again from the top each time.
 type layerTree struct {
 	entries map[string]treeEntry // path relative to the layer's root
-	links   map[string]bool      // the paths that are symlinks
 }
 
 type treeKind uint8
@@ -37,11 +36,8 @@ type treeEntry struct {
 // linkOnTheWay reports whether a directory on the way to p is a symlink
 // in this layer: then the tree cannot say what an lstat of p finds.
 func (t layerTree) linkOnTheWay(p string) bool {
-	if len(t.links) == 0 {
-		return false
-	}
 	for dir := path.Dir(p); dir != "." && dir != "/"; dir = path.Dir(dir) {
-		if t.links[dir] {
+		if t.entries[dir].kind == treeSymlink {
 			return true
 		}
 	}
@@ -51,7 +47,7 @@ func (t layerTree) linkOnTheWay(p string) bool {
 // readLayerTree reads the tree under dir, each directory through a
 // descriptor opened from its parent's without following symlinks.
 func readLayerTree(dir string) (layerTree, error) {
-	t := layerTree{entries: map[string]treeEntry{}, links: map[string]bool{}}
+	t := layerTree{entries: map[string]treeEntry{}}
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return t, fmt.Errorf("open %s: %w", dir, err)
@@ -100,7 +96,6 @@ func (t *layerTree) read(fd int, rel string) error {
 				return fmt.Errorf("readlink %q: %w", p, err)
 			}
 			t.entries[p] = treeEntry{kind: treeSymlink, entry: install.LowerEntry{Symlink: target}}
-			t.links[p] = true
 		case typ.IsRegular():
 			t.entries[p] = treeEntry{kind: treeFile}
 		default:

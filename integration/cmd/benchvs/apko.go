@@ -77,7 +77,7 @@ func writeContext(args []string) error {
 	}
 	// The signing key stays beside the context, so a bump re-signs only
 	// the bumped package and the index, as the bench's bump does.
-	keyFile := filepath.Join(b.ctx, ".signing", signer.KeyName[:len(signer.KeyName)-len(".pub")])
+	keyFile := filepath.Join(b.ctx, ".signing", strings.TrimSuffix(signer.KeyName, ".pub"))
 	var versions map[string]string
 	if *bump != "" {
 		versions = map[string]string{bumpedPackage[*image]: *bump}

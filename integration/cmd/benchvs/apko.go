@@ -41,18 +41,24 @@ func runApko(args []string) error {
 	return nil
 }
 
+// benchKeyName is the name of the key the images' repositories are
+// signed with.
+const benchKeyName = "kiln-test.rsa.pub"
+
 // repoInputs are what the images' repositories are made from: a fresh
 // signing key and the host Go toolchain's GOROOT (the large image's bulk).
 func repoInputs() (*sign.Signer, string, error) {
-	signer, err := sign.GenerateSigner("kiln-test.rsa.pub", 2048)
+	signer, err := sign.GenerateSigner(benchKeyName, 2048)
 	if err != nil {
 		return nil, "", err
 	}
-	goroot, err := exec.Command("go", "env", "GOROOT").Output()
-	if err != nil {
-		return nil, "", err
-	}
-	return signer, strings.TrimSpace(string(goroot)), nil
+	goroot, err := hostGOROOT()
+	return signer, goroot, err
+}
+
+func hostGOROOT() (string, error) {
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	return strings.TrimSpace(string(out)), err
 }
 
 // writeContext writes the apko benchmark's context for one image (its
@@ -67,17 +73,17 @@ func writeContext(args []string) error {
 	if fs.NArg() != 1 {
 		return fmt.Errorf("usage: benchvs context --image small|large [--bump VERSION] DIR")
 	}
-	signer, goroot, err := repoInputs()
+	goroot, err := hostGOROOT()
 	if err != nil {
 		return err
 	}
-	b := &apkoBench{image: *image, signer: signer, goroot: goroot, ctx: fs.Arg(0)}
+	b := &apkoBench{image: *image, goroot: goroot, ctx: fs.Arg(0)}
 	if err := os.MkdirAll(b.ctx, 0o755); err != nil {
 		return err
 	}
 	// The signing key stays beside the context, so a bump re-signs only
 	// the bumped package and the index, as the bench's bump does.
-	keyFile := filepath.Join(b.ctx, ".signing", strings.TrimSuffix(signer.KeyName, ".pub"))
+	keyFile := filepath.Join(b.ctx, ".signing", strings.TrimSuffix(benchKeyName, ".pub"))
 	var versions map[string]string
 	if *bump != "" {
 		versions = map[string]string{bumpedPackage[*image]: *bump}
@@ -85,10 +91,13 @@ func writeContext(args []string) error {
 			return fmt.Errorf("--bump rewrites a context this command wrote: %w", err)
 		}
 	} else {
+		if b.signer, err = sign.GenerateSigner(benchKeyName, 2048); err != nil {
+			return err
+		}
 		if err := os.MkdirAll(filepath.Dir(keyFile), 0o700); err != nil {
 			return err
 		}
-		if err := os.WriteFile(keyFile, signer.PrivateKeyPEM(), 0o600); err != nil {
+		if err := os.WriteFile(keyFile, b.signer.PrivateKeyPEM(), 0o600); err != nil {
 			return err
 		}
 	}

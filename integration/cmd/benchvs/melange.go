@@ -47,7 +47,7 @@ func runMelange(args []string) error {
 		}
 		os.WriteFile(filepath.Join(ctx, e.Name()), data, 0o644)
 	}
-	signer, err := sign.GenerateSigner("kiln-test.rsa.pub", 2048)
+	signer, err := sign.GenerateSigner(benchKeyName, 2048)
 	if err != nil {
 		return err
 	}

@@ -156,21 +156,21 @@ func (pr *Reader) verifyEntry() error {
 // read so the gzip trailer is checked and the datahash covers the whole
 // member, and nothing may follow the member.
 func (pr *Reader) finishData() error {
-	if _, err := io.Copy(io.Discard, &pr.gz); err != nil {
+	if _, err := io.Copy(io.Discard, &pr.dataGz); err != nil {
 		return pr.errorf("data section: %w", noEOF(err))
+	}
+	// Checked before the datahash: the hash has what the read-ahead
+	// buffer read, which is the member only when nothing follows it.
+	if _, err := pr.data.Peek(1); err == nil {
+		return pr.errorf("unexpected data after the data section at offset %d", pr.src.Offset()-int64(pr.data.Buffered()))
+	} else if !errors.Is(err, io.EOF) {
+		return pr.errorf("after data section: %w", err)
 	}
 	pr.src.SetSink(nil)
 	if pr.dataSum != nil {
 		if got := hex.EncodeToString(pr.dataSum.Sum(nil)); got != pr.DataHash {
 			return pr.errorf("%w: data section has SHA-256 %s, %s datahash says %s", ErrChecksum, got, PkgInfoFile, pr.DataHash)
 		}
-	}
-	eof, err := pr.src.AtEOF()
-	if err != nil {
-		return pr.errorf("after data section: %w", err)
-	}
-	if !eof {
-		return pr.errorf("unexpected data after the data section at offset %d", pr.src.Offset())
 	}
 	pr.Info.Size = uint64(pr.src.Offset())
 	return nil

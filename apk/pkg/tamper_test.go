@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -254,6 +255,24 @@ func readPackage(pkg []byte, opts ReadOptions, skipData bool) (error, bool) {
 				return err, false
 			}
 		}
+	}
+}
+
+// TestDataAfterDataSection checks that bytes after the data member are
+// refused as such, at the member's end, however many the data section's
+// read-ahead took with it, and not reported as a datahash mismatch.
+func TestDataAfterDataSection(t *testing.T) {
+	a, _ := testSigners(t)
+	signed, _ := writeFixture(t, WriteOptions{Signer: a, Alg: sign.SHA256, SourceDateEpoch: 1})
+	for _, extra := range []int{1, 100, 200 << 10} {
+		t.Run(strconv.Itoa(extra), func(t *testing.T) {
+			pkg := append(bytes.Clone(signed), bytes.Repeat([]byte{0x1f}, extra)...)
+			err, atOpen := readPackage(pkg, ReadOptions{Keyring: keyringOf(t, a)}, false)
+			want := fmt.Sprintf("unexpected data after the data section at offset %d", len(signed))
+			if err == nil || atOpen || !strings.Contains(err.Error(), want) || errors.Is(err, ErrChecksum) {
+				t.Fatalf("error %v (from Open: %v), want one from Next saying %q", err, atOpen, want)
+			}
+		})
 	}
 }
 

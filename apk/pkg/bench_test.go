@@ -64,23 +64,25 @@ func BenchmarkReadGoTree(b *testing.B) {
 		b.Skipf("no Go tree to read: %v", err)
 	}
 	goroot := strings.TrimSpace(string(out))
+	var files []string
+	err = filepath.WalkDir(filepath.Join(goroot, "src/cmd/compile/internal/ssa"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			files = append(files, p)
+		}
+		return err
+	})
+	if err != nil {
+		b.Skipf("no Go tree to read: %v", err)
+	}
+	files = append(files, filepath.Join(goroot, "pkg/tool", runtime.GOOS+"_"+runtime.GOARCH, "compile"))
 	var entries []Entry
-	for _, dir := range []string{"src/cmd/compile/internal/ssa", "pkg/tool/" + runtime.GOOS + "_" + runtime.GOARCH} {
-		err := filepath.WalkDir(filepath.Join(goroot, dir), func(p string, d fs.DirEntry, err error) error {
-			if err != nil || !d.Type().IsRegular() || (strings.HasPrefix(dir, "pkg/") && d.Name() != "compile") {
-				return err
-			}
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(goroot, p)
-			entries = append(entries, Entry{Header: hdr(tar.TypeReg, "usr/lib/go/"+filepath.ToSlash(rel), 0o644), Data: data})
-			return nil
-		})
+	for _, p := range files {
+		data, err := os.ReadFile(p)
 		if err != nil {
 			b.Skipf("no Go tree to read: %v", err)
 		}
+		rel, _ := filepath.Rel(goroot, p)
+		entries = append(entries, Entry{Header: hdr(tar.TypeReg, "usr/lib/go/"+filepath.ToSlash(rel), 0o644), Data: data})
 	}
 	benchmarkRead(b, entries)
 }

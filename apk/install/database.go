@@ -219,11 +219,10 @@ func (in *Installer) writeRootFile(name string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	d, err := in.openDir(phys)
+	d, err := in.dirAt(phys)
 	if err != nil {
 		return err
 	}
-	defer d.close()
 	if st, ok, err := d.stat(base); err != nil {
 		return err
 	} else if ok && st.Mode&typeMask == typeDir {
@@ -250,7 +249,8 @@ func (in *Installer) writeRootFile(name string, data []byte) error {
 
 // ensureDir resolves directory dir under the root, creating missing
 // components as root-owned 0755 directories, and returns its physical
-// path.
+// path. Directories are opened through dirAt, as the extraction opens
+// them, so a lookup after a mkdir finds the parent's handle open.
 func (in *Installer) ensureDir(dir string) (string, error) {
 	phys := ""
 	prefix := ""
@@ -264,7 +264,7 @@ func (in *Installer) ensureDir(dir string) (string, error) {
 		if !errors.Is(err, fs.ErrNotExist) {
 			return "", err
 		}
-		d, err := in.openDir(phys)
+		d, err := in.dirAt(phys)
 		if err != nil {
 			return "", err
 		}
@@ -272,7 +272,6 @@ func (in *Installer) ensureDir(dir string) (string, error) {
 		if err == nil && in.chown {
 			err = d.lchown(c, 0, 0)
 		}
-		d.close()
 		if err != nil {
 			return "", err
 		}

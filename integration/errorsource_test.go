@@ -192,13 +192,11 @@ func buildxAsUser(ctxDir, file string, args ...string) (string, error) {
 // own prefixes ("failed to build: ", then "failed to solve: " or, when
 // the build function returns first, "failed to run Build function: ").
 func kilnError(out string) string {
-	l := strings.TrimPrefix(errorLine(out), "ERROR: failed to build: ")
-	for _, p := range []string{"failed to solve: ", "failed to run Build function: "} {
-		if rest, ok := strings.CutPrefix(l, p); ok {
-			return rest
-		}
+	l := errorLine(out)
+	if msg, ok := failureMessage(l); ok {
+		return msg
 	}
-	return l
+	return strings.TrimPrefix(l, "ERROR: failed to build: ")
 }
 
 // errorLine is buildx's final ERROR line.

@@ -115,8 +115,8 @@ func TestRepositoryFaults(t *testing.T) {
 				}
 			} else {
 				want := strings.NewReplacer("FILE", regexp.QuoteMeta(srv.url(file)), "REPO", regexp.QuoteMeta(srv.url(name))).Replace(c.want)
-				if !regexp.MustCompile("^" + regexp.QuoteMeta(failurePrefix) + want + "$").MatchString(lastLine(out)) {
-					t.Errorf("faulty build's last line:\n got %s\nwant %s%s", lastLine(out), failurePrefix, want)
+				if msg, ok := failureMessage(lastLine(out)); !ok || !regexp.MustCompile("^"+want+"$").MatchString(msg) {
+					t.Errorf("faulty build's last line:\n got %s\nwant %s%s", lastLine(out), failurePrefixes[0], want)
 				}
 			}
 			if got := srv.requests(file); got != c.requests && !(c.f == faultReset && got == c.requests+1) {

@@ -248,7 +248,7 @@ func (c *converter) install(batch []int, lower *llb.State) (layers []layerOut, r
 	var dirs []string // each layer's directory in its output
 	for j, li := range batch {
 		dir := "/"
-		if c.p.InstalledBytes(li) >= byContentBytes {
+		if c.p.InstalledBytes(li) >= plan.LargeLayerBytes {
 			dir = "/" + c.layerID(li)
 		}
 		dirs = append(dirs, dir)
@@ -283,11 +283,6 @@ type layerOut struct {
 	state llb.State
 	dir   string // "/" or "/<layerID>"
 }
-
-// byContentBytes is the installed size from which a layer reaches the
-// image through a copy BuildKit caches by content (imageLayer): below it,
-// compressing the layer again costs less than the copy.
-const byContentBytes = 1 << 20
 
 // imageLayer is what the image holds of layer li. An install step re-runs
 // whole when one package of its batch changes, and every output of a

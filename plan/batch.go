@@ -65,13 +65,14 @@ func (p *Platform) Batches() [][]int {
 			continue
 		}
 		cur = append(cur, i)
-		bytes += p.InstalledBytes(i)
-		if p.InstalledBytes(i) < LargeLayerBytes {
+		size := p.InstalledBytes(i)
+		bytes += size
+		if size < LargeLayerBytes {
 			small++
 		}
-		name := p.Packages[l.Packages[0]].Name
-		cutPoint := batchEnds(name, batchCutEvery) && (len(cur) >= batchMinSize || bytes >= batchMinBytes)
-		weakCut := small >= batchSmallLayers && batchEnds(name, batchWeakCutEvery)
+		h := nameHash(p.Packages[l.Packages[0]].Name)
+		cutPoint := h%batchCutEvery == 0 && (len(cur) >= batchMinSize || bytes >= batchMinBytes)
+		weakCut := small >= batchSmallLayers && h%batchWeakCutEvery == 0
 		if cutPoint || weakCut || len(cur) >= batchMaxSize || bytes >= batchMaxBytes {
 			out = append(out, cur)
 			cur, bytes, small = nil, 0, 0
@@ -83,11 +84,12 @@ func (p *Platform) Batches() [][]int {
 	return out
 }
 
-// batchEnds says whether name is a cut point of one name in every.
-func batchEnds(name string, every uint32) bool {
+// nameHash places a batch's cut points: a name whose hash is a multiple
+// of batchCutEvery is a cut point, of batchWeakCutEvery a weaker one.
+func nameHash(name string) uint32 {
 	h := fnv.New32a()
 	h.Write([]byte(name))
-	return h.Sum32()%every == 0
+	return h.Sum32()
 }
 
 // sideBySideBytes is how much the install batches after the first must

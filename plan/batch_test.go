@@ -19,6 +19,9 @@ func platformOf(names []string, sizes map[string]uint64) *Platform {
 	return p
 }
 
+// batchEnds says whether name is a cut point of one name in every.
+func batchEnds(name string, every uint32) bool { return nameHash(name)%every == 0 }
+
 // batchNames lists each batch's package names.
 func batchNames(p *Platform) [][]string {
 	var out [][]string

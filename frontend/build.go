@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
@@ -156,18 +157,14 @@ func (b *builder) buildImage(ctx context.Context, req *plan.Request) (*client.Re
 			return nil, err
 		}
 		pin.Fetched = fetched
-		img, ref, err := b.solvePlatform(ctx, pl, i, pin, *platform)
+		img, parts, err := b.solvePlatform(ctx, pl, i, pin, *platform, withSBOM)
 		if err != nil {
 			return nil, err
 		}
-		if withSBOM {
-			if sbomRefs[i], err = b.solve(ctx, img.SBOM, *platform); err != nil {
-				return nil, fmt.Errorf("SBOM for %s: %w", platforms.Format(*platform), err)
-			}
-		}
+		sbomRefs[i] = parts.sbom
 		labels[i] = img.Labels
 		applyLabels(img.Config, b.bc.Labels)
-		return &dockerui.BuildResult{Reference: ref, Image: img.Config, Epoch: img.Config.Created}, nil
+		return &dockerui.BuildResult{Reference: parts.root, Image: img.Config, Epoch: img.Config.Created}, nil
 	})
 	if err != nil {
 		return nil, err
@@ -181,37 +178,114 @@ func (b *builder) buildImage(ctx context.Context, req *plan.Request) (*client.Re
 	return rb.Finalize()
 }
 
-// solvePlatform converts and solves one platform's image. When its
-// install batches run side by side, the metadata step's check is solved
-// first: if it says that made other layers than chaining them would (a
-// batch went through a symlink that a batch between it and the first one
-// made), the image is converted again with chained batches before its
-// root is solved, so the side-by-side image is never assembled.
-func (b *builder) solvePlatform(ctx context.Context, pl *plan.Plan, i int, in plan2llb.Inputs, platform ocispecs.Platform) (*plan2llb.Image, client.Reference, error) {
+// solvePlatform converts and solves one platform's image, and its SBOM
+// when asked. When its install batches run side by side, the metadata
+// step's check says whether that made other layers than chaining them
+// would (a batch went through a symlink that a batch between it and the
+// first one made): then the image is converted again with chained
+// batches and solved again, and only that one is returned.
+func (b *builder) solvePlatform(ctx context.Context, pl *plan.Plan, i int, in plan2llb.Inputs, platform ocispecs.Platform, withSBOM bool) (*plan2llb.Image, solvedParts, error) {
 	p := pl.Platforms[i]
 	img, err := plan2llb.Convert(pl, p, in)
 	if err != nil {
-		return nil, nil, err
+		return nil, solvedParts{}, err
+	}
+	parts, err := b.solveImageParts(ctx, img, platform, p, withSBOM)
+	if err != nil || parts.differs == "" {
+		return img, parts, err
+	}
+	in.ChainInstalls, in.ChainedBecause = true, parts.differs
+	if img, err = plan2llb.Convert(pl, p, in); err != nil {
+		return nil, solvedParts{}, err
+	}
+	parts, err = b.solveImageParts(ctx, img, platform, p, withSBOM)
+	return img, parts, err
+}
+
+// solveImageParts marshals the image's root, its SBOM (when asked) and
+// the check of side-by-side batches (when there is one), here, one after
+// another, and then solves them side by side. BuildKit's llb sorts an
+// exec's mounts in place, unlocked, each time a state reading one of its
+// outputs is marshaled: marshaling two states that share an install step
+// at once can give a mount the wrong output ("invalid mount: /out/0" when
+// it finds none).
+func (b *builder) solveImageParts(ctx context.Context, img *plan2llb.Image, platform ocispecs.Platform, p *plan.Platform, withSBOM bool) (solvedParts, error) {
+	var defs partDefinitions
+	var err error
+	if defs.root, err = b.marshal(ctx, img.Root, platform); err != nil {
+		return solvedParts{}, err
+	}
+	if withSBOM {
+		if defs.sbom, err = b.marshal(ctx, img.SBOM, platform); err != nil {
+			return solvedParts{}, err
+		}
 	}
 	if img.Check != nil {
-		differs, err := b.batchesDiffer(ctx, *img.Check, platform, p)
-		if err != nil {
-			return nil, nil, err
-		}
-		if differs != "" {
-			in.ChainInstalls, in.ChainedBecause = true, differs
-			if img, err = plan2llb.Convert(pl, p, in); err != nil {
-				return nil, nil, err
-			}
+		if defs.check, err = b.marshal(ctx, *img.Check, platform); err != nil {
+			return solvedParts{}, err
 		}
 	}
-	ref, err := b.solveImage(ctx, img.Root, platform, p)
-	return img, ref, err
+	return b.solveParts(ctx, defs, platform, p)
+}
+
+// partDefinitions are one platform's image parts, marshaled; sbom and
+// check may be nil.
+type partDefinitions struct {
+	root, sbom, check *llb.Definition
+}
+
+// solvedParts is what one platform's image solved to.
+type solvedParts struct {
+	root, sbom client.Reference
+	differs    string // the check's verdict: why side-by-side batches are wrong
+}
+
+// solveParts solves the image's root, its SBOM and the check of
+// side-by-side batches all at once. None waits for another: a layer's
+// by-content copy needs only its install batch and the SBOM only the
+// install records, so they run while the other batches and the metadata
+// step do. Waiting for the check's verdict first put the copies and the
+// SBOM step after the metadata step. A root assembled from side-by-side
+// batches the check rejects is dropped, never returned.
+//
+// Errors are reported as if solved one after another (check, root, SBOM):
+// a failed install step fails all three, and the user reads its own
+// message, not the SBOM's wrapping of it.
+func (b *builder) solveParts(ctx context.Context, defs partDefinitions, platform ocispecs.Platform, p *plan.Platform) (solvedParts, error) {
+	var parts solvedParts
+	var rootErr, sbomErr, checkErr error
+	var wg sync.WaitGroup
+	run := func(f func()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f()
+		}()
+	}
+	run(func() { parts.root, rootErr = b.solveImage(ctx, defs.root, platform, p) })
+	if defs.sbom != nil {
+		run(func() { parts.sbom, sbomErr = b.solve(ctx, defs.sbom, platform) })
+	}
+	if defs.check != nil {
+		run(func() { parts.differs, checkErr = b.batchesDiffer(ctx, defs.check, platform, p) })
+	}
+	wg.Wait()
+	switch {
+	case checkErr != nil:
+		return solvedParts{}, checkErr
+	case parts.differs != "":
+		return solvedParts{differs: parts.differs}, nil
+	case rootErr != nil:
+		return solvedParts{}, rootErr
+	case sbomErr != nil:
+		return solvedParts{}, fmt.Errorf("SBOM for %s: %w", platforms.Format(platform), sbomErr)
+	}
+	return parts, nil
 }
 
 // batchesDiffer solves the metadata step's check of install batches run
 // side by side and returns the difference its verdict found, if any.
-func (b *builder) batchesDiffer(ctx context.Context, check llb.State, platform ocispecs.Platform, p *plan.Platform) (string, error) {
+func (b *builder) batchesDiffer(ctx context.Context, check *llb.Definition, platform ocispecs.Platform, p *plan.Platform) (string, error) {
 	ref, err := b.solveImage(ctx, check, platform, p)
 	if err != nil {
 		return "", err
@@ -227,17 +301,22 @@ func (b *builder) batchesDiffer(ctx context.Context, check llb.State, platform o
 	return verdict.Differs, nil
 }
 
-// solve marshals st for platform (with --no-cache applied), solves and
-// builds it: a step's refusal comes back as its own message (report.go).
-func (b *builder) solve(ctx context.Context, st llb.State, platform ocispecs.Platform) (client.Reference, error) {
-	ref, _, err := solveEvaluated(ctx, b.c, b.bc.CacheImports, st, append(b.cacheOpts(), llb.Platform(platform))...)
+// marshal marshals st for platform, with --no-cache applied.
+func (b *builder) marshal(ctx context.Context, st llb.State, platform ocispecs.Platform) (*llb.Definition, error) {
+	return st.Marshal(ctx, append(b.cacheOpts(), llb.Platform(platform))...)
+}
+
+// solve solves and builds def: a step's refusal comes back as its own
+// message (report.go).
+func (b *builder) solve(ctx context.Context, def *llb.Definition, platform ocispecs.Platform) (client.Reference, error) {
+	ref, err := solveEvaluatedDefinition(ctx, b.c, b.bc.CacheImports, def)
 	return ref, onPlatform(err, platform)
 }
 
 // solveImage solves one platform's image like solve, naming the package
 // and repository entry when downloading a package failed.
-func (b *builder) solveImage(ctx context.Context, st llb.State, platform ocispecs.Platform, p *plan.Platform) (client.Reference, error) {
-	ref, def, err := solveEvaluated(ctx, b.c, b.bc.CacheImports, st, append(b.cacheOpts(), llb.Platform(platform))...)
+func (b *builder) solveImage(ctx context.Context, def *llb.Definition, platform ocispecs.Platform, p *plan.Platform) (client.Reference, error) {
+	ref, err := solveEvaluatedDefinition(ctx, b.c, b.bc.CacheImports, def)
 	if err != nil {
 		return nil, onPlatform(packageFetchError(err, def, p), platform)
 	}

@@ -28,12 +28,18 @@ func solve(ctx context.Context, c client.Client, cacheImports []client.CacheOpti
 	if err != nil {
 		return nil, nil, err
 	}
+	ref, err := solveDefinition(ctx, c, cacheImports, def, now)
+	return ref, def, err
+}
+
+// solveDefinition solves a marshaled state, built before returning when
+// now is set.
+func solveDefinition(ctx context.Context, c client.Client, cacheImports []client.CacheOptionsEntry, def *llb.Definition, now bool) (client.Reference, error) {
 	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: cacheImports, Evaluate: now})
 	if err != nil {
-		return nil, def, err
+		return nil, err
 	}
-	ref, err := res.SingleRef()
-	return ref, def, err
+	return res.SingleRef()
 }
 
 // readAll reads a whole file from ref, paging past the gateway's per-call

@@ -17,16 +17,16 @@ import (
 	"github.com/kiln-build/kiln/step"
 )
 
-// solveEvaluated solves st and builds it before returning, so that a step
-// that fails fails here, where the frontend can still say why (a lazy
-// result would fail later, in the exporter, with BuildKit's words only).
-// The definition comes back for packageFetchError.
-func solveEvaluated(ctx context.Context, c client.Client, cacheImports []client.CacheOptionsEntry, st llb.State, opts ...llb.ConstraintsOpt) (client.Reference, *llb.Definition, error) {
-	ref, def, err := solve(ctx, c, cacheImports, st, true, opts...)
+// solveEvaluatedDefinition solves def and builds it before returning, so
+// that a step that fails fails here, where the frontend can still say why
+// (a lazy result would fail later, in the exporter, with BuildKit's words
+// only).
+func solveEvaluatedDefinition(ctx context.Context, c client.Client, cacheImports []client.CacheOptionsEntry, def *llb.Definition) (client.Reference, error) {
+	ref, err := solveDefinition(ctx, c, cacheImports, def, true)
 	if err != nil {
-		return nil, def, explainStepFailure(ctx, c, err)
+		return nil, explainStepFailure(ctx, c, err)
 	}
-	return ref, def, nil
+	return ref, nil
 }
 
 // StepError is a kiln step's refusal as the user reads it: the step's own

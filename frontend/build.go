@@ -255,19 +255,12 @@ func (b *builder) solveParts(ctx context.Context, defs partDefinitions, platform
 	var parts solvedParts
 	var rootErr, sbomErr, checkErr error
 	var wg sync.WaitGroup
-	run := func(f func()) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f()
-		}()
-	}
-	run(func() { parts.root, rootErr = b.solveImage(ctx, defs.root, platform, p) })
+	wg.Go(func() { parts.root, rootErr = b.solveImage(ctx, defs.root, platform, p) })
 	if defs.sbom != nil {
-		run(func() { parts.sbom, sbomErr = b.solve(ctx, defs.sbom, platform) })
+		wg.Go(func() { parts.sbom, sbomErr = b.solve(ctx, defs.sbom, platform) })
 	}
 	if defs.check != nil {
-		run(func() { parts.differs, checkErr = b.batchesDiffer(ctx, defs.check, platform, p) })
+		wg.Go(func() { parts.differs, checkErr = b.batchesDiffer(ctx, defs.check, platform, p) })
 	}
 	wg.Wait()
 	switch {

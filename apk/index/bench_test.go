@@ -105,3 +105,16 @@ func BenchmarkParse50k(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/op")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 }
+
+// BenchmarkParseOneRecord parses the text of one package, as the
+// metadata step parses each layer's installed database fragment.
+func BenchmarkParseOneRecord(b *testing.B) {
+	text := []byte(synthRecord(7))
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if pkgs, err := ParseTextBytes(text); err != nil || len(pkgs) != 1 {
+			b.Fatal(err, len(pkgs))
+		}
+	}
+}

@@ -31,12 +31,24 @@ func ParseTextBytes(b []byte) ([]*Package, error) {
 }
 
 // Arena block sizes: records and list tokens are carved out of shared
-// blocks instead of being allocated one by one.
+// blocks instead of being allocated one by one. Blocks start small and
+// double up to these, so text of a record or two (an installed database
+// fragment: the metadata step parses one per layer) does not pay for a
+// block sized for an index.
 const (
 	pkgBlock    = 512
 	strBlock    = 4096
 	bigListSize = strBlock / 4 // longer lists get their own allocation
+
+	firstPkgBlock = 8
+	firstStrBlock = 256
 )
+
+// grow is the next block's size: twice the last, at least least, at most
+// most.
+func grow(last, least, most int) int {
+	return min(most, max(2*last, least))
+}
 
 // parser turns lines into records. It can be fed text piece by piece as
 // long as every piece but the last ends in '\n', which lets Read parse
@@ -44,13 +56,15 @@ const (
 // keep substrings of what they were fed.
 type parser struct {
 	limits
-	pkgs   []*Package
-	arena  []Package // unused records of the current block
-	strs   []string  // unused list slots of the current block
-	cur    *Package
-	lineNo int
-	start  int // line of cur's first field
-	size   int // bytes of cur's lines so far
+	pkgs  []*Package
+	arena []Package // unused records of the current block
+	strs  []string  // unused list slots of the current block
+	// sizes of the last blocks made
+	pkgN, strN int
+	cur        *Package
+	lineNo     int
+	start      int // line of cur's first field
+	size       int // bytes of cur's lines so far
 }
 
 // limits bound what one line and one record may hold: with them, a
@@ -99,7 +113,8 @@ func (p *parser) feed(text string) error {
 		}
 		if p.cur == nil {
 			if len(p.arena) == 0 {
-				p.arena = make([]Package, pkgBlock)
+				p.pkgN = grow(p.pkgN, firstPkgBlock, pkgBlock)
+				p.arena = make([]Package, p.pkgN)
 			}
 			p.cur, p.arena = &p.arena[0], p.arena[1:]
 			p.start, p.size = p.lineNo, 0
@@ -199,7 +214,9 @@ func (p *parser) list(v string) []string {
 		out = make([]string, 0, n)
 	} else {
 		if len(p.strs) < n {
-			p.strs = make([]string, strBlock)
+			// n ≤ bigListSize < strBlock: the block holds the list.
+			p.strN = grow(p.strN, max(firstStrBlock, n), strBlock)
+			p.strs = make([]string, p.strN)
 		}
 		out = p.strs[:0:n]
 	}

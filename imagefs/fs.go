@@ -200,11 +200,33 @@ func (l *layerFS) readFile(p string) ([]byte, error) {
 }
 
 // fixTimes sets every written path's mtime to the epoch, deepest first so
-// directory times are not disturbed by their children afterwards.
+// directory times are not disturbed by their children afterwards. Each
+// directory is opened once (through out, so it cannot lead outside it)
+// and its entries are set relative to it: a metadata layer of busybox
+// links has hundreds in a few directories.
 func (l *layerFS) fixTimes() error {
+	dirs := map[string]*os.File{}
+	defer func() {
+		for _, d := range dirs {
+			d.Close()
+		}
+	}()
 	for i := len(l.written) - 1; i >= 0; i-- {
 		rel := l.written[i]
-		if err := lchtimes(l.out, rel, l.epoch); err != nil {
+		dir, base := path.Split(rel)
+		dir = strings.TrimSuffix(dir, "/")
+		if dir == "" {
+			dir = "."
+		}
+		d, ok := dirs[dir]
+		if !ok {
+			var err error
+			if d, err = l.out.Open(dir); err != nil {
+				return fmt.Errorf("set mtime of /%s: %w", rel, err)
+			}
+			dirs[dir] = d
+		}
+		if err := lchtimesAt(d, base, l.epoch); err != nil {
 			return fmt.Errorf("set mtime of /%s: %w", rel, err)
 		}
 	}

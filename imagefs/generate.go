@@ -152,6 +152,8 @@ func busyboxLinks(l *layerFS, in Input) error {
 	if list == nil {
 		return fmt.Errorf("package %s ships %s but no %s/%s listing its applets", provider, busyboxBinary, busyboxPathsDir, provider)
 	}
+	dirs := newAppletDirs(l)
+	defer dirs.close()
 	for _, link := range strings.Split(string(list), "\n") {
 		link = strings.TrimSpace(link)
 		if link == "" || path.Clean(link) == busyboxBinary {
@@ -160,17 +162,81 @@ func busyboxLinks(l *layerFS, in Input) error {
 		if !path.IsAbs(link) {
 			return fmt.Errorf("%s/%s: applet path %q is not absolute", busyboxPathsDir, provider, link)
 		}
-		rp, err := l.resolveParent(link)
-		if err != nil {
-			return err
-		}
-		if _, _, err := l.lstat(rp); err == nil {
-			continue // a package (or an earlier line) provides it
-		}
-		if err := l.symlink(busyboxBinary, rp); err != nil {
+		if err := dirs.link(busyboxBinary, path.Clean(link)); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+// appletDirs makes busybox's links, a few hundred in a few directories:
+// each directory is resolved through the image's symlinks, created in the
+// metadata layer and opened there once, and each link is then made and
+// looked up relative to it. A resolved directory stays valid: once a link
+// has been asked for in it, it exists (a package's, or made for the link),
+// and a link is only made where nothing is, so never above it.
+type appletDirs struct {
+	l        *layerFS
+	resolved map[string]string   // a directory as listed -> resolved
+	open     map[string]*os.Root // a resolved directory, in out
+}
+
+func newAppletDirs(l *layerFS) *appletDirs {
+	return &appletDirs{l: l, resolved: map[string]string{}, open: map[string]*os.Root{}}
+}
+
+func (a *appletDirs) close() {
+	for _, r := range a.open {
+		r.Close()
+	}
+}
+
+// link makes p -> target unless the image has p already (a package, or an
+// earlier line, provides it).
+func (a *appletDirs) link(target, p string) error {
+	dir, base := path.Split(p)
+	rd, ok := a.resolved[dir]
+	if !ok {
+		var err error
+		if rd, err = a.l.resolve(dir, 0); err != nil {
+			return fmt.Errorf("resolve %s: %w", p, err)
+		}
+		a.resolved[dir] = rd
+	}
+	rel := strings.TrimPrefix(path.Join(rd, base), "/")
+	out := a.open[rd] // nil until a link is made there
+	if out != nil {
+		if _, err := out.Lstat(base); err == nil {
+			return nil
+		}
+	} else if _, err := a.l.out.Lstat(rel); err == nil {
+		return nil
+	}
+	if _, err := a.l.lower.Lstat(rel); err == nil {
+		return nil
+	}
+	if out == nil {
+		// Only now: a directory the layer need not hold stays out of it.
+		if err := a.l.mkdirAll(rd); err != nil {
+			return err
+		}
+		name := strings.TrimPrefix(rd, "/")
+		if name == "" {
+			name = "."
+		}
+		var err error
+		if out, err = a.l.out.OpenRoot(name); err != nil {
+			return fmt.Errorf("open /%s: %w", name, err)
+		}
+		a.open[rd] = out
+	}
+	if err := out.Symlink(target, base); err != nil {
+		return fmt.Errorf("symlink %s -> %s: %w", p, target, err)
+	}
+	if err := out.Lchown(base, 0, 0); err != nil {
+		return fmt.Errorf("chown %s: %w", p, err)
+	}
+	a.l.written = append(a.l.written, rel)
 	return nil
 }
 

@@ -2,19 +2,24 @@ package imagefs
 
 import (
 	"os"
-	"path/filepath"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// lchtimes sets a path's times without following a final symlink; os.Root
-// has no such call, so this goes through the root's directory by name
-// after Root has vetted the parent.
-func lchtimes(root *os.Root, rel string, t time.Time) error {
-	if _, err := root.Lstat(rel); err != nil {
+// lchtimesAt sets the times of name, an entry of the open directory dir,
+// without following it if it is a symlink.
+func lchtimesAt(dir *os.File, name string, t time.Time) error {
+	ts := []unix.Timespec{unix.NsecToTimespec(t.UnixNano()), unix.NsecToTimespec(t.UnixNano())}
+	conn, err := dir.SyscallConn()
+	if err != nil {
 		return err
 	}
-	ts := []unix.Timespec{unix.NsecToTimespec(t.UnixNano()), unix.NsecToTimespec(t.UnixNano())}
-	return unix.UtimesNanoAt(unix.AT_FDCWD, filepath.Join(root.Name(), rel), ts, unix.AT_SYMLINK_NOFOLLOW)
+	var serr error
+	if err := conn.Control(func(fd uintptr) {
+		serr = unix.UtimesNanoAt(int(fd), name, ts, unix.AT_SYMLINK_NOFOLLOW)
+	}); err != nil {
+		return err
+	}
+	return serr
 }

@@ -201,15 +201,11 @@ func (in *Installer) readRootFile(name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := joinRel(phys, base)
-	fi, err := in.root.Lstat(p)
+	d, err := in.dirAt(phys)
 	if err != nil {
 		return nil, err
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%q is not a regular file", name)
-	}
-	return in.root.ReadFile(p)
+	return d.readFile(base)
 }
 
 // writeRootFile replaces name with a root-owned 0644 file holding data.

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/kiln-build/kiln/apk/index"
 )
 
@@ -392,5 +394,52 @@ func TestDatabaseOnly(t *testing.T) {
 	}
 	if written[true] != written[false] {
 		t.Error("a database-only root wrote a different database")
+	}
+}
+
+// The database files are read as regular files of the root only: a
+// symlink (even to a database elsewhere), a directory or a FIFO in their
+// place is refused, and a FIFO does not block the read.
+func TestLoadDatabaseRefusesNonRegularFiles(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		plant func(t *testing.T, root, db string)
+	}{
+		{"symlink", func(t *testing.T, root, db string) {
+			elsewhere := filepath.Join(t.TempDir(), "installed")
+			if err := os.WriteFile(elsewhere, []byte("P:evil\nV:1-r0\n\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(elsewhere, db); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"directory", func(t *testing.T, root, db string) {
+			if err := os.Mkdir(db, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"fifo", func(t *testing.T, root, db string) {
+			if err := unix.Mkfifo(db, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSandbox(t)
+			db := filepath.Join(s.root, "usr/lib/apk/db/installed")
+			if err := os.MkdirAll(filepath.Dir(db), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			tc.plant(t, s.root, db)
+			in := newInstaller(t, s.root, Options{})
+			err := in.LoadDatabase()
+			if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+				t.Fatalf("LoadDatabase over a %s = %v, want it refused as not a regular file", tc.name, err)
+			}
+			if n := len(in.Packages()); n != 0 {
+				t.Errorf("%d packages loaded", n)
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strconv"
 
@@ -119,6 +120,31 @@ func (d *dirHandle) readlink(name string) (string, error) {
 		}
 		buf = make([]byte, 2*len(buf))
 	}
+}
+
+// readFile reads the regular file name, an entry of d: a symlink, or
+// anything but a regular file, is refused rather than followed.
+func (d *dirHandle) readFile(name string) ([]byte, error) {
+	fd, err := unix.Openat(d.fd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ENOENT) {
+		return nil, &fs.PathError{Op: "open", Path: d.path(name), Err: fs.ErrNotExist}
+	}
+	if errors.Is(err, unix.ELOOP) {
+		return nil, fmt.Errorf("%q is not a regular file", d.path(name))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %q: %w", d.path(name), err)
+	}
+	f := os.NewFile(uintptr(fd), d.path(name))
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%q is not a regular file", d.path(name))
+	}
+	return io.ReadAll(f)
 }
 
 // tmpName returns a fresh name for an entry created before being renamed

@@ -21,22 +21,26 @@ func (pr *Reader) Next() (*tar.Header, error) {
 		return nil, pr.err
 	}
 	if err := pr.finishEntry(); err != nil {
-		return nil, pr.fail(err)
+		pr.err = err
+		return nil, err
 	}
 	pr.cur, pr.curSum, pr.curWant, pr.curDone = nil, nil, nil, false
 	h, err := pr.tr.Next()
 	if errors.Is(err, io.EOF) {
 		if err := pr.finishData(); err != nil {
-			return nil, pr.fail(err)
+			pr.err = err
+			return nil, err
 		}
 		pr.err = io.EOF
 		return nil, io.EOF
 	}
 	if err != nil {
-		return nil, pr.fail(pr.errorf("data section: %w", noEOF(err)))
+		pr.err = pr.errorf("data section: %w", noEOF(err))
+		return nil, pr.err
 	}
 	if err := pr.startEntry(h); err != nil {
-		return nil, pr.fail(err)
+		pr.err = err
+		return nil, err
 	}
 	return h, nil
 }
@@ -56,37 +60,16 @@ func (pr *Reader) Read(p []byte) (int, error) {
 	}
 	if errors.Is(err, io.EOF) {
 		if verr := pr.verifyEntry(); verr != nil {
-			return n, pr.fail(verr)
+			pr.err = verr
+			return n, verr
 		}
 		return n, io.EOF
 	}
 	if err != nil {
-		return n, pr.fail(pr.errorf("data section: %q: %w", pr.cur.Name, noEOF(err)))
+		pr.err = pr.errorf("data section: %q: %w", pr.cur.Name, noEOF(err))
+		return n, pr.err
 	}
 	return n, nil
-}
-
-// fail makes err the Reader's last word and stops the read-ahead.
-func (pr *Reader) fail(err error) error {
-	pr.err = err
-	if pr.ahead != nil {
-		pr.ahead.stop()
-	}
-	return err
-}
-
-// Close stops reading the package. A Reader read to io.EOF or to an
-// error has stopped already; one given up earlier must be closed, or its
-// read-ahead keeps a goroutine and a few blocks of memory. Close does not
-// close the source.
-func (pr *Reader) Close() error {
-	if pr.ahead != nil {
-		pr.ahead.stop()
-	}
-	if pr.err == nil {
-		pr.err = errReaderClosed
-	}
-	return nil
 }
 
 // startEntry prepares the checksum check of a new entry; a symlink's is
@@ -173,15 +156,8 @@ func (pr *Reader) verifyEntry() error {
 // read so the gzip trailer is checked and the datahash covers the whole
 // member, and nothing may follow the member.
 func (pr *Reader) finishData() error {
-	var rest io.Reader = &pr.dataGz
-	if pr.ahead != nil {
-		rest = pr.ahead
-	}
-	if _, err := io.Copy(io.Discard, rest); err != nil {
+	if _, err := io.Copy(io.Discard, &pr.dataGz); err != nil {
 		return pr.errorf("data section: %w", noEOF(err))
-	}
-	if pr.ahead != nil {
-		pr.ahead.wait() // it returned the member's end: it reads no more
 	}
 	// Checked before the datahash: the hash has what the read-ahead
 	// buffer read, which is the member only when nothing follows it.

@@ -85,7 +85,6 @@ type Reader struct {
 	gz      gzip.Reader // the members before the data section
 	data    *bufio.Reader
 	dataGz  kgzip.Reader
-	ahead   *aheadReader // inflates dataGz ahead of tr
 	tr      *tar.Reader
 	dataSum hash.Hash // SHA-256 of the data member; nil without datahash
 	err     error     // sticky; io.EOF once the data section is verified
@@ -120,13 +119,6 @@ func Open(r io.Reader, opts ReadOptions) (*Reader, error) {
 	}
 	pr.dataGz.Multistream(false)
 	pr.tr = tar.NewReader(&pr.dataGz)
-	// A package that says it is large is inflated in a goroutine of its
-	// own; for a small one the hand-off costs more than it saves (the
-	// size only chooses the path: both verify the same).
-	if pr.Info.InstalledSize >= aheadMinSize {
-		pr.ahead = newAheadReader(&pr.dataGz)
-		pr.tr = tar.NewReader(pr.ahead)
-	}
 	return pr, nil
 }
 

@@ -21,11 +21,10 @@ import (
 // leaf directories beside each level, three 4 KiB files in each
 // directory (about 110 files in 37 directories).
 func deepTree(name string, rng *rand.Rand) []apktest.File {
-	d := func(p string) apktest.File { return apktest.File{Path: p, Dir: true} }
-	files := []apktest.File{d("usr"), d("usr/lib"), d("usr/lib/bulk")}
+	files := []apktest.File{benchDir("usr"), benchDir("usr/lib"), benchDir("usr/lib/bulk")}
 	spine := "usr/lib/bulk/" + name
 	addDir := func(p string) {
-		files = append(files, d(p))
+		files = append(files, benchDir(p))
 		for f := range 3 {
 			data := make([]byte, 4096)
 			for i := range data {
@@ -182,7 +181,6 @@ func BenchmarkImageMeta(b *testing.B) {
 	for i := 0; i < len(names); i += 8 {
 		batches = append(batches, r.batch(names[i:i+8], first.Links))
 	}
-	world := []string{"baselayout", "busybox"}
 	var layers, metas []string
 	var check []step.InstallBatch
 	for i, s := range batches {
@@ -196,7 +194,7 @@ func BenchmarkImageMeta(b *testing.B) {
 			check = append(check, step.InstallBatch{Links: s.Links, Layers: len(s.Layers)})
 		}
 	}
-	world = append(world, names...)
+	world := append([]string{"baselayout", "busybox"}, names...)
 	specFile := filepath.Join(r.dir, "spec.json")
 	spec, err := json.Marshal(step.ImageSpec{Arch: "x86_64", World: world, Repositories: []string{"/repo"}})
 	if err != nil {

@@ -247,12 +247,12 @@ func (c *converter) install(batch []int, lower *llb.State) (layers []layerOut, r
 	var names []int
 	var dirs []string // each layer's directory in its output
 	for j, li := range batch {
-		dir := "/"
+		out, dir := path.Join(step.MountOut, strconv.Itoa(j)), "/"
 		if c.p.InstalledBytes(li) >= plan.LargeLayerBytes {
-			dir = "/" + c.layerID(li)
+			out, dir = path.Join(step.MountOut, largeLayersOut), "/"+c.layerID(li)
 		}
 		dirs = append(dirs, dir)
-		l := step.InstallLayer{Out: path.Join(step.MountOut, strconv.Itoa(j), dir), Meta: path.Join(step.MountMeta, strconv.Itoa(j))}
+		l := step.InstallLayer{Out: path.Join(out, dir), Meta: path.Join(step.MountMeta, strconv.Itoa(j))}
 		for _, pi := range c.p.Layers[li].Packages {
 			pk := c.p.Packages[pi]
 			// Names are unique in one arch's install set.
@@ -270,13 +270,29 @@ func (c *converter) install(batch []int, lower *llb.State) (layers []layerOut, r
 	opts := append(c.sandbox(c.stepName("install "+c.p.NameVersions(names, 8), false), s.Args()),
 		llb.AddMount(step.MountKeys, c.keys, llb.Readonly))
 	run := c.in.Tools.Run(append(opts, mounts...)...)
+	var large *llb.State
 	for j := range s.Layers {
-		out := run.AddMount(path.Join(step.MountOut, strconv.Itoa(j)), llb.Scratch())
-		layers = append(layers, layerOut{state: out, dir: dirs[j]})
+		if dirs[j] == "/" {
+			out := run.AddMount(path.Join(step.MountOut, strconv.Itoa(j)), llb.Scratch())
+			layers = append(layers, layerOut{state: out, dir: "/"})
+			continue
+		}
+		if large == nil {
+			out := run.AddMount(path.Join(step.MountOut, largeLayersOut), llb.Scratch())
+			large = &out
+		}
+		layers = append(layers, layerOut{state: *large, dir: dirs[j]})
 	}
 	records = recordSet{state: run.AddMount(step.MountMeta, llb.Scratch()), layers: len(s.Layers)}
 	return layers, records, run.AddMount(step.MountLinks, llb.Scratch())
 }
+
+// largeLayersOut is the output (under step.MountOut) that holds every
+// large layer of an install batch, each in its own directory: the image
+// takes each by a copy (imageLayer), never the output itself, so they need
+// no snapshot each, and each output BuildKit prepares and commits costs
+// the step's container time on the critical path.
+const largeLayersOut = "large"
 
 // layerOut is a layer's files: dir of an install step's output.
 type layerOut struct {

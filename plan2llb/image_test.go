@@ -249,6 +249,37 @@ func TestLargeLayersByContent(t *testing.T) {
 	}
 }
 
+// TestLargeLayersShareOneOutput checks that an install batch's large
+// layers, which the image takes by copy, come out of one output, and each
+// small layer out of its own.
+func TestLargeLayersShareOneOutput(t *testing.T) {
+	pl, in := testPlan(t, 4)
+	for i, size := range []uint64{10, 1 << 20, 40 << 20, 1<<20 - 1} {
+		pl.Platforms[0].Packages[i].Package.InstalledSize = size
+	}
+	execs, _ := marshalOps(t, convert(t, pl, in).Root)
+	var outs []string
+	var args string
+	for _, e := range execs {
+		if e.Meta.Args[1] != "install-apk" {
+			continue
+		}
+		args = strings.Join(e.Meta.Args, " ")
+		for _, m := range e.Mounts {
+			if m.Output >= 0 && strings.HasPrefix(m.Dest, step.MountOut+"/") {
+				outs = append(outs, m.Dest)
+			}
+		}
+	}
+	slices.Sort(outs)
+	if want := []string{"/out/0", "/out/3", "/out/large"}; !slices.Equal(outs, want) {
+		t.Fatalf("layer outputs %v, want %v", outs, want)
+	}
+	if n := strings.Count(args, "--layer /out/large/layer-"); n != 2 {
+		t.Errorf("%d layers installed into the shared output, want 2: %s", n, args)
+	}
+}
+
 // TestSBOMStep checks the SBOM step: sandboxed like the install steps,
 // fed every layer's install record and the spec, and leaving the image's
 // own graph alone.

@@ -222,17 +222,23 @@ func (c *converter) packageMount(pk plan.Package, file string) llb.RunOption {
 }
 
 // sandbox is what every step runs with: no network, a read-only root
-// (kiln's image), the tools' own platform, and a report output where a
-// failing step says why, for the frontend to show (step.MountReport).
-func (c *converter) sandbox(name string, args []string) []llb.RunOption {
-	return []llb.RunOption{
-		llb.Args(step.WithReport(args, step.MountReport)),
-		llb.AddMount(step.MountReport, llb.Scratch()),
+// (kiln's image), the tools' own platform, and where a failing step says
+// why, for the frontend to show: report, one of the step's own outputs
+// (a failed step's outputs are thrown away, and each output BuildKit
+// prepares and commits costs the container time), or when it is "" an
+// output of its own, step.MountReport.
+func (c *converter) sandbox(name string, args []string, report string) []llb.RunOption {
+	opts := []llb.RunOption{
 		llb.Network(llb.NetModeNone),
 		llb.ReadonlyRootFS(),
 		llb.Platform(c.in.ToolsPlatform),
 		llb.WithCustomName(name),
 	}
+	if report == "" {
+		report = step.MountReport
+		opts = append(opts, llb.AddMount(report, llb.Scratch()))
+	}
+	return append(opts, llb.Args(step.WithReport(args, report)))
 }
 
 // install runs one install step over a batch of layers and returns each
@@ -267,7 +273,7 @@ func (c *converter) install(batch []int, lower *llb.State) (layers []layerOut, r
 		s.Lower = step.MountLower
 		mounts = append(mounts, llb.AddMount(step.MountLower, *lower, llb.Readonly))
 	}
-	opts := append(c.sandbox(c.stepName("install "+c.p.NameVersions(names, 8), false), s.Args()),
+	opts := append(c.sandbox(c.stepName("install "+c.p.NameVersions(names, 8), false), s.Args(), step.MountMeta),
 		llb.AddMount(step.MountKeys, c.keys, llb.Readonly))
 	run := c.in.Tools.Run(append(opts, mounts...)...)
 	var large *llb.State
@@ -371,7 +377,9 @@ func (c *converter) baseLayers(b *plan.BaseImage) (diffs []llb.State, links, tre
 		}
 		name := fmt.Sprintf("[%s] apply base image layer %d/%d %s", c.p.Arch, i+1, len(b.Layers), shortDigest(l.Digest.String()))
 		blob, at := c.in.contextFor(l.ContextPath)
-		run := c.in.Tools.Run(append(c.sandbox(name, s.Args()),
+		// A base image's layer may hold anything at its root: this step
+		// reports into an output of its own.
+		run := c.in.Tools.Run(append(c.sandbox(name, s.Args(), ""),
 			llb.AddMount(step.MountBlob, blob, llb.SourcePath("/"+at), llb.Readonly))...)
 		applied := run.AddMount(step.MountRootfs, below)
 		diffs = append(diffs, llb.Diff(below, applied, llb.WithCustomNamef("[%s] base image layer %d", c.p.Arch, i+1)))
@@ -429,7 +437,7 @@ func (c *converter) metadata(below []layerOut, records []recordSet, batches []ba
 	if len(batches) > 0 {
 		s.Check = step.MountCheck
 	}
-	opts := append(c.sandbox(c.stepName("generate installed database, accounts and links", true), s.Args()),
+	opts := append(c.sandbox(c.stepName("generate installed database, accounts and links", true), s.Args(), step.MountOut),
 		llb.AddMount(step.MountSpec, specSt, llb.Readonly),
 		llb.AddMount(step.MountKeys, c.keys, llb.Readonly))
 	run := c.in.Tools.Run(append(opts, mounts...)...)
@@ -453,7 +461,7 @@ func (c *converter) sbom(records []recordSet) (llb.State, error) {
 	s := step.ImageSBOM{Spec: path.Join(step.MountSpec, step.SBOMSpecFile), Out: step.MountOut}
 	mounts, dirs := mountRecords(records)
 	s.Metas = dirs
-	opts := append(c.sandbox(fmt.Sprintf("[%s] write SPDX SBOM", c.p.Arch), s.Args()),
+	opts := append(c.sandbox(fmt.Sprintf("[%s] write SPDX SBOM", c.p.Arch), s.Args(), step.MountOut),
 		llb.AddMount(step.MountSpec, specSt, llb.Readonly))
 	return c.in.Tools.Run(append(opts, mounts...)...).AddMount(step.MountOut, llb.Scratch()), nil
 }

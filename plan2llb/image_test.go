@@ -99,7 +99,7 @@ func TestImageExecOpsAreSandboxed(t *testing.T) {
 		}
 		for _, m := range e.Mounts {
 			output := m.Output != -1 // pb.SkipOutput
-			isOut := m.Dest == "/out" || m.Dest == "/links" || m.Dest == step.MountCheck || m.Dest == step.MountReport || strings.HasPrefix(m.Dest, "/out/") || m.Dest == step.MountMeta && e.Meta.Args[1] == "install-apk"
+			isOut := m.Dest == "/out" || m.Dest == "/links" || m.Dest == step.MountCheck || strings.HasPrefix(m.Dest, "/out/") || m.Dest == step.MountMeta && e.Meta.Args[1] == "install-apk"
 			switch {
 			case isOut && (!output || m.Readonly):
 				t.Errorf("exec %v: %s must be a writable output", e.Meta.Args[1], m.Dest)
@@ -110,8 +110,10 @@ func TestImageExecOpsAreSandboxed(t *testing.T) {
 				layers++
 			}
 		}
-		if dir := step.ReportDir(e.Meta.Args); dir != step.MountReport {
-			t.Errorf("exec %v reports to %q, want %s", e.Meta.Args[1], dir, step.MountReport)
+		// Each reports into one of its own outputs, which costs no mount.
+		want := map[string]string{"install-apk": step.MountMeta, "image-meta": step.MountOut}[e.Meta.Args[1]]
+		if dir := step.ReportDir(e.Meta.Args); dir != want {
+			t.Errorf("exec %v reports to %q, want %s", e.Meta.Args[1], dir, want)
 		}
 		if e.Meta.Args[1] == "install-apk" {
 			installs++

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"unicode"
 	"unicode/utf8"
 )
@@ -70,7 +71,17 @@ func WriteReport(dir string, err error) error {
 	if dir == "" || err == nil || errors.As(err, &ue) {
 		return nil
 	}
-	return os.WriteFile(filepath.Join(dir, ReportFile), []byte(CleanReport(err.Error())+"\n"), 0o644)
+	// dir may be an output the step also writes its results to: the
+	// report goes through no link.
+	f, ferr := os.OpenFile(filepath.Join(dir, ReportFile), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW, 0o644)
+	if ferr != nil {
+		return ferr
+	}
+	if _, ferr := f.WriteString(CleanReport(err.Error()) + "\n"); ferr != nil {
+		f.Close()
+		return ferr
+	}
+	return f.Close()
 }
 
 // ReadReport reads the message a failed step left in dir.

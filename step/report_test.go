@@ -103,3 +103,18 @@ func FuzzCleanReport(f *testing.F) {
 		}
 	})
 }
+
+// A step's report may share an output with its results: a link left where
+// the report goes is not followed.
+func TestWriteReportFollowsNoLink(t *testing.T) {
+	dir, elsewhere := t.TempDir(), filepath.Join(t.TempDir(), "target")
+	if err := os.Symlink(elsewhere, filepath.Join(dir, ReportFile)); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteReport(dir, errors.New("refused")); err == nil {
+		t.Error("the report was written through a link")
+	}
+	if _, err := os.Lstat(elsewhere); !os.IsNotExist(err) {
+		t.Errorf("the link's target was made: %v", err)
+	}
+}

@@ -3,7 +3,10 @@ package install_test
 import (
 	"archive/tar"
 	"bytes"
+	"crypto/sha1"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -226,6 +229,66 @@ func TestInstallAPKPinnedUnsigned(t *testing.T) {
 			}
 			if !tc.wantOK && rerr == nil {
 				t.Error("a refused package was extracted")
+			}
+		})
+	}
+}
+
+// Through the package reader, which hashes each file to check it, the
+// installer records the reader's sum: a file whose contents differ from
+// its header's checksum is still refused with the installer's words and
+// never placed, and a file without one is hashed for its record.
+func TestInstallAPKFileChecksums(t *testing.T) {
+	signer, err := apktest.Signer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := apktest.Keyring(signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := func(name, data string, pax map[string]string, noSum bool) apktest.RawEntry {
+		return apktest.RawEntry{Header: tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, PAXRecords: pax}, Data: []byte(data), NoChecksum: noSum}
+	}
+	sumQ1 := func(s string) string {
+		h := sha1.Sum([]byte(s))
+		return "Q1" + base64.StdEncoding.EncodeToString(h[:])
+	}
+	bad := strings.Repeat("0", 40)
+	tests := []struct {
+		name    string
+		entry   apktest.RawEntry
+		wantErr string
+	}{
+		{"checksum in the header", file("good", "good", nil, false), ""},
+		{"no checksum in the header", file("nosum", "nosum", nil, true), ""},
+		{"contents differ", file("bad", "bad", map[string]string{"APK-TOOLS.checksum.SHA1": bad}, false),
+			fmt.Sprintf(`"bad": contents have checksum %s, header says Q1AAAAAAAAAAAAAAAAAAAAAAAAAAA=`, sumQ1("bad"))},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			data, rec, err := apktest.Raw{Name: "a", Version: "1.0-r0", Arch: "x86_64", Signer: signer, Alg: sign.SHA256,
+				Entries: []apktest.RawEntry{tc.entry}}.Build()
+			if err != nil {
+				t.Fatal(err)
+			}
+			root, in := newRoot(t)
+			_, err = in.InstallAPK(bytes.NewReader(data), pkg.ReadOptions{Keyring: keys, ExpectedChecksum: rec.Checksum, Name: "a"})
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("InstallAPK = %v, want %q", err, tc.wantErr)
+				}
+				if _, err := os.Lstat(filepath.Join(root, tc.entry.Header.Name)); !os.IsNotExist(err) {
+					t.Errorf("the refused file was placed: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			files := in.Packages()[0].Files()
+			if want := sumQ1(string(tc.entry.Data)); len(files) != 1 || files[0].Checksum != want {
+				t.Errorf("recorded %+v, want checksum %s", files, want)
 			}
 		})
 	}

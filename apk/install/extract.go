@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"math"
 	"slices"
@@ -259,8 +260,20 @@ func (ex *extraction) file(t *target, hdr *tar.Header, r io.Reader) error {
 	if err := ex.reserve(t.name, hdr.Size); err != nil {
 		return err
 	}
-	h := sha1.New()
-	tmp, err := t.d.writeFile(r, hdr.Size, h, func(fd int) error {
+	want, err := headerChecksum(hdr.PAXRecords)
+	if err != nil {
+		return fmt.Errorf("%q: %w", t.name, err)
+	}
+	// A reader that checks the header's checksum has hashed the contents
+	// already: the record takes its sum.
+	summer, hashed := r.(contentSummer)
+	var h hash.Hash
+	var w io.Writer
+	if !hashed || want == "" {
+		h = sha1.New()
+		w = h
+	}
+	tmp, err := t.d.writeFile(r, hdr.Size, w, func(fd int) error {
 		what := t.d.path(t.base)
 		if in.chown {
 			if err := fdChown(fd, what, hdr.Uid, hdr.Gid); err != nil {
@@ -276,8 +289,17 @@ func (ex *extraction) file(t *target, hdr *tar.Header, r io.Reader) error {
 		return fmt.Errorf("%q: %w", t.name, err)
 	}
 	in.touched[t.d.phys] = struct{}{}
-	sum := q1(h.Sum(nil))
-	want, err := headerChecksum(hdr.PAXRecords)
+	var raw []byte
+	if h != nil {
+		raw = h.Sum(nil)
+	} else if got, ok, serr := summer.ContentSHA1(); serr != nil {
+		err = serr
+	} else if !ok {
+		err = errors.New("the package reader hashed no contents though the header has a checksum")
+	} else {
+		raw = got
+	}
+	sum := q1(raw)
 	if err == nil && want != "" && want != sum {
 		err = fmt.Errorf("contents have checksum %s, header says %s", sum, want)
 	}

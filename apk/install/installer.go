@@ -16,6 +16,13 @@ type DataReader interface {
 	Read(p []byte) (int, error)
 }
 
+// contentSummer is a DataReader that hashes each regular file's contents
+// to check them against the header's SHA-1 (pkg.Reader): the installer
+// records that sum instead of computing it again.
+type contentSummer interface {
+	ContentSHA1() (sum []byte, ok bool, err error)
+}
+
 // ChownMode says whether extracted entries get the owners their headers
 // name.
 type ChownMode uint8

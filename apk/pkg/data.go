@@ -129,6 +129,29 @@ func parseFileChecksum(v string) ([]byte, error) {
 	return raw, nil
 }
 
+// ContentSHA1 reads what the caller left of the current regular file and
+// returns the SHA-1 of its contents, which the reader computes to check
+// the header's checksum, so a caller that records it need not hash every
+// byte again. ok is false when the file carries no checksum (nothing was
+// computed). The check itself still comes, at Next or at the file's end.
+func (pr *Reader) ContentSHA1() (sum []byte, ok bool, err error) {
+	if pr.curSum == nil {
+		return nil, false, pr.err
+	}
+	// Once done, the sum covers the whole file, whether or not it matched
+	// (pr.err then says it did not): the caller compares it too.
+	if !pr.curDone {
+		if pr.err != nil {
+			return nil, false, pr.err
+		}
+		if _, err := io.Copy(pr.curSum, pr.tr); err != nil {
+			pr.err = pr.errorf("data section: %q: %w", pr.cur.Name, noEOF(err))
+			return nil, false, pr.err
+		}
+	}
+	return pr.curSum.Sum(nil), true, nil
+}
+
 // finishEntry reads the rest of the current file so its checksum is
 // verified even when the caller skipped the contents.
 func (pr *Reader) finishEntry() error {

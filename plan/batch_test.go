@@ -126,50 +126,24 @@ func TestBatchesOfSmallPackages(t *testing.T) {
 	}
 }
 
-// TestWeakCutPoints: a run of small packages ends at the first weaker
-// cut point once it holds batchSmallLayers layers; large layers (keyed by
-// content, so a re-run batch keeps them) do not count towards it.
-func TestWeakCutPoints(t *testing.T) {
+// TestBatchesEndAtCutPoints: over a long run of packages, each batch but
+// the last ends at the first cut point it may end at, or at the cap.
+func TestBatchesEndAtCutPoints(t *testing.T) {
 	var names []string
 	for i := 0; i < 120; i++ {
 		names = append(names, fmt.Sprintf("pkg-%03d", i))
 	}
-	large := map[string]uint64{}
-	for _, n := range names {
-		large[n] = LargeLayerBytes
+	batches := batchNames(platformOf(names, nil))
+	for i, b := range batches[:len(batches)-1] {
+		if !batchEnds(b[len(b)-1], batchCutEvery) && len(b) != batchMaxSize {
+			t.Errorf("batch %d %v ends at no cut point", i, b)
+		}
+		for j, n := range b[:len(b)-1] {
+			if j+1 >= batchMinSize && batchEnds(n, batchCutEvery) {
+				t.Errorf("batch %d %v runs past the cut point %s", i, b, n)
+			}
+		}
 	}
-	t.Run("small packages", func(t *testing.T) {
-		weakEnds := 0
-		batches := batchNames(platformOf(names, nil))
-		for i, b := range batches[:len(batches)-1] {
-			last := b[len(b)-1]
-			switch {
-			case batchEnds(last, batchCutEvery) && len(b) >= batchMinSize:
-			case batchEnds(last, batchWeakCutEvery) && len(b) >= batchSmallLayers:
-				weakEnds++
-			case len(b) == batchMaxSize:
-			default:
-				t.Errorf("batch %d %v ends at no cut point", i, b)
-			}
-			// It ends at the first cut point it may end at.
-			for j, n := range b[:len(b)-1] {
-				if j+1 >= batchSmallLayers && batchEnds(n, batchWeakCutEvery) {
-					t.Errorf("batch %d %v runs past the weaker cut point %s", i, b, n)
-				}
-			}
-		}
-		if weakEnds == 0 {
-			t.Errorf("no batch of %v ends at a weaker cut point", batches)
-		}
-	})
-	t.Run("large packages", func(t *testing.T) {
-		batches := batchNames(platformOf(names, large))
-		for i, b := range batches[:len(batches)-1] {
-			if !batchEnds(b[len(b)-1], batchCutEvery) && len(b) < batchMaxSize {
-				t.Errorf("batch %d %v of large layers ends at no cut point", i, b)
-			}
-		}
-	})
 }
 
 func TestSideBySide(t *testing.T) {

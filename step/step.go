@@ -105,8 +105,8 @@ type InstallAPK struct {
 }
 
 // InstallLayer is one layer of an install batch. Out is an output mount
-// or a directory the step makes in one (the conversion names a large
-// layer's directory after what it installs: see plan2llb).
+// or a directory the step makes in one (the conversion names each layer's
+// directory after what it installs: see plan2llb).
 type InstallLayer struct {
 	Out, Meta string
 	Packages  []APKFile // install order

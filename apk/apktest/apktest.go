@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"testing"
 	"time"
 
 	"github.com/kiln-build/kiln/apk/sign/signtest"
@@ -203,6 +204,21 @@ func WriteKey(dir string, s *sign.Signer) (string, error) {
 	}
 	p := filepath.Join(dir, s.KeyName)
 	return p, os.WriteFile(p, pemData, 0o644)
+}
+
+// TrustedSigner is Signer and a keyring trusting it, for a test: it stops
+// the test when either cannot be made.
+func TrustedSigner(t testing.TB) (*sign.Signer, *sign.Keyring) {
+	t.Helper()
+	s, err := Signer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := Keyring(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, k
 }
 
 // Keyring returns a keyring trusting s.

@@ -25,14 +25,7 @@ import (
 // its index record.
 func buildHello(t *testing.T) ([]byte, *index.Package, *sign.Keyring) {
 	t.Helper()
-	signer, err := apktest.Signer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := apktest.Keyring(signer)
-	if err != nil {
-		t.Fatal(err)
-	}
+	signer, keys := apktest.TrustedSigner(t)
 	repo := apktest.NewRepo(t.TempDir(), signer)
 	repo.SourceDateEpoch = 1700000000
 	data, rec, err := repo.Build("x86_64", apktest.Package{
@@ -239,14 +232,7 @@ func TestInstallAPKPinnedUnsigned(t *testing.T) {
 // its header's checksum is still refused with the installer's words and
 // never placed, and a file without one is hashed for its record.
 func TestInstallAPKFileChecksums(t *testing.T) {
-	signer, err := apktest.Signer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := apktest.Keyring(signer)
-	if err != nil {
-		t.Fatal(err)
-	}
+	signer, keys := apktest.TrustedSigner(t)
 	file := func(name, data string, pax map[string]string, noSum bool) apktest.RawEntry {
 		return apktest.RawEntry{Header: tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, PAXRecords: pax}, Data: []byte(data), NoChecksum: noSum}
 	}

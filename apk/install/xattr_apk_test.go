@@ -88,14 +88,7 @@ func TestXattrsFromAPK(t *testing.T) {
 		}
 		af = append(af, e)
 	}
-	signer, err := apktest.Signer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := apktest.Keyring(signer)
-	if err != nil {
-		t.Fatal(err)
-	}
+	signer, keys := apktest.TrustedSigner(t)
 	data, rec, err := apktest.NewRepo(t.TempDir(), signer).Build("x86_64", apktest.Package{Name: "iputils", Version: "1.0-r0", Files: af})
 	if err != nil {
 		t.Fatal(err)

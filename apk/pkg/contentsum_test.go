@@ -16,14 +16,7 @@ import (
 // read, only for a file whose header has a checksum, and the reader still
 // checks the file and the data section after it.
 func TestContentSHA1(t *testing.T) {
-	signer, err := apktest.Signer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := apktest.Keyring(signer)
-	if err != nil {
-		t.Fatal(err)
-	}
+	signer, keys := apktest.TrustedSigner(t)
 	body := bytes.Repeat([]byte("contents "), 10000)
 	data, rec, err := apktest.Raw{Name: "a", Version: "1.0-r0", Arch: "x86_64", Signer: signer, Alg: sign.SHA256,
 		Entries: []apktest.RawEntry{

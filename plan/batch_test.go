@@ -126,6 +126,24 @@ func TestBatchesOfSmallPackages(t *testing.T) {
 	}
 }
 
+// TestBatchesEndAtTheCap: a run of names none of which is a cut point
+// ends a batch at batchMaxSize layers.
+func TestBatchesEndAtTheCap(t *testing.T) {
+	var names []string
+	for i := 0; len(names) < 2*batchMaxSize+3; i++ {
+		if n := fmt.Sprintf("pkg-%03d", i); !batchEnds(n, batchCutEvery) {
+			names = append(names, n)
+		}
+	}
+	var lens []int
+	for _, b := range batchNames(platformOf(names, nil)) {
+		lens = append(lens, len(b))
+	}
+	if want := []int{batchMaxSize, batchMaxSize, 3}; !reflect.DeepEqual(lens, want) {
+		t.Errorf("batches of %v layers, want %v", lens, want)
+	}
+}
+
 // TestBatchesEndAtCutPoints: over a long run of packages, each batch but
 // the last ends at the first cut point it may end at, or at the cap.
 func TestBatchesEndAtCutPoints(t *testing.T) {

@@ -39,14 +39,7 @@ func readAll(t *testing.T, data []byte, rec *index.Package, kr *sign.Keyring) ([
 // A Raw package that breaks nothing reads as a valid package; each broken
 // promise is caught where apk's chain of trust says it must be.
 func TestRawPackage(t *testing.T) {
-	s, err := Signer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr, err := Keyring(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, kr := TrustedSigner(t)
 	entries := []RawEntry{
 		{Header: tar.Header{Name: "dev", Typeflag: tar.TypeDir, Mode: 0o755}},
 		{Header: tar.Header{Name: "dev/null", Typeflag: tar.TypeChar, Mode: 0o666, Devmajor: 1, Devminor: 3}},
@@ -92,14 +85,7 @@ func TestRawPackage(t *testing.T) {
 
 // RawIndex wraps text as given, signed; a padded DESCRIPTION sits before it.
 func TestRawIndex(t *testing.T) {
-	s, err := Signer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr, err := Keyring(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, kr := TrustedSigner(t)
 	text, err := IndexText([]*index.Package{{Name: "a", Version: "1.0-r0", Arch: "x86_64", Checksum: "Q1AAAAAAAAAAAAAAAAAAAAAAAAAAA=", Size: 1}})
 	if err != nil {
 		t.Fatal(err)

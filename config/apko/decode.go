@@ -174,20 +174,6 @@ func (p *parser) uint32(dst **Uint32) field {
 	}
 }
 
-// seq decodes each item of a list with one.
-func (p *parser) seq(n *yaml.Node, path string, one func(n *yaml.Node, path string) error) error {
-	items, err := p.d.Seq(n, path)
-	if err != nil {
-		return err
-	}
-	for i, it := range items {
-		if err := one(it, yamlnode.Index(path, i)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func (p *parser) contents(n *yaml.Node, path string, c *Contents) error {
 	c.Pos = p.pos(n)
 	repos := func(dst *[]Repository) field {
@@ -212,7 +198,7 @@ func (p *parser) contents(n *yaml.Node, path string, c *Contents) error {
 		"runtime_repositories": repos(&c.RuntimeRepositories),
 		"keyring":              p.strs(&c.Keyring, checkNonEmpty),
 		"runtime_keyring": func(n *yaml.Node, path string) error {
-			return p.seq(n, path, func(n *yaml.Node, path string) error {
+			return p.d.Each(n, path, func(n *yaml.Node, path string) error {
 				e, err := p.namedPEM(n, path)
 				c.RuntimeKeyring = append(c.RuntimeKeyring, e)
 				return err
@@ -267,7 +253,7 @@ func (p *parser) accounts(n *yaml.Node, path string, a *Accounts) error {
 	return p.d.Mapping(n, path, yamlnode.Fields{
 		"run-as": p.str(&a.RunAs, nil),
 		"users": func(n *yaml.Node, path string) error {
-			return p.seq(n, path, func(n *yaml.Node, path string) error {
+			return p.d.Each(n, path, func(n *yaml.Node, path string) error {
 				u := User{Pos: p.pos(n)}
 				err := p.d.Mapping(n, path, yamlnode.Fields{
 					"username": p.str(&u.UserName, checkAccountName),
@@ -281,7 +267,7 @@ func (p *parser) accounts(n *yaml.Node, path string, a *Accounts) error {
 			})
 		},
 		"groups": func(n *yaml.Node, path string) error {
-			return p.seq(n, path, func(n *yaml.Node, path string) error {
+			return p.d.Each(n, path, func(n *yaml.Node, path string) error {
 				g := Group{Pos: p.pos(n)}
 				var gid *Uint32
 				err := p.d.Mapping(n, path, yamlnode.Fields{
@@ -326,7 +312,7 @@ func (p *parser) archs(n *yaml.Node, path string, dst *[]Arch) error {
 }
 
 func (p *parser) paths(n *yaml.Node, path string, dst *[]PathMutation) error {
-	return p.seq(n, path, func(n *yaml.Node, path string) error {
+	return p.d.Each(n, path, func(n *yaml.Node, path string) error {
 		m := PathMutation{Pos: p.pos(n)}
 		err := p.d.Mapping(n, path, yamlnode.Fields{
 			"path": p.str(&m.Path, nil),
@@ -374,7 +360,7 @@ func (p *parser) certificates(n *yaml.Node, path string, dst **Certificates) err
 	*dst = c
 	return p.d.Mapping(n, path, yamlnode.Fields{
 		"additional": func(n *yaml.Node, path string) error {
-			return p.seq(n, path, func(n *yaml.Node, path string) error {
+			return p.d.Each(n, path, func(n *yaml.Node, path string) error {
 				e, err := p.namedPEM(n, path)
 				c.Additional = append(c.Additional, e)
 				return err

@@ -71,7 +71,7 @@ func (p *parser) config(n *yaml.Node, c *Config) error {
 		"pipeline":    p.stepList(&c.Pipeline, 0),
 		"subpackages": func(n *yaml.Node, path string) error { return p.subpackages(n, path, &c.Subpackages) },
 		"data": func(n *yaml.Node, path string) error {
-			return p.seq(n, path, func(n *yaml.Node, path string) error {
+			return p.d.Each(n, path, func(n *yaml.Node, path string) error {
 				d := Data{Pos: p.pos(n)}
 				err := p.d.Mapping(n, path, yamlnode.Fields{
 					"name":  p.str(&d.Name),
@@ -107,7 +107,7 @@ func (p *parser) config(n *yaml.Node, c *Config) error {
 		},
 		"vars": p.kvs(&c.Vars),
 		"var-transforms": func(n *yaml.Node, path string) error {
-			return p.seq(n, path, func(n *yaml.Node, path string) error {
+			return p.d.Each(n, path, func(n *yaml.Node, path string) error {
 				t := VarTransform{Pos: p.pos(n)}
 				err := p.d.Mapping(n, path, yamlnode.Fields{
 					"from":    p.str(&t.From),
@@ -156,20 +156,6 @@ func (p *parser) bool(dst *Bool) field {
 	}
 }
 
-// seq decodes each item of a list with one.
-func (p *parser) seq(n *yaml.Node, path string, one func(n *yaml.Node, path string) error) error {
-	items, err := p.d.Seq(n, path)
-	if err != nil {
-		return err
-	}
-	for i, it := range items {
-		if err := one(it, yamlnode.Index(path, i)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func (p *parser) pkg(n *yaml.Node, path string, k *Package) error {
 	k.Pos = p.pos(n)
 	return p.d.Mapping(n, path, yamlnode.Fields{
@@ -192,7 +178,7 @@ func (p *parser) pkg(n *yaml.Node, path string, k *Package) error {
 		"commit":              p.str(&k.Commit),
 		"target-architecture": p.strs(&k.TargetArchitecture),
 		"copyright": func(n *yaml.Node, path string) error {
-			return p.seq(n, path, func(n *yaml.Node, path string) error {
+			return p.d.Each(n, path, func(n *yaml.Node, path string) error {
 				c := Copyright{Pos: p.pos(n)}
 				err := p.d.Mapping(n, path, yamlnode.Fields{
 					"paths":              p.strs(&c.Paths),
@@ -306,7 +292,7 @@ func (p *parser) checks(n *yaml.Node, path string, c *Checks) error {
 }
 
 func (p *parser) setcap(n *yaml.Node, path string, dst *[]SetCap) error {
-	return p.seq(n, path, func(n *yaml.Node, path string) error {
+	return p.d.Each(n, path, func(n *yaml.Node, path string) error {
 		c := SetCap{Pos: p.pos(n)}
 		err := p.d.Mapping(n, path, yamlnode.Fields{
 			"path":   p.str(&c.Path),
@@ -378,7 +364,7 @@ func (p *parser) test(n *yaml.Node, path string, dst **Test) error {
 }
 
 func (p *parser) subpackages(n *yaml.Node, path string, dst *[]Subpackage) error {
-	return p.seq(n, path, func(n *yaml.Node, path string) error {
+	return p.d.Each(n, path, func(n *yaml.Node, path string) error {
 		s := Subpackage{Pos: p.pos(n)}
 		err := p.d.Mapping(n, path, yamlnode.Fields{
 			"if":           p.str(&s.If),
@@ -451,7 +437,7 @@ func (p *parser) stepList(dst *[]Step, depth int) field {
 		p.active[r] = true
 		defer delete(p.active, r)
 		var steps []Step
-		err := p.seq(n, path, func(n *yaml.Node, path string) error {
+		err := p.d.Each(n, path, func(n *yaml.Node, path string) error {
 			s := Step{Pos: p.pos(n)}
 			err := p.d.Mapping(n, path, p.stepFields(&s, depth))
 			steps = append(steps, s)

@@ -180,3 +180,18 @@ func (d *Decoder) Seq(n *yaml.Node, path string) ([]*yaml.Node, error) {
 	}
 	return r.Content, nil
 }
+
+// Each decodes every item of a list (none for null) with one, which is
+// given the item's path ("contents.packages[2]") for its errors.
+func (d *Decoder) Each(n *yaml.Node, path string, one func(n *yaml.Node, path string) error) error {
+	items, err := d.Seq(n, path)
+	if err != nil {
+		return err
+	}
+	for i, it := range items {
+		if err := one(it, Index(path, i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -395,3 +395,37 @@ func TestPos(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+func TestEach(t *testing.T) {
+	stop := errors.New("stop")
+	tests := []struct {
+		name, doc string
+		stopAt    string // the item path whose callback fails; "" for none
+		want      []string
+		wantErr   string
+	}{
+		{"items with their paths", "l: [a, {b: 1}, c]\n", "", []string{"l[0]", "l[1]", "l[2]"}, ""},
+		{"null is no items", "l: ~\n", "", nil, ""},
+		{"an error stops at its item", "l: [a, b, c]\n", "l[1]", []string{"l[0]", "l[1]"}, "stop"},
+		{"not a list", "l: {a: 1}\n", "", nil, "t.yaml:1:4: l: expected a list, got a mapping"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, n := field(t, tt.doc, "l")
+			var got []string
+			err := d.Each(n, "l", func(_ *yaml.Node, path string) error {
+				got = append(got, path)
+				if path == tt.stopAt {
+					return stop
+				}
+				return nil
+			})
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || err.Error() != tt.wantErr) {
+				t.Errorf("error %v, want %q", err, tt.wantErr)
+			}
+			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("visited %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -121,6 +121,9 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 			lower = first
 		}
 		files, recs, next := c.install(b, lower)
+		for j := range files {
+			files[j].batch = i
+		}
 		layers = append(layers, files...)
 		for j, f := range files {
 			images = append(images, c.imageLayer(b[j], f))
@@ -136,12 +139,12 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 	}
 	// The metadata step reads the package layers, and on a base image the
 	// base's directory links under them (not its files, as in apko), each
-	// mounted on its own: merging them for it would cost a copy of every
-	// file's link. An image of no packages (apko builds those) is its
+	// layer a directory of its own: merging them for it would cost a copy
+	// of every file's link. An image of no packages (apko builds those) is its
 	// metadata layer.
 	below := layers
 	if tree != nil {
-		below = append([]layerOut{{state: *tree, dir: "/"}}, layers...)
+		below = append([]layerOut{{state: *tree, dir: "/", batch: -1}}, layers...)
 	}
 	meta, check, err := c.metadata(below, records, batches)
 	if err != nil {
@@ -283,10 +286,12 @@ func (c *converter) install(batch []int, lower *llb.State) (layers []layerOut, r
 }
 
 // layerOut is a layer's files: dir of an install step's output ("/" for
-// a base image's tree of links).
+// a base image's tree of links), and which install batch made it (-1 for
+// the base's tree).
 type layerOut struct {
 	state llb.State
 	dir   string
+	batch int
 }
 
 // imageLayer is what the image holds of layer li: a copy of its directory
@@ -410,13 +415,24 @@ func (c *converter) metadata(below []layerOut, records []recordSet, batches []ba
 		Keyring: step.MountKeys, Out: step.MountOut, SourceDateEpoch: c.p.SourceDateEpoch}
 	mounts, dirs := mountRecords(records)
 	s.Metas = dirs
+	// An install batch's output is mounted once and its layers read from
+	// their directories in it: a mount for each layer's directory cost
+	// BuildKit one mount each (36 on the small bench image, of 4 batches).
+	batchAt := map[int]string{}
 	for i, l := range below {
-		at := path.Join(step.MountLayers, strconv.Itoa(i))
-		s.Layers = append(s.Layers, at)
-		// No content checksum for the cache key: BuildKit would hash every
-		// file of the packages (a second per 100 MB) to find what the
-		// install records, mounted too, already say.
-		mounts = append(mounts, llb.AddMount(at, l.state, llb.SourcePath(l.dir), llb.Readonly, llb.ContentCache(llb.MountContentCacheOff)))
+		if l.batch < 0 { // the base's tree, a state of its own
+			at := path.Join(step.MountLayers, strconv.Itoa(i))
+			s.Layers = append(s.Layers, at)
+			mounts = append(mounts, layersMount(at, l.state, l.dir))
+			continue
+		}
+		at, ok := batchAt[l.batch]
+		if !ok {
+			at = path.Join(step.MountLayers, "b"+strconv.Itoa(l.batch))
+			batchAt[l.batch] = at
+			mounts = append(mounts, layersMount(at, l.state, "/"))
+		}
+		s.Layers = append(s.Layers, path.Join(at, l.dir))
 	}
 	if b := c.p.Base; b != nil {
 		s.BaseDB, s.BaseDBSHA256 = path.Join(step.MountBase, "APKINDEX"), b.APKIndexSHA256
@@ -441,6 +457,14 @@ func (c *converter) metadata(below []layerOut, records []recordSet, batches []ba
 		check = &st
 	}
 	return run.AddMount(step.MountOut, llb.Scratch()), check, nil
+}
+
+// layersMount mounts layers for the metadata step to read. No content
+// checksum for the cache key: BuildKit would hash every file of the
+// packages (a second per 100 MB) to find what the install records,
+// mounted too, already say.
+func layersMount(at string, st llb.State, dir string) llb.RunOption {
+	return llb.AddMount(at, st, llb.SourcePath(dir), llb.Readonly, llb.ContentCache(llb.MountContentCacheOff))
 }
 
 // sbom runs the SBOM step over the install records, which hold each

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -31,14 +32,8 @@ func marshalOps(t *testing.T, st llb.State) ([]*pb.ExecOp, []string) {
 		t.Fatal(err)
 	}
 	var execs []*pb.ExecOp
-	for _, dt := range def.Def {
-		var op pb.Op
-		if err := op.UnmarshalVT(dt); err != nil {
-			t.Fatal(err)
-		}
-		if e := op.GetExec(); e != nil {
-			execs = append(execs, e)
-		}
+	for _, e := range defExecs(t, def) {
+		execs = append(execs, e.GetExec())
 	}
 	var names []string
 	for _, m := range def.Metadata {
@@ -47,6 +42,29 @@ func marshalOps(t *testing.T, st llb.State) ([]*pb.ExecOp, []string) {
 		}
 	}
 	return execs, names
+}
+
+// defExec is an exec op of a definition, with its digest (what other ops'
+// inputs name it by).
+type defExec struct {
+	*pb.Op
+	digest string
+}
+
+// defExecs returns a definition's exec ops.
+func defExecs(t *testing.T, def *llb.Definition) []defExec {
+	t.Helper()
+	var execs []defExec
+	for _, dt := range def.Def {
+		op := &pb.Op{}
+		if err := op.UnmarshalVT(dt); err != nil {
+			t.Fatal(err)
+		}
+		if op.GetExec() != nil {
+			execs = append(execs, defExec{op, fmt.Sprintf("sha256:%x", sha256.Sum256(dt))})
+		}
+	}
+	return execs
 }
 
 // testPlan is a plan of n packages from a remote repository, one layer
@@ -499,15 +517,8 @@ func TestInstallBatchesSideBySide(t *testing.T) {
 		lowers := map[string]int{} // the input each install mounts at /lower
 		var meta *pb.ExecOp
 		var metaOp *pb.Op
-		for _, dt := range def.Def {
-			var op pb.Op
-			if err := op.UnmarshalVT(dt); err != nil {
-				t.Fatal(err)
-			}
+		for _, op := range defExecs(t, def) {
 			e := op.GetExec()
-			if e == nil {
-				continue
-			}
 			switch e.Meta.Args[1] {
 			case step.CmdInstallAPK:
 				for _, m := range e.Mounts {
@@ -517,7 +528,7 @@ func TestInstallBatchesSideBySide(t *testing.T) {
 					}
 				}
 			case step.CmdImageMeta:
-				meta, metaOp = e, &op
+				meta, metaOp = e, op.Op
 			}
 		}
 		_, rest := step.CutReport(meta.Meta.Args[2:])
@@ -571,6 +582,82 @@ func TestInstallBatchesSideBySide(t *testing.T) {
 		}
 		if outputs != 1 || len(metaOp.Inputs) == 0 {
 			t.Errorf("the metadata step has %d writable %s outputs", outputs, step.MountCheck)
+		}
+	}
+}
+
+// TestMetadataStepMountsEachBatchOnce checks that the metadata step
+// mounts each install batch's output once, whole, and is given every
+// layer as its directory in the mount of the batch that installed it,
+// chained or side by side.
+func TestMetadataStepMountsEachBatchOnce(t *testing.T) {
+	pl, in := testPlan(t, 30)
+	for _, size := range []uint64{100 << 10, 1 << 20} { // chained, side by side
+		for _, pk := range pl.Platforms[0].Packages {
+			pk.InstalledSize = size
+		}
+		batches := pl.Platforms[0].Batches()
+		if len(batches) < 3 {
+			t.Fatalf("size %d: batches %v, the test needs three or more", size, batches)
+		}
+		def, err := convert(t, pl, in).Root.Marshal(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		installed := map[string][]string{} // an install step's layers output → its layer directories
+		var meta *pb.Op
+		for _, op := range defExecs(t, def) {
+			e := op.GetExec()
+			switch e.Meta.Args[1] {
+			case step.CmdInstallAPK:
+				var dirs []string
+				for _, a := range e.Meta.Args {
+					if strings.HasPrefix(a, step.MountOut+"/layer-") {
+						dirs = append(dirs, strings.TrimPrefix(a, step.MountOut+"/"))
+					}
+				}
+				for _, m := range e.Mounts {
+					if m.Dest == step.MountOut {
+						installed[fmt.Sprintf("%s/%d", op.digest, m.Output)] = dirs
+					}
+				}
+			case step.CmdImageMeta:
+				meta = op.Op
+			}
+		}
+		mounted := map[string][]string{} // a mount under MountLayers → the layer directories in it
+		for _, m := range meta.GetExec().Mounts {
+			if !strings.HasPrefix(m.Dest, step.MountLayers+"/") {
+				continue
+			}
+			in := meta.Inputs[m.Input]
+			dirs, ok := installed[fmt.Sprintf("%s/%d", in.Digest, in.Index)]
+			if !ok || m.Selector != "/" || !m.Readonly {
+				t.Fatalf("size %d: mount %s is not an install step's whole layers output, read-only (selector %q)", size, m.Dest, m.Selector)
+			}
+			mounted[m.Dest] = dirs
+		}
+		if len(mounted) != len(batches) {
+			t.Fatalf("size %d: %d layer mounts for %d batches", size, len(mounted), len(batches))
+		}
+		_, rest := step.CutReport(meta.GetExec().Meta.Args[2:])
+		s, err := step.ParseImageMeta(rest, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, want []string
+		for _, l := range s.Layers {
+			dir, layer := path.Split(l)
+			if !slices.Contains(mounted[strings.TrimSuffix(dir, "/")], layer) {
+				t.Errorf("size %d: layer %s is not one its mount's install step installed", size, l)
+			}
+			got = append(got, layer)
+		}
+		for li := range pl.Platforms[0].Layers[:len(pl.Platforms[0].Layers)-1] {
+			want = append(want, (&converter{p: pl.Platforms[0]}).layerID(li))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("size %d: the metadata step's layers\n%v, want (bottom first)\n%v", size, got, want)
 		}
 	}
 }

@@ -29,7 +29,7 @@ const (
 	MountLower  = "/lower"  // the links record of the install batches below
 	MountLinks  = "/links"  // an install batch's links record for the next
 	MountRootfs = "/rootfs" // a base image's layers below the one being applied
-	MountLayers = "/layers" // the layers under the metadata layer, one mount each (N/)
+	MountLayers = "/layers" // the layers under the metadata layer: an install batch's output each (bN/), a base's tree (N/)
 	MountSpec   = "/spec"   // the JSON spec the frontend planned
 	MountBlob   = "/blob"   // a base image's layer blob, read-only
 	MountBase   = "/base"   // a base image's installed database, read-only
@@ -218,8 +218,8 @@ func ParseInstallAPK(args []string, stderr io.Writer) (InstallAPK, error) {
 
 // ImageMeta merges the install records of every layer (Metas, in layer
 // order), checks them against each other, and writes the image's
-// generated files into Out, reading the package layers, each mounted on
-// its own (Layers, bottom first), as the image will stack them.
+// generated files into Out, reading the package layers, each a directory
+// of its own (Layers, bottom first), as the image will stack them.
 //
 // On a base image, BaseDB is the base's installed database (whose bytes
 // must have the SHA-256 BaseDBSHA256, as planning read them): its records

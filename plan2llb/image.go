@@ -120,10 +120,7 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 		if i > 0 && sideBySide {
 			lower = first
 		}
-		files, recs, next := c.install(b, lower)
-		for j := range files {
-			files[j].batch = i
-		}
+		files, recs, next := c.install(i, b, lower)
 		layers = append(layers, files...)
 		for j, f := range files {
 			images = append(images, c.imageLayer(b[j], f))
@@ -249,9 +246,9 @@ func (c *converter) sandbox(name string, args []string, report string) []llb.Run
 // output), the batch's records (one output holding each layer's record in
 // a directory of its own, kept out of the image: an output is a snapshot
 // BuildKit commits, and the records are read only together) and the links
-// record for the next batch. lower is the previous batch's links record,
-// nil for the first.
-func (c *converter) install(batch []int, lower *llb.State) (layers []layerOut, records recordSet, links llb.State) {
+// record for the next batch. bi is the batch's index; lower is the
+// previous batch's links record, nil for the first.
+func (c *converter) install(bi int, batch []int, lower *llb.State) (layers []layerOut, records recordSet, links llb.State) {
 	s := step.InstallAPK{Keyring: step.MountKeys, SourceDateEpoch: c.p.SourceDateEpoch, Links: step.MountLinks}
 	var mounts []llb.RunOption
 	var names []int
@@ -279,7 +276,7 @@ func (c *converter) install(batch []int, lower *llb.State) (layers []layerOut, r
 	run := c.in.Tools.Run(append(opts, mounts...)...)
 	out := run.AddMount(step.MountOut, llb.Scratch())
 	for _, dir := range dirs {
-		layers = append(layers, layerOut{state: out, dir: dir})
+		layers = append(layers, layerOut{state: out, dir: dir, batch: bi})
 	}
 	records = recordSet{state: run.AddMount(step.MountMeta, llb.Scratch()), layers: len(s.Layers)}
 	return layers, records, run.AddMount(step.MountLinks, llb.Scratch())

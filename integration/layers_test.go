@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	cryptorand "crypto/rand"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -94,7 +95,7 @@ func TestBumpKeepsUnchangedLayers(t *testing.T) {
 	}}
 	bump := func(v string) apktest.Package {
 		return apktest.Package{Name: "bump", Version: v, Files: []apktest.File{
-			{Path: "usr", Dir: true}, {Path: "usr/share", Dir: true}, {Path: "usr/share/bump", Data: []byte(v)}}}
+			{Path: "usr", Dir: true}, {Path: "usr/share", Dir: true}, {Path: "usr/share/bump", Data: fmt.Appendf(nil, "%s %x", v, seed)}}}
 	}
 	// Two contexts: the same big package, bump before and after.
 	before, log1 := buildOCI(t, newHostileRepo(t).add(big, bump("1.0-r0")).writeIndex(nil).config("big", "bump"), "--no-cache")

@@ -46,6 +46,10 @@ func InstallAPK(s step.InstallAPK) error {
 	if err != nil {
 		return err
 	}
+	// Links may be a directory of the layers' output (plan2llb).
+	if err := os.MkdirAll(s.Links, 0o755); err != nil {
+		return err
+	}
 	view, err := newLayerView(s.Lower)
 	if err != nil {
 		return err
@@ -91,7 +95,7 @@ func installLayer(l step.InstallLayer, kr *sign.Keyring, lower install.Lower, ep
 	}
 	// The fragment is a small installed database of its own, laid out
 	// where install.LoadDatabase looks for one. The record directory is
-	// a mount or a directory of the step's records output.
+	// a mount or a directory of the step's output.
 	if err := os.MkdirAll(l.Meta, 0o755); err != nil {
 		return err
 	}

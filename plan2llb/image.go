@@ -102,33 +102,31 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 	sideBySide := planned && !in.ChainInstalls
 	c := &converter{p: p, in: in, keys: keysState(pl.Keys), again: planned && in.ChainInstalls}
 	var baseDiffs []llb.State
-	var links, tree *llb.State
+	var links *dirState
+	var tree *llb.State
 	if p.Base != nil && len(p.Base.Layers) > 0 {
 		var l, t llb.State
 		baseDiffs, l, t = c.baseLayers(p.Base)
-		links, tree = &l, &t
+		links, tree = &dirState{state: l, dir: "/"}, &t
 	}
 	// layers are the install steps' outputs, which the metadata step
 	// reads; images are what the image holds of them.
 	var layers []layerOut
 	var images []llb.State
-	var records []recordSet
-	var batches []batchOut
-	var first *llb.State
+	var outs []llb.State // each install step's output
+	var first *dirState
 	for i, b := range all {
 		lower := links
 		if i > 0 && sideBySide {
 			lower = first
 		}
-		files, recs, next := c.install(i, b, lower)
+		out, files := c.install(i, b, lower)
 		layers = append(layers, files...)
 		for j, f := range files {
 			images = append(images, c.imageLayer(b[j], f))
 		}
-		records = append(records, recs)
-		if sideBySide {
-			batches = append(batches, batchOut{links: next, layers: len(b)})
-		}
+		outs = append(outs, out)
+		next := dirState{state: out, dir: "/" + step.OutLinks}
 		if i == 0 {
 			first = &next
 		}
@@ -143,24 +141,17 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 	if tree != nil {
 		below = append([]layerOut{{state: *tree, dir: "/", batch: -1}}, layers...)
 	}
-	meta, check, err := c.metadata(below, records, batches)
+	meta, check, err := c.metadata(below, sideBySide)
 	if err != nil {
 		return nil, err
 	}
 	images = append(append(baseDiffs, images...), meta)
 	root := llb.Merge(images, llb.WithCustomNamef("[%s] assemble image (%d layers)", p.Arch, len(images)))
-	sbom, err := c.sbom(records)
+	sbom, err := c.sbom(outs, layers)
 	if err != nil {
 		return nil, err
 	}
 	return &Image{Root: root, Config: p.Image, Labels: p.Labels, SBOM: sbom, Check: check}, nil
-}
-
-// batchOut is an install batch as the metadata step's check reads it: its
-// links output and how many layers it installed.
-type batchOut struct {
-	links  llb.State
-	layers int
 }
 
 type converter struct {
@@ -241,22 +232,24 @@ func (c *converter) sandbox(name string, args []string, report string) []llb.Run
 	return append(opts, llb.Args(step.WithReport(args, report)))
 }
 
-// install runs one install step over a batch of layers and returns each
-// layer (the extracted files, in its directory of the step's one layers
-// output), the batch's records (one output holding each layer's record in
-// a directory of its own, kept out of the image: an output is a snapshot
-// BuildKit commits, and the records are read only together) and the links
-// record for the next batch. bi is the batch's index; lower is the
-// previous batch's links record, nil for the first.
-func (c *converter) install(bi int, batch []int, lower *llb.State) (layers []layerOut, records recordSet, links llb.State) {
-	s := step.InstallAPK{Keyring: step.MountKeys, SourceDateEpoch: c.p.SourceDateEpoch, Links: step.MountLinks}
+// install runs one install step over a batch of layers and returns its
+// output and each layer (the extracted files, in its directory of the
+// output). The layers' records and the batch's links record for the
+// batches above are directories of the same output (step.OutRecords,
+// step.OutLinks), which no layer copies: each output is a snapshot
+// BuildKit prepares and commits, two more per step when they were outputs
+// of their own. bi is the batch's index; lower is the previous batch's
+// links record, nil for the first.
+func (c *converter) install(bi int, batch []int, lower *dirState) (out llb.State, layers []layerOut) {
+	recordsDir := path.Join(step.MountOut, step.OutRecords)
+	s := step.InstallAPK{Keyring: step.MountKeys, SourceDateEpoch: c.p.SourceDateEpoch, Links: path.Join(step.MountOut, step.OutLinks)}
 	var mounts []llb.RunOption
 	var names []int
-	var dirs []string // each layer's directory in the layers output
+	var dirs []string // each layer's directory in the output
 	for j, li := range batch {
 		dir := "/" + c.layerID(li)
 		dirs = append(dirs, dir)
-		l := step.InstallLayer{Out: path.Join(step.MountOut, dir), Meta: path.Join(step.MountMeta, strconv.Itoa(j))}
+		l := step.InstallLayer{Out: path.Join(step.MountOut, dir), Meta: path.Join(recordsDir, strconv.Itoa(j))}
 		for _, pi := range c.p.Layers[li].Packages {
 			pk := c.p.Packages[pi]
 			// Names are unique in one arch's install set.
@@ -269,17 +262,30 @@ func (c *converter) install(bi int, batch []int, lower *llb.State) (layers []lay
 	}
 	if lower != nil {
 		s.Lower = step.MountLower
-		mounts = append(mounts, llb.AddMount(step.MountLower, *lower, llb.Readonly))
+		mounts = append(mounts, lower.mount(step.MountLower))
 	}
-	opts := append(c.sandbox(c.stepName("install "+c.p.NameVersions(names, 8), false), s.Args(), step.MountMeta),
+	opts := append(c.sandbox(c.stepName("install "+c.p.NameVersions(names, 8), false), s.Args(), step.MountOut),
 		llb.AddMount(step.MountKeys, c.keys, llb.Readonly))
 	run := c.in.Tools.Run(append(opts, mounts...)...)
-	out := run.AddMount(step.MountOut, llb.Scratch())
-	for _, dir := range dirs {
-		layers = append(layers, layerOut{state: out, dir: dir, batch: bi})
+	out = run.AddMount(step.MountOut, llb.Scratch())
+	for j, dir := range dirs {
+		layers = append(layers, layerOut{state: out, dir: dir, batch: bi, index: j})
 	}
-	records = recordSet{state: run.AddMount(step.MountMeta, llb.Scratch()), layers: len(s.Layers)}
-	return layers, records, run.AddMount(step.MountLinks, llb.Scratch())
+	return out, layers
+}
+
+// dirState is a directory of a state: a record one step leaves in its
+// output for others to mount.
+type dirState struct {
+	state llb.State
+	dir   string
+}
+
+// mount mounts the directory read-only at at. BuildKit keys the reader's
+// cache by the directory's content, so a record that came out the same
+// costs no step after it its cache.
+func (d dirState) mount(at string) llb.RunOption {
+	return llb.AddMount(at, d.state, llb.SourcePath(d.dir), llb.Readonly)
 }
 
 // layerOut is a layer's files: dir of an install step's output ("/" for
@@ -289,6 +295,7 @@ type layerOut struct {
 	state llb.State
 	dir   string
 	batch int
+	index int // in its batch: its record is step.OutRecords/<index>
 }
 
 // imageLayer is what the image holds of layer li: a copy of its directory
@@ -335,25 +342,10 @@ func (c *converter) layerID(li int) string {
 	return "layer-" + hex.EncodeToString(h.Sum(nil))[:32]
 }
 
-// recordSet is one install step's records output: layer j's record is
-// in its directory j.
-type recordSet struct {
-	state  llb.State
-	layers int
-}
-
-// mountRecords mounts each install step's records read-only under
-// step.MountMeta and returns the mounts and every layer's record
-// directory, in layer order.
-func mountRecords(sets []recordSet) (mounts []llb.RunOption, dirs []string) {
-	for i, rs := range sets {
-		at := path.Join(step.MountMeta, strconv.Itoa(i))
-		mounts = append(mounts, llb.AddMount(at, rs.state, llb.Readonly))
-		for j := 0; j < rs.layers; j++ {
-			dirs = append(dirs, path.Join(at, strconv.Itoa(j)))
-		}
-	}
-	return mounts, dirs
+// record is where a layer's record is, its install step's output
+// mounted at at.
+func (l layerOut) record(at string) string {
+	return path.Join(at, step.OutRecords, strconv.Itoa(l.index))
 }
 
 // baseLayers applies a base image's layers, each in a step of its own on
@@ -399,7 +391,7 @@ func shortDigest(d string) string {
 // (bottom first) and the install records and writes only generated files.
 // Given install batches that ran side by side, it checks them first and
 // returns its verdict's output too.
-func (c *converter) metadata(below []layerOut, records []recordSet, batches []batchOut) (llb.State, *llb.State, error) {
+func (c *converter) metadata(below []layerOut, check bool) (llb.State, *llb.State, error) {
 	spec, err := json.Marshal(c.p.Meta)
 	if err != nil {
 		return llb.State{}, nil, err
@@ -410,11 +402,12 @@ func (c *converter) metadata(below []layerOut, records []recordSet, batches []ba
 		llb.WithCustomNamef("[%s] resolved %d packages", c.p.Arch, len(c.p.Packages)))
 	s := step.ImageMeta{Spec: path.Join(step.MountSpec, step.ImageSpecFile),
 		Keyring: step.MountKeys, Out: step.MountOut, SourceDateEpoch: c.p.SourceDateEpoch}
-	mounts, dirs := mountRecords(records)
-	s.Metas = dirs
-	// An install batch's output is mounted once and its layers read from
-	// their directories in it: a mount for each layer's directory cost
-	// BuildKit one mount each (36 on the small bench image, of 4 batches).
+	// An install batch's output is mounted once and its layers, their
+	// records and the batch's links record read from their directories in
+	// it: a mount for each layer's directory cost BuildKit one mount each
+	// (36 on the small bench image, of 4 batches), and a mount of a
+	// directory (not an output's root) costs it two more mounts.
+	var mounts []llb.RunOption
 	batchAt := map[int]string{}
 	for i, l := range below {
 		if l.batch < 0 { // the base's tree, a state of its own
@@ -428,45 +421,48 @@ func (c *converter) metadata(below []layerOut, records []recordSet, batches []ba
 			at = path.Join(step.MountLayers, "b"+strconv.Itoa(l.batch))
 			batchAt[l.batch] = at
 			mounts = append(mounts, layersMount(at, l.state, "/"))
+			if check {
+				s.Batches = append(s.Batches, step.InstallBatch{Links: path.Join(at, step.OutLinks)})
+			}
 		}
 		s.Layers = append(s.Layers, path.Join(at, l.dir))
+		s.Metas = append(s.Metas, l.record(at))
+		if check {
+			s.Batches[len(s.Batches)-1].Layers++
+		}
 	}
 	if b := c.p.Base; b != nil {
 		s.BaseDB, s.BaseDBSHA256 = path.Join(step.MountBase, "APKINDEX"), b.APKIndexSHA256
 		db, at := c.in.contextFor(b.APKIndex)
 		mounts = append(mounts, llb.AddMount(s.BaseDB, db, llb.SourcePath("/"+at), llb.Readonly))
 	}
-	for i, b := range batches {
-		at := path.Join(step.MountBatch, strconv.Itoa(i))
-		s.Batches = append(s.Batches, step.InstallBatch{Links: at, Layers: b.layers})
-		mounts = append(mounts, llb.AddMount(at, b.links, llb.Readonly))
-	}
-	if len(batches) > 0 {
+	if check {
 		s.Check = step.MountCheck
 	}
 	opts := append(c.sandbox(c.stepName("generate installed database, accounts and links", true), s.Args(), step.MountOut),
 		llb.AddMount(step.MountSpec, specSt, llb.Readonly),
 		llb.AddMount(step.MountKeys, c.keys, llb.Readonly))
 	run := c.in.Tools.Run(append(opts, mounts...)...)
-	var check *llb.State
-	if len(batches) > 0 {
+	var verdict *llb.State
+	if check {
 		st := run.AddMount(step.MountCheck, llb.Scratch())
-		check = &st
+		verdict = &st
 	}
-	return run.AddMount(step.MountOut, llb.Scratch()), check, nil
+	return run.AddMount(step.MountOut, llb.Scratch()), verdict, nil
 }
 
-// layersMount mounts layers for the metadata step to read. No content
-// checksum for the cache key: BuildKit would hash every file of the
-// packages (a second per 100 MB) to find what the install records,
-// mounted too, already say.
+// layersMount mounts layers for a step to read. No content checksum for
+// the cache key: BuildKit would hash every file of the packages (a second
+// per 100 MB) to find what the install records, in the same output,
+// already say; the step is keyed by the install steps' own cache keys.
 func layersMount(at string, st llb.State, dir string) llb.RunOption {
 	return llb.AddMount(at, st, llb.SourcePath(dir), llb.Readonly, llb.ContentCache(llb.MountContentCacheOff))
 }
 
 // sbom runs the SBOM step over the install records, which hold each
 // .apk's SHA-256 and the SPDX documents packages ship.
-func (c *converter) sbom(records []recordSet) (llb.State, error) {
+// outs are the install steps' outputs, layers their layers.
+func (c *converter) sbom(outs []llb.State, layers []layerOut) (llb.State, error) {
 	spec, err := json.Marshal(c.p.SBOM)
 	if err != nil {
 		return llb.State{}, err
@@ -474,8 +470,13 @@ func (c *converter) sbom(records []recordSet) (llb.State, error) {
 	specSt := llb.Scratch().File(llb.Mkfile("/"+step.SBOMSpecFile, 0o644, spec),
 		llb.WithCustomNamef("[%s] SBOM of %d packages", c.p.Arch, len(c.p.Packages)))
 	s := step.ImageSBOM{Spec: path.Join(step.MountSpec, step.SBOMSpecFile), Out: step.MountOut}
-	mounts, dirs := mountRecords(records)
-	s.Metas = dirs
+	var mounts []llb.RunOption
+	for i, out := range outs {
+		mounts = append(mounts, layersMount(path.Join(step.MountMeta, strconv.Itoa(i)), out, "/"))
+	}
+	for _, l := range layers {
+		s.Metas = append(s.Metas, l.record(path.Join(step.MountMeta, strconv.Itoa(l.batch))))
+	}
 	opts := append(c.sandbox(fmt.Sprintf("[%s] write SPDX SBOM", c.p.Arch), s.Args(), step.MountOut),
 		llb.AddMount(step.MountSpec, specSt, llb.Readonly))
 	return c.in.Tools.Run(append(opts, mounts...)...).AddMount(step.MountOut, llb.Scratch()), nil

@@ -117,7 +117,7 @@ func TestImageExecOpsAreSandboxed(t *testing.T) {
 		}
 		for _, m := range e.Mounts {
 			output := m.Output != -1 // pb.SkipOutput
-			isOut := m.Dest == "/out" || m.Dest == "/links" || m.Dest == step.MountCheck || strings.HasPrefix(m.Dest, "/out/") || m.Dest == step.MountMeta && e.Meta.Args[1] == "install-apk"
+			isOut := m.Dest == "/out" || m.Dest == step.MountCheck
 			switch {
 			case isOut && (!output || m.Readonly):
 				t.Errorf("exec %v: %s must be a writable output", e.Meta.Args[1], m.Dest)
@@ -126,12 +126,23 @@ func TestImageExecOpsAreSandboxed(t *testing.T) {
 			}
 		}
 		// Each reports into one of its own outputs, which costs no mount.
-		want := map[string]string{"install-apk": step.MountMeta, "image-meta": step.MountOut}[e.Meta.Args[1]]
+		want := map[string]string{"install-apk": step.MountOut, "image-meta": step.MountOut}[e.Meta.Args[1]]
 		if dir := step.ReportDir(e.Meta.Args); dir != want {
 			t.Errorf("exec %v reports to %q, want %s", e.Meta.Args[1], dir, want)
 		}
 		if e.Meta.Args[1] == "install-apk" {
 			installs++
+			// Each output is a snapshot BuildKit prepares and commits: an
+			// install step's records and links are directories of its one.
+			outputs := 0
+			for _, m := range e.Mounts {
+				if m.Output != -1 {
+					outputs++
+				}
+			}
+			if outputs != 1 {
+				t.Errorf("install step %d has %d outputs, want 1", installs, outputs)
+			}
 			joined := strings.Join(e.Meta.Args, " ")
 			layers += strings.Count(joined, "--layer /out/layer-")
 			if !strings.Contains(joined, "--apk Q1") || !strings.Contains(joined, ":/pkgs/") || !strings.Contains(joined, "-1.0-r0.apk") {
@@ -639,6 +650,18 @@ func TestMetadataStepMountsEachBatchOnce(t *testing.T) {
 		}
 		if len(mounted) != len(batches) {
 			t.Fatalf("size %d: %d layer mounts for %d batches", size, len(mounted), len(batches))
+		}
+		// BuildKit keys a step by one content rule per input, the last
+		// mount's: one mount of an install output with a checksum would
+		// have it hash every file of the layers.
+		for _, m := range meta.GetExec().Mounts {
+			if m.Input < 0 {
+				continue
+			}
+			in := meta.Inputs[m.Input]
+			if _, ok := installed[fmt.Sprintf("%s/%d", in.Digest, in.Index)]; ok && m.ContentCache != pb.MountContentCache_OFF {
+				t.Errorf("size %d: the metadata step's mount %s of an install output (selector %q) is checksummed by content", size, m.Dest, m.Selector)
+			}
 		}
 		_, rest := step.CutReport(meta.GetExec().Meta.Args[2:])
 		s, err := step.ParseImageMeta(rest, nil)

@@ -23,19 +23,27 @@ const ToolBinary = "/bin/kiln-step"
 // Mount points inside kiln's steps.
 const (
 	MountOut    = "/out"    // the step's output (a layer, a document)
-	MountMeta   = "/meta"   // an install step's records (layer N's in N/), kept out of the image
+	MountMeta   = "/meta"   // the install steps' outputs as the SBOM step reads their records (I/records/N/)
 	MountKeys   = "/keys"   // the trusted public keys, one file each
 	MountPkgs   = "/pkgs"   // the .apk files, one per package
 	MountLower  = "/lower"  // the links record of the install batches below
-	MountLinks  = "/links"  // an install batch's links record for the next
+	MountLinks  = "/links"  // a base image's links record for the first install batch
 	MountRootfs = "/rootfs" // a base image's layers below the one being applied
-	MountLayers = "/layers" // the layers under the metadata layer: an install batch's output each (bN/), a base's tree (N/)
+	MountLayers = "/layers" // what the metadata step reads: an install batch's output each (bN/), a base's tree (N/)
 	MountSpec   = "/spec"   // the JSON spec the frontend planned
 	MountBlob   = "/blob"   // a base image's layer blob, read-only
 	MountBase   = "/base"   // a base image's installed database, read-only
 	MountTree   = "/tree"   // the base image's directory symlinks, as a tree
-	MountBatch  = "/batch"  // each install batch's links output, for image-meta's check (N/)
 	MountCheck  = "/check"  // image-meta's verdict on installing batches side by side
+)
+
+// An install step has one output, MountOut: each layer in a directory
+// named after what it installs (plan2llb), and beside them these, which
+// no layer copies. Each output is a snapshot BuildKit prepares and
+// commits, so records and links are not outputs of their own.
+const (
+	OutRecords = "records" // the layers' records, layer N's in N/
+	OutLinks   = "links"   // the batch's links record, for the batches above
 )
 
 // Files inside MountSpec.
@@ -44,9 +52,9 @@ const (
 	SBOMSpecFile  = "sbom.json" // sbom.Input, for image-sbom
 )
 
-// Layout of one layer's record (directory N of its install step's MountMeta
-// output): an installed
-// database fragment where install.LoadDatabase looks for one, plus these.
+// Layout of one layer's record (directory OutRecords/N of its install
+// step's output): an installed database fragment where
+// install.LoadDatabase looks for one, plus these.
 const (
 	// APKDigestsFile lists "name sha256" per installed .apk, for the SBOM.
 	APKDigestsFile = "apk-sha256"
@@ -242,7 +250,7 @@ type ImageMeta struct {
 }
 
 // InstallBatch is one install step as image-meta's check sees it: its
-// links output (LinksFile, LookupsFile) and how many layers it installed.
+// links record (LinksFile, LookupsFile) and how many layers it installed.
 type InstallBatch struct {
 	Links  string
 	Layers int

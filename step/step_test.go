@@ -28,7 +28,7 @@ func TestArgsRoundTrip(t *testing.T) {
 	checked := ImageMeta{Spec: "/spec/spec.json", Keyring: MountKeys, Out: MountOut,
 		Layers:  []string{MountLayers + "/0", MountLayers + "/1", MountLayers + "/2"},
 		Metas:   []string{"/meta/0/0", "/meta/0/1", "/meta/1/0"},
-		Batches: []InstallBatch{{Links: MountBatch + "/0", Layers: 2}, {Links: MountBatch + "/1", Layers: 1}}, Check: MountCheck}
+		Batches: []InstallBatch{{Links: MountLayers + "/b0/" + OutLinks, Layers: 2}, {Links: MountLayers + "/b1/" + OutLinks, Layers: 1}}, Check: MountCheck}
 	gotChecked, err := ParseImageMeta(checked.Args()[2:], nil)
 	if err != nil || !reflect.DeepEqual(gotChecked, checked) {
 		t.Errorf("image-meta with batches: %+v, %v; want %+v", gotChecked, err, checked)

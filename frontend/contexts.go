@@ -3,6 +3,7 @@ package frontend
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -62,6 +63,12 @@ func (n *namedContexts) contextStates(ctx context.Context, paths []string) (map[
 	for _, p := range paths {
 		name, rest := n.split(p)
 		byName[name] = append(byName[name], rest)
+	}
+	// Sorted, the same paths always make the same transfer, whichever
+	// order they came in: BuildKit makes a transfer asked twice in a build
+	// once.
+	for _, rests := range byName {
+		slices.Sort(rests)
 	}
 	states := map[string]llb.State{}
 	for name, rests := range byName {

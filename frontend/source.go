@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/kiln-build/kiln/plan"
 	"github.com/kiln-build/kiln/plan2llb"
@@ -96,6 +98,50 @@ func (s *llbSource) fetch(ctx context.Context, url, name, refetch string, max in
 		return err
 	})
 	return dt, err
+}
+
+// ReadContextHeads reads the first bytes of many context files through one
+// transfer per context. Narrowed to the packages a locked build installs,
+// the transfer is the very one the build's own steps read them from
+// (contextStates gives both the same paths, sorted), so BuildKit makes it
+// once.
+func (s *llbSource) ReadContextHeads(ctx context.Context, heads map[string]int64) (map[string][]byte, error) {
+	paths := make([]string, 0, len(heads))
+	for p, n := range heads {
+		if n > readChunk {
+			return nil, fmt.Errorf("%s: %d bytes of metadata is over the %d-byte limit", p, n, readChunk)
+		}
+		paths = append(paths, p)
+	}
+	states, where, err := s.named.contextStates(ctx, paths)
+	if err != nil {
+		return nil, err
+	}
+	refs := map[string]client.Reference{}
+	for name, st := range states {
+		if refs[name], err = solveState(ctx, s.c, s.bc.CacheImports, st, s.opts...); err != nil {
+			return nil, err
+		}
+	}
+	var mu sync.Mutex
+	out := make(map[string][]byte, len(paths))
+	eg, ectx := errgroup.WithContext(ctx)
+	eg.SetLimit(8)
+	for _, p := range paths {
+		name, _ := s.named.split(p)
+		_, file := where(p)
+		eg.Go(func() error {
+			dt, err := refs[name].ReadFile(ectx, client.ReadRequest{Filename: file, Range: &client.FileRange{Length: int(heads[p])}})
+			if err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			out[p] = dt
+			return nil
+		})
+	}
+	return out, eg.Wait()
 }
 
 // Head reads the first n bytes of a URL, fetched as the install step

@@ -75,6 +75,7 @@ func (l *Lock) lockedKeys(req *Request) (map[string][]byte, *sign.Keyring, error
 func (l *Lock) lockedIndexes(ctx context.Context, req *Request, archs []string, kr *sign.Keyring, src Source) (map[string][]*index.Index, map[*index.Package]string, error) {
 	out := map[string][]*index.Index{}
 	where := map[*index.Package]string{}
+	heads := l.readLocalHeads(ctx, archs, src)
 	var mu sync.Mutex
 	eg, ectx := errgroup.WithContext(ctx)
 	eg.SetLimit(8)
@@ -93,7 +94,7 @@ func (l *Lock) lockedIndexes(ctx context.Context, req *Request, archs []string, 
 				return nil, nil, err
 			}
 			eg.Go(func() error {
-				p, err := l.readControl(ectx, lp, kr, src)
+				p, err := l.readControl(ectx, lp, kr, src, heads[lp.URL])
 				if err != nil {
 					return err
 				}
@@ -141,17 +142,56 @@ func (l *Lock) repositoryOf(req *Request, lp lockfile.Package, arch string) (int
 	return best, nil
 }
 
-// readControl reads a locked package's signature and control sections,
-// checks them against the lock and returns the package's record.
-func (l *Lock) readControl(ctx context.Context, lp lockfile.Package, kr *sign.Keyring, src Source) (*index.Package, error) {
+// readLocalHeads reads, from a HeadsReader in one go, the signature and
+// control sections of the locked packages of archs that are in the build
+// context, by their lock URL. Nothing is checked here: on any failure it
+// returns nil, and readControl reads each package by itself, failing with
+// the error that names it.
+func (l *Lock) readLocalHeads(ctx context.Context, archs []string, src Source) map[string][]byte {
+	hr, ok := src.(HeadsReader)
+	if !ok {
+		return nil
+	}
+	want := map[string]int64{}
+	urlOf := map[string]string{}
+	for _, a := range archs {
+		for _, lp := range l.PackagesFor(a) {
+			cp, err := ContextPath(lp.URL)
+			if IsRemote(lp.URL) || err != nil {
+				continue
+			}
+			if off, size, err := lp.Control.Bounds(); err == nil {
+				want[cp], urlOf[cp] = off+size, lp.URL
+			}
+		}
+	}
+	if len(want) < 2 {
+		return nil
+	}
+	got, err := hr.ReadContextHeads(ctx, want)
+	if err != nil {
+		return nil
+	}
+	out := make(map[string][]byte, len(got))
+	for cp, dt := range got {
+		out[urlOf[cp]] = dt
+	}
+	return out
+}
+
+// readControl reads a locked package's signature and control sections
+// (unless head holds them already), checks them against the lock and
+// returns the package's record.
+func (l *Lock) readControl(ctx context.Context, lp lockfile.Package, kr *sign.Keyring, src Source, head []byte) (*index.Package, error) {
 	what := fmt.Sprintf("%s: %s-%s (%s)", l.Name, lp.Name, lp.Version, lp.Architecture)
 	off, size, err := lp.Control.Bounds()
 	if err != nil {
 		return nil, fmt.Errorf("%s: control: %w", what, err)
 	}
-	head, err := src.Head(ctx, lp.URL, fmt.Sprintf("[%s] read %s-%s.apk metadata", lp.Architecture, lp.Name, lp.Version), off+size)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
+	if head == nil {
+		if head, err = src.Head(ctx, lp.URL, fmt.Sprintf("[%s] read %s-%s.apk metadata", lp.Architecture, lp.Name, lp.Version), off+size); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
 	}
 	r, err := pkg.ReadControl(bytes.NewReader(head), pkg.ReadOptions{Keyring: kr, ExpectedChecksum: lp.Checksum, Name: lp.URL})
 	if err != nil {

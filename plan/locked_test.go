@@ -2,6 +2,7 @@ package plan
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -164,5 +165,69 @@ func TestResolveLocked(t *testing.T) {
 				t.Errorf("err %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// headsSource is a countingSource that reads heads of context files in
+// batches, as the frontend does.
+type headsSource struct {
+	*countingSource
+	batches [][]string
+}
+
+func (s *headsSource) ReadContextHeads(ctx context.Context, heads map[string]int64) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	var batch []string
+	for p, n := range heads {
+		batch = append(batch, p)
+		f, err := s.open(p)
+		if err != nil {
+			return nil, err
+		}
+		dt := make([]byte, n)
+		k, _ := io.ReadFull(f, dt)
+		f.Close()
+		out[p] = dt[:k]
+	}
+	s.batches = append(s.batches, batch)
+	return out, nil
+}
+
+// TestResolveLockedReadsHeadsTogether: a source that reads many context
+// files' heads at once is asked once for every locked package in the
+// build context (through BuildKit, one transfer from the client instead of
+// one per package), and the plan is the one reading them one by one
+// makes.
+func TestResolveLockedReadsHeadsTogether(t *testing.T) {
+	const config = testRepoConfig + "  packages: [hello]\narchs: [x86_64, aarch64]\n"
+	dir := testContext(t, config)
+	lock := lockOf(t, dir)
+	one, err := planWith(t, dir, &countingSource{HostSource: &HostSource{Root: dir}}, Options{Lock: lock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &headsSource{countingSource: &countingSource{HostSource: &HostSource{Root: dir}}}
+	together, err := planWith(t, dir, src, Options{Lock: lock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(src.batches) != 1 || len(src.batches[0]) != 6 || len(src.read) != 0 {
+		t.Errorf("heads read in batches %v and one by one %v; want the 6 packages in one batch", src.batches, src.read)
+	}
+	for i := range one.Platforms {
+		if a, b := nameVersions(one.Platforms[i]), nameVersions(together.Platforms[i]); a != b {
+			t.Errorf("%s: %s read together, %s one by one", one.Platforms[i].Arch, b, a)
+		}
+	}
+
+	// A package missing from the context fails the batch; reading the
+	// packages one by one then names the one that is missing.
+	if err := os.Remove(filepath.Join(dir, "packages", "aarch64", "libhello-1.0-r0.apk")); err != nil {
+		t.Fatal(err)
+	}
+	_, oneErr := planWith(t, dir, &countingSource{HostSource: &HostSource{Root: dir}}, Options{Lock: lock})
+	_, togetherErr := planWith(t, dir, &headsSource{countingSource: &countingSource{HostSource: &HostSource{Root: dir}}}, Options{Lock: lock})
+	if oneErr == nil || togetherErr == nil || oneErr.Error() != togetherErr.Error() || !strings.Contains(togetherErr.Error(), "libhello-1.0-r0 (aarch64)") {
+		t.Errorf("a missing package: %v, one by one %v", togetherErr, oneErr)
 	}
 }

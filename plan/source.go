@@ -22,6 +22,15 @@ type Source interface {
 	Head(ctx context.Context, loc, name string, n int64) ([]byte, error)
 }
 
+// HeadsReader is a Source that reads the heads of many build-context files
+// at once: through BuildKit, one transfer from the client where reading
+// them one by one took one each.
+type HeadsReader interface {
+	// ReadContextHeads reads the first heads[p] bytes (fewer if the file
+	// is shorter) of each context path p.
+	ReadContextHeads(ctx context.Context, heads map[string]int64) (map[string][]byte, error)
+}
+
 // Refetcher is a Source that caches what it fetches (BuildKit keeps
 // downloads and revalidates them with their ETag), so a copy that came
 // damaged, from a server that sent half a file under the real file's

@@ -32,20 +32,9 @@ func (s *llbSource) ReadContext(ctx context.Context, paths []string, max int64) 
 	if len(paths) == 0 {
 		return nil, nil
 	}
-	states, _, err := s.named.contextStates(ctx, paths)
+	refs, err := s.contextRefs(ctx, paths)
 	if err != nil {
 		return nil, err
-	}
-	refs := map[string]client.Reference{}
-	for name, st := range states {
-		ref, err := solveState(ctx, s.c, s.bc.CacheImports, st, s.opts...)
-		if err != nil {
-			if name != "" {
-				return nil, fmt.Errorf("read --build-context %s: %w", name, err)
-			}
-			return nil, fmt.Errorf("read build context: %w", err)
-		}
-		refs[name] = ref
 	}
 	out := map[string][]byte{}
 	for _, p := range paths {
@@ -100,6 +89,27 @@ func (s *llbSource) fetch(ctx context.Context, url, name, refetch string, max in
 	return dt, err
 }
 
+// contextRefs transfers the contexts that hold paths, each narrowed to
+// them, and returns them by context name ("" is the main context).
+func (s *llbSource) contextRefs(ctx context.Context, paths []string) (map[string]client.Reference, error) {
+	states, _, err := s.named.contextStates(ctx, paths)
+	if err != nil {
+		return nil, err
+	}
+	refs := map[string]client.Reference{}
+	for name, st := range states {
+		ref, err := solveState(ctx, s.c, s.bc.CacheImports, st, s.opts...)
+		if err != nil {
+			if name != "" {
+				return nil, fmt.Errorf("read --build-context %s: %w", name, err)
+			}
+			return nil, fmt.Errorf("read build context: %w", err)
+		}
+		refs[name] = ref
+	}
+	return refs, nil
+}
+
 // ReadContextHeads reads the first bytes of many context files through one
 // transfer per context. Narrowed to the packages a locked build installs,
 // the transfer is the very one the build's own steps read them from
@@ -113,23 +123,16 @@ func (s *llbSource) ReadContextHeads(ctx context.Context, heads map[string]int64
 		}
 		paths = append(paths, p)
 	}
-	states, where, err := s.named.contextStates(ctx, paths)
+	refs, err := s.contextRefs(ctx, paths)
 	if err != nil {
 		return nil, err
-	}
-	refs := map[string]client.Reference{}
-	for name, st := range states {
-		if refs[name], err = solveState(ctx, s.c, s.bc.CacheImports, st, s.opts...); err != nil {
-			return nil, err
-		}
 	}
 	var mu sync.Mutex
 	out := make(map[string][]byte, len(paths))
 	eg, ectx := errgroup.WithContext(ctx)
 	eg.SetLimit(8)
 	for _, p := range paths {
-		name, _ := s.named.split(p)
-		_, file := where(p)
+		name, file := s.named.split(p)
 		eg.Go(func() error {
 			dt, err := refs[name].ReadFile(ectx, client.ReadRequest{Filename: file, Range: &client.FileRange{Length: int(heads[p])}})
 			if err != nil {

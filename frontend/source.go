@@ -41,18 +41,25 @@ func (s *llbSource) ReadContext(ctx context.Context, paths []string, max int64) 
 		name, rest := s.named.split(p)
 		dt, err := readAll(ctx, refs[name], rest, max)
 		if err != nil {
-			if strings.Contains(err.Error(), "no such file or directory") {
-				if name != "" {
-					err = fmt.Errorf("not found in --build-context %s (as %s)", name, rest)
-				} else {
-					err = errors.New("not found in the build context")
-				}
-			}
-			return nil, &plan.PathError{Path: p, Err: err}
+			return nil, &plan.PathError{Path: p, Err: notFound(name, rest, err)}
 		}
 		out[p] = dt
 	}
 	return out, nil
+}
+
+// notFound says in the user's terms that a context path is missing
+// (BuildKit's error names the path inside the copy of the context it
+// made); other errors stay as they are.
+func notFound(contextName, rest string, err error) error {
+	switch {
+	case !strings.Contains(err.Error(), "no such file or directory"):
+		return err
+	case contextName != "":
+		return fmt.Errorf("not found in --build-context %s (as %s)", contextName, rest)
+	default:
+		return errors.New("not found in the build context")
+	}
 }
 
 // Fetch downloads url through BuildKit's HTTP source, with fetchPolicy's
@@ -181,7 +188,8 @@ func (s *llbSource) Head(ctx context.Context, loc, name string, n int64) ([]byte
 	st, file := where(p)
 	dt, err := read(ctx, st, file)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", loc, err)
+		name, _ := s.named.split(p)
+		return nil, fmt.Errorf("%s: %w", loc, notFound(name, file, err))
 	}
 	return dt, nil
 }

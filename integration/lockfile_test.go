@@ -176,3 +176,47 @@ func lockedSet(l *lockfile.Lock) string {
 	sort.Strings(out)
 	return strings.Join(out, "\n")
 }
+
+// TestLockfileContextRepository: following a lock whose packages are in
+// the build context, the frontend reads every locked package's signature
+// and control sections through one transfer of the context, the one the
+// install steps read the packages from (where it took one per package),
+// and a locked package missing from the context is named as such.
+func TestLockfileContextRepository(t *testing.T) {
+	requireStack(t)
+	kiln := hostKiln(t)
+	ctx := exampleContext(t, "local-repo", nil, 0)
+	cmd := exec.Command(kiln, "lock", "--context", ctx, "--arch", "x86_64", filepath.Join(ctx, "apko.yaml"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("kiln lock: %v\n%s", err, out)
+	}
+	lock := readLock(t, filepath.Join(ctx, "apko.lock.json"))
+	if n := len(lock.Contents.Packages); n < 4 {
+		t.Fatalf("the lock holds %d packages; the test needs several", n)
+	}
+
+	_, log := buildOCI(t, ctx, "--platform", "linux/amd64", "--no-cache")
+	transfers := map[string]bool{} // vertex numbers
+	for _, line := range strings.Split(log, "\n") {
+		if num, rest, ok := strings.Cut(line, " "); ok && strings.HasPrefix(num, "#") && rest == "[internal] load build context" {
+			transfers[num] = true
+		}
+	}
+	if len(transfers) != 1 {
+		t.Errorf("%d transfers of the build context (%v), want one for the packages' heads and the steps both:\n%s", len(transfers), transfers, lastLines(log, 40))
+	}
+
+	var missing string
+	for _, p := range lock.Contents.Packages {
+		if p.Name == "hello" {
+			missing = p.URL
+		}
+	}
+	if err := os.Remove(filepath.Join(ctx, missing)); err != nil {
+		t.Fatal(err)
+	}
+	out := buildFails(t, ctx, []string{"--platform", "linux/amd64"})
+	if got := kilnError(out); !strings.Contains(got, "apko.lock.json: hello-") || !strings.Contains(got, missing+": not found in the build context") {
+		t.Errorf("a locked package missing from the context: %s", got)
+	}
+}

@@ -113,7 +113,6 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 	// reads; images are what the image holds of them.
 	var layers []layerOut
 	var images []llb.State
-	var outs []llb.State // each install step's output
 	var first *dirState
 	for i, b := range all {
 		lower := links
@@ -125,7 +124,6 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 		for j, f := range files {
 			images = append(images, c.imageLayer(b[j], f))
 		}
-		outs = append(outs, out)
 		next := dirState{state: out, dir: "/" + step.OutLinks}
 		if i == 0 {
 			first = &next
@@ -147,7 +145,7 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 	}
 	images = append(append(baseDiffs, images...), meta)
 	root := llb.Merge(images, llb.WithCustomNamef("[%s] assemble image (%d layers)", p.Arch, len(images)))
-	sbom, err := c.sbom(outs, layers)
+	sbom, err := c.sbom(layers)
 	if err != nil {
 		return nil, err
 	}
@@ -408,7 +406,6 @@ func (c *converter) metadata(below []layerOut, check bool) (llb.State, *llb.Stat
 	// (36 on the small bench image, of 4 batches), and a mount of a
 	// directory (not an output's root) costs it two more mounts.
 	var mounts []llb.RunOption
-	batchAt := map[int]string{}
 	for i, l := range below {
 		if l.batch < 0 { // the base's tree, a state of its own
 			at := path.Join(step.MountLayers, strconv.Itoa(i))
@@ -416,10 +413,8 @@ func (c *converter) metadata(below []layerOut, check bool) (llb.State, *llb.Stat
 			mounts = append(mounts, layersMount(at, l.state, l.dir))
 			continue
 		}
-		at, ok := batchAt[l.batch]
-		if !ok {
-			at = path.Join(step.MountLayers, "b"+strconv.Itoa(l.batch))
-			batchAt[l.batch] = at
+		at := path.Join(step.MountLayers, "b"+strconv.Itoa(l.batch))
+		if l.index == 0 { // the batch's first layer: mount its output
 			mounts = append(mounts, layersMount(at, l.state, "/"))
 			if check {
 				s.Batches = append(s.Batches, step.InstallBatch{Links: path.Join(at, step.OutLinks)})
@@ -459,10 +454,10 @@ func layersMount(at string, st llb.State, dir string) llb.RunOption {
 	return llb.AddMount(at, st, llb.SourcePath(dir), llb.Readonly, llb.ContentCache(llb.MountContentCacheOff))
 }
 
-// sbom runs the SBOM step over the install records, which hold each
-// .apk's SHA-256 and the SPDX documents packages ship.
-// outs are the install steps' outputs, layers their layers.
-func (c *converter) sbom(outs []llb.State, layers []layerOut) (llb.State, error) {
+// sbom runs the SBOM step over the install records of layers (the
+// install steps' layers), which hold each .apk's SHA-256 and the SPDX
+// documents packages ship.
+func (c *converter) sbom(layers []layerOut) (llb.State, error) {
 	spec, err := json.Marshal(c.p.SBOM)
 	if err != nil {
 		return llb.State{}, err
@@ -471,11 +466,12 @@ func (c *converter) sbom(outs []llb.State, layers []layerOut) (llb.State, error)
 		llb.WithCustomNamef("[%s] SBOM of %d packages", c.p.Arch, len(c.p.Packages)))
 	s := step.ImageSBOM{Spec: path.Join(step.MountSpec, step.SBOMSpecFile), Out: step.MountOut}
 	var mounts []llb.RunOption
-	for i, out := range outs {
-		mounts = append(mounts, layersMount(path.Join(step.MountMeta, strconv.Itoa(i)), out, "/"))
-	}
 	for _, l := range layers {
-		s.Metas = append(s.Metas, l.record(path.Join(step.MountMeta, strconv.Itoa(l.batch))))
+		at := path.Join(step.MountMeta, strconv.Itoa(l.batch))
+		if l.index == 0 { // the batch's first layer: mount its output
+			mounts = append(mounts, layersMount(at, l.state, "/"))
+		}
+		s.Metas = append(s.Metas, l.record(at))
 	}
 	opts := append(c.sandbox(fmt.Sprintf("[%s] write SPDX SBOM", c.p.Arch), s.Args(), step.MountOut),
 		llb.AddMount(step.MountSpec, specSt, llb.Readonly))

@@ -125,8 +125,8 @@ func (s *llbSource) contextRefs(ctx context.Context, paths []string) (map[string
 func (s *llbSource) ReadContextHeads(ctx context.Context, heads map[string]int64) (map[string][]byte, error) {
 	paths := make([]string, 0, len(heads))
 	for p, n := range heads {
-		if n > readChunk {
-			return nil, fmt.Errorf("%s: %d bytes of metadata is over the %d-byte limit", p, n, readChunk)
+		if err := headLimit(p, n); err != nil {
+			return nil, err
 		}
 		paths = append(paths, p)
 	}
@@ -154,12 +154,21 @@ func (s *llbSource) ReadContextHeads(ctx context.Context, heads map[string]int64
 	return out, eg.Wait()
 }
 
+// headLimit refuses a head of n bytes: one read of the gateway's must
+// hold it.
+func headLimit(loc string, n int64) error {
+	if n > readChunk {
+		return fmt.Errorf("%s: %d bytes of metadata is over the %d-byte limit", loc, n, readChunk)
+	}
+	return nil
+}
+
 // Head reads the first n bytes of a URL, fetched as the install step
 // fetches it (the same HTTP source, so BuildKit downloads it once), or
 // of a context path.
 func (s *llbSource) Head(ctx context.Context, loc, name string, n int64) ([]byte, error) {
-	if n > readChunk {
-		return nil, fmt.Errorf("%s: %d bytes of metadata is over the %d-byte limit", loc, n, readChunk)
+	if err := headLimit(loc, n); err != nil {
+		return nil, err
 	}
 	read := func(ctx context.Context, st llb.State, file string) ([]byte, error) {
 		ref, err := solveState(ctx, s.c, s.bc.CacheImports, st, s.opts...)

@@ -68,10 +68,11 @@ func Resolve(ctx context.Context, req *Request, targets []Target, src Source, op
 			return nil, err
 		}
 	} else {
-		if keys, kr, err = loadKeys(ctx, req, src); err != nil {
+		pre := readAhead(ctx, src, contextFilesOf(req, archs))
+		if keys, kr, err = loadKeys(ctx, req, src, pre); err != nil {
 			return nil, err
 		}
-		if indexes, err = loadIndexes(ctx, req, archs, kr, src); err != nil {
+		if indexes, err = loadIndexes(ctx, req, archs, kr, src, pre); err != nil {
 			return nil, err
 		}
 	}
@@ -123,7 +124,7 @@ func Resolve(ctx context.Context, req *Request, targets []Target, src Source, op
 
 // loadKeys reads the keyring entries (URLs fetched, paths from the build
 // context) and returns the keys by file name and the keyring of them.
-func loadKeys(ctx context.Context, req *Request, src Source) (map[string][]byte, *sign.Keyring, error) {
+func loadKeys(ctx context.Context, req *Request, src Source, pre contextFiles) (map[string][]byte, *sign.Keyring, error) {
 	keys := map[string][]byte{}
 	entryOf := map[string]int{}
 	var mu sync.Mutex
@@ -159,7 +160,7 @@ func loadKeys(ctx context.Context, req *Request, src Source) (map[string][]byte,
 	if err := eg.Wait(); err != nil {
 		return nil, nil, err
 	}
-	files, err := src.ReadContext(ctx, local, MaxKeyBytes)
+	files, err := pre.read(ctx, src, local, MaxKeyBytes)
 	if err != nil {
 		if p, ok := failedPath(err); ok {
 			if i, ok := entryOf[path.Base(p)]; ok {
@@ -182,7 +183,7 @@ func loadKeys(ctx context.Context, req *Request, src Source) (map[string][]byte,
 
 // loadIndexes reads and verifies every repository's index for every arch:
 // out[arch][i] is the index of req.Repositories[i].
-func loadIndexes(ctx context.Context, req *Request, archs []string, kr *sign.Keyring, src Source) (map[string][]*index.Index, error) {
+func loadIndexes(ctx context.Context, req *Request, archs []string, kr *sign.Keyring, src Source, pre contextFiles) (map[string][]*index.Index, error) {
 	out := map[string][]*index.Index{}
 	for _, a := range archs {
 		out[a] = make([]*index.Index, len(req.Repositories))
@@ -205,7 +206,7 @@ func loadIndexes(ctx context.Context, req *Request, archs []string, kr *sign.Key
 	for i, r := range req.Repositories {
 		for _, a := range archs {
 			if r.ContextDir != "" {
-				local = append(local, path.Join(r.ContextDir, a, "APKINDEX.tar.gz"))
+				local = append(local, r.contextIndex(a))
 				continue
 			}
 			eg.Go(func() error {
@@ -225,7 +226,7 @@ func loadIndexes(ctx context.Context, req *Request, archs []string, kr *sign.Key
 	if err := eg.Wait(); err != nil {
 		return nil, err
 	}
-	files, err := src.ReadContext(ctx, local, MaxIndexBytes)
+	files, err := pre.read(ctx, src, local, MaxIndexBytes)
 	if err != nil {
 		if p, ok := failedPath(err); ok {
 			for _, r := range req.Repositories {
@@ -241,7 +242,7 @@ func loadIndexes(ctx context.Context, req *Request, archs []string, kr *sign.Key
 			continue
 		}
 		for _, a := range archs {
-			if err := read(i, a, files[path.Join(r.ContextDir, a, "APKINDEX.tar.gz")]); err != nil {
+			if err := read(i, a, files[r.contextIndex(a)]); err != nil {
 				return nil, err
 			}
 		}

@@ -398,8 +398,13 @@ func (b *apkoBench) apkoBuild(cacheDir string) (sample, string, error) {
 // kilnBuild builds ctxDir's file with kiln for linux/amd64 through buildx,
 // timing it with buildkitd's CPU.
 func kilnBuild(ctxDir, file, output string, extra ...string) (sample, string, error) {
+	return kilnBuildWith(frontendImage(), ctxDir, file, output, extra...)
+}
+
+// kilnBuildWith is kilnBuild with the kiln frontend image frontend.
+func kilnBuildWith(frontend, ctxDir, file, output string, extra ...string) (sample, string, error) {
 	argv := append([]string{"docker", "buildx", "build", "--builder", "kiln", "--progress", "plain",
-		"-f", filepath.Join(ctxDir, file), "--build-arg", "BUILDKIT_SYNTAX=" + frontendImage(),
+		"-f", filepath.Join(ctxDir, file), "--build-arg", "BUILDKIT_SYNTAX=" + frontend,
 		"--platform", "linux/amd64", "--output", output}, extra...)
 	return run(ctxDir, nil, true, append(argv, ctxDir)...)
 }

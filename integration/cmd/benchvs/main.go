@@ -8,6 +8,8 @@
 //	benchvs melange --melange PATH [--runs N]
 //	benchvs context --image small|large [--bump VERSION] DIR   (writes that image's context, to probe by hand;
 //	                 --bump rewrites it with the bumped package at VERSION)
+//	benchvs ab [--image small|large] [--case cold|warm|bump] [--rounds N] FRONTEND_A FRONTEND_B
+//	                 (two kiln frontend images against each other, interleaved)
 //
 // It needs the stack (integration/stack/up.sh) and its env file sourced;
 // the reference tools are built by ../shared/peers (not by this program).
@@ -20,7 +22,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: benchvs apko|melange|context [flags]")
+		fmt.Fprintln(os.Stderr, "usage: benchvs apko|melange|context|ab [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -31,8 +33,10 @@ func main() {
 		err = runMelange(os.Args[2:])
 	case "context":
 		err = writeContext(os.Args[2:])
+	case "ab":
+		err = runAB(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown benchmark %q (apko, melange, context)", os.Args[1])
+		err = fmt.Errorf("unknown benchmark %q (apko, melange, context, ab)", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchvs:", err)

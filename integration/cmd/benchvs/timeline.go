@@ -55,9 +55,7 @@ type progressVertex struct {
 func progressVertices(rawjson string) []*progressVertex {
 	byDigest := map[string]*progressVertex{}
 	var out []*progressVertex
-	sc := bufio.NewScanner(strings.NewReader(rawjson))
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for sc.Scan() {
+	progressLines(rawjson, func(line []byte) {
 		var st struct {
 			Vertexes []struct {
 				Digest    string     `json:"digest"`
@@ -67,8 +65,8 @@ func progressVertices(rawjson string) []*progressVertex {
 				Cached    bool       `json:"cached"`
 			} `json:"vertexes"`
 		}
-		if json.Unmarshal(sc.Bytes(), &st) != nil {
-			continue
+		if json.Unmarshal(line, &st) != nil {
+			return
 		}
 		for _, v := range st.Vertexes {
 			if v.Started == nil {
@@ -92,8 +90,18 @@ func progressVertices(rawjson string) []*progressVertex {
 			}
 			pv.cached = pv.cached || v.Cached
 		}
-	}
+	})
 	return out
+}
+
+// progressLines calls fn with each line of rawjson progress (one JSON
+// status update each).
+func progressLines(rawjson string, fn func(line []byte)) {
+	sc := bufio.NewScanner(strings.NewReader(rawjson))
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for sc.Scan() {
+		fn(sc.Bytes())
+	}
 }
 
 // timeline splits a build read from BuildKit's rawjson progress into

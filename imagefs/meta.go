@@ -89,6 +89,15 @@ func ImageMeta(s step.ImageMeta) error {
 	return generate(in, below)
 }
 
+// InstallImage runs an image's only install batch and then its metadata
+// step over what the batch installed, in one process.
+func InstallImage(s step.InstallImage) error {
+	if err := InstallAPK(s.Install); err != nil {
+		return err
+	}
+	return ImageMeta(s.Meta)
+}
+
 // loadBaseDB reads a base image's installed database, which must be the
 // bytes planning resolved against.
 func loadBaseDB(file, wantSHA256 string) ([]install.InstalledPackage, error) {

@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -35,6 +36,7 @@ const (
 	MountBase   = "/base"   // a base image's installed database, read-only
 	MountTree   = "/tree"   // the base image's directory symlinks, as a tree
 	MountCheck  = "/check"  // image-meta's verdict on installing batches side by side
+	MountImage  = "/image"  // install-image's second output: the metadata layer
 )
 
 // An install step has one output, MountOut: each layer in a directory
@@ -74,8 +76,11 @@ const SBOMFile = "sbom.spdx.json"
 const (
 	CmdInstallAPK = "install-apk"
 	CmdImageMeta  = "image-meta"
-	CmdImageSBOM  = "image-sbom"
-	CmdApplyLayer = "apply-layer"
+	// CmdInstallImage is install-apk then image-meta in one process, for
+	// an image whose packages install in one batch (plan.Batches).
+	CmdInstallImage = "install-image"
+	CmdImageSBOM    = "image-sbom"
+	CmdApplyLayer   = "apply-layer"
 )
 
 // UsageError marks arguments a step cannot run with: the conversion and
@@ -222,6 +227,51 @@ func ParseInstallAPK(args []string, stderr io.Writer) (InstallAPK, error) {
 		}
 	}
 	return s, nil
+}
+
+// InstallImage installs one batch (Install) and then writes the image's
+// metadata layer (Meta) from what it installed: the steps of an image
+// whose packages all install in one batch, run in one container, since a
+// container costs more than installing a small image. Meta's Layers and
+// Metas name Install's layers and records.
+type InstallImage struct {
+	Install InstallAPK
+	Meta    ImageMeta
+}
+
+// thenFlag separates install-image's install arguments from its metadata
+// ones (neither uses it).
+const thenFlag = "--then"
+
+// Args is the command line the conversion runs: install-apk's arguments,
+// then image-meta's.
+func (s InstallImage) Args() []string {
+	args := append(s.Install.Args(), thenFlag)
+	args[1] = CmdInstallImage
+	return append(args, s.Meta.Args()[2:]...)
+}
+
+// ParseInstallImage reads the arguments after the command name.
+func ParseInstallImage(args []string, stderr io.Writer) (InstallImage, error) {
+	i := slices.Index(args, thenFlag)
+	if i < 0 {
+		if slices.Contains(args, "-h") || slices.Contains(args, "--help") {
+			if stderr != nil {
+				fmt.Fprintln(stderr, "usage: kiln install-image INSTALL-APK-ARGUMENTS --then IMAGE-META-ARGUMENTS")
+			}
+			return InstallImage{}, flag.ErrHelp
+		}
+		return InstallImage{}, usagef("need %s between the install and the metadata arguments", thenFlag)
+	}
+	install, err := ParseInstallAPK(args[:i], stderr)
+	if err != nil {
+		return InstallImage{}, err
+	}
+	meta, err := ParseImageMeta(args[i+1:], stderr)
+	if err != nil {
+		return InstallImage{}, err
+	}
+	return InstallImage{Install: install, Meta: meta}, nil
 }
 
 // ImageMeta merges the install records of every layer (Metas, in layer

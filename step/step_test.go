@@ -53,7 +53,19 @@ func TestArgsRoundTrip(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(gotSBOM, sbom) {
 		t.Errorf("image-sbom: %+v, %v; want %+v", gotSBOM, err, sbom)
 	}
-	for _, args := range [][]string{install.Args(), meta.Args(), sbom.Args(), apply.Args()} {
+	both := InstallImage{Install: install, Meta: ImageMeta{Spec: "/spec/spec.json", Keyring: MountKeys, Out: MountImage,
+		SourceDateEpoch: 1700000000, Layers: []string{"/out/0", "/out/1"}, Metas: []string{"/meta/0", "/meta/1"}}}
+	if got := both.Args(); got[1] != CmdInstallImage {
+		t.Errorf("install-image runs %q", got[1])
+	}
+	gotBoth, err := ParseInstallImage(both.Args()[2:], nil)
+	if err != nil || !reflect.DeepEqual(gotBoth, both) {
+		t.Errorf("install-image: %+v, %v; want %+v", gotBoth, err, both)
+	}
+	if _, err := ParseInstallImage(install.Args()[2:], nil); err == nil {
+		t.Error("install-image without --then: no error")
+	}
+	for _, args := range [][]string{install.Args(), meta.Args(), sbom.Args(), apply.Args(), both.Args()} {
 		if args[0] != ToolBinary {
 			t.Errorf("%v does not run %s", args, ToolBinary)
 		}

@@ -38,6 +38,13 @@ var Commands = []Command{
 		}
 		return imagefs.ImageMeta(s)
 	}},
+	{step.CmdInstallImage, "install-apk, then image-meta over what it installed", func(ctx context.Context, args []string, stderr io.Writer) error {
+		s, err := step.ParseInstallImage(args, stderr)
+		if err != nil {
+			return err
+		}
+		return imagefs.InstallImage(s)
+	}},
 	{step.CmdImageSBOM, "write an image's SPDX document", func(ctx context.Context, args []string, stderr io.Writer) error {
 		s, err := step.ParseImageSBOM(args, stderr)
 		if err != nil {

@@ -48,9 +48,42 @@ const (
 	batchMaxBytes = 64 << 20 // installed bytes
 )
 
+// oneStepBytes: an image of packages installing fewer bytes than this
+// (and at most batchMaxSize layers, on no base image) installs them all
+// in one step, which also writes the metadata layer (plan2llb). Each
+// container a build runs costs it ~0.15 s here whatever it does, and
+// such an image's installs cost less than that: the small bench image
+// (35 packages, 2.5 MB) replays all of them in 0.13 s. Interleaved on
+// one builder (5 pairs cold, 8 pairs bump, a prototype of this rule
+// against 4 batches and a metadata step), its cold build took 1.50 s
+// where it took 2.05 s (faster in 5 of 5 pairs, 1.63 CPU-s against
+// 2.32), its bump 1.11 s where it took 1.21 s (the median difference
+// -0.03 s, faster in 5 of 8): a bump re-installs every package, which
+// costs about what the second container saved. Installing costs about
+// 10 ms per MB on the large bench image, so past a few MB a bump would
+// pay more for the re-install than the container it saves.
+const oneStepBytes = 8 << 20
+
 // Batches groups the package layers (all but the metadata layer) into
-// install batches, bottom first; each batch lists layer indexes.
+// install batches, bottom first; each batch lists layer indexes. A small
+// image is one batch (oneStepBytes); any other is cut by cutBatches.
 func (p *Platform) Batches() [][]int {
+	var all []int
+	var bytes uint64
+	for i, l := range p.Layers {
+		if !l.IsMetadata() {
+			all = append(all, i)
+			bytes += p.InstalledBytes(i)
+		}
+	}
+	if p.Base == nil && len(all) > 0 && len(all) <= batchMaxSize && bytes < oneStepBytes {
+		return [][]int{all}
+	}
+	return p.cutBatches()
+}
+
+// cutBatches cuts the package layers into batches by the rules above.
+func (p *Platform) cutBatches() [][]int {
 	var out [][]int
 	var cur []int
 	var bytes uint64

@@ -25,7 +25,7 @@ func batchEnds(name string, every uint32) bool { return nameHash(name)%every == 
 // batchNames lists each batch's package names.
 func batchNames(p *Platform) [][]string {
 	var out [][]string
-	for _, b := range p.Batches() {
+	for _, b := range p.cutBatches() {
 		var names []string
 		for _, li := range b {
 			names = append(names, p.Packages[p.Layers[li].Packages[0]].Name)
@@ -181,6 +181,48 @@ func TestSideBySide(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := platformOf(names, tt.sizes).SideBySide(tt.batches); got != tt.want {
 				t.Errorf("SideBySide = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSmallImageIsOneBatch(t *testing.T) {
+	names := func(n int) []string {
+		var out []string
+		for i := 0; i < n; i++ {
+			out = append(out, fmt.Sprintf("pkg-%02d", i))
+		}
+		return out
+	}
+	sized := func(names []string, each uint64) map[string]uint64 {
+		m := map[string]uint64{}
+		for _, n := range names {
+			m[n] = each
+		}
+		return m
+	}
+	withBase := platformOf(names(30), nil)
+	withBase.Base = &BaseImage{}
+	tests := []struct {
+		name string
+		p    *Platform
+		one  bool
+	}{
+		{"35 small packages", platformOf(names(35), sized(names(35), 70<<10)), true},
+		{"one package", platformOf(names(1), nil), true},
+		{"as many layers as a batch may hold", platformOf(names(batchMaxSize), nil), true},
+		{"more layers than a batch holds", platformOf(names(batchMaxSize+1), nil), false},
+		{"installing oneStepBytes", platformOf(names(8), sized(names(8), oneStepBytes/8)), false},
+		{"on a base image", withBase, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.p.Batches()
+			if one := len(got) == 1 && len(got[0]) == len(tt.p.Layers)-1; one != tt.one {
+				t.Fatalf("batches %v: one batch of every layer %v, want %v", got, one, tt.one)
+			}
+			if !tt.one && !reflect.DeepEqual(got, tt.p.cutBatches()) {
+				t.Errorf("batches %v, want the cut rules' %v", got, tt.p.cutBatches())
 			}
 		})
 	}

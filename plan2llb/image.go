@@ -113,6 +113,16 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 	// reads; images are what the image holds of them.
 	var layers []layerOut
 	var images []llb.State
+	if len(all) == 1 && p.Base == nil {
+		layers, meta, err := c.installImage(all[0])
+		if err != nil {
+			return nil, err
+		}
+		for j, f := range layers {
+			images = append(images, c.imageLayer(all[0][j], f))
+		}
+		return c.image(append(images, meta), layers, nil)
+	}
 	var first *dirState
 	for i, b := range all {
 		lower := links
@@ -143,13 +153,19 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	images = append(append(baseDiffs, images...), meta)
-	root := llb.Merge(images, llb.WithCustomNamef("[%s] assemble image (%d layers)", p.Arch, len(images)))
+	return c.image(append(append(baseDiffs, images...), meta), layers, check)
+}
+
+// image assembles the image from its layers' states (bottom first, the
+// metadata layer last) and names the SBOM step over the install steps'
+// layers.
+func (c *converter) image(images []llb.State, layers []layerOut, check *llb.State) (*Image, error) {
+	root := llb.Merge(images, llb.WithCustomNamef("[%s] assemble image (%d layers)", c.p.Arch, len(images)))
 	sbom, err := c.sbom(layers)
 	if err != nil {
 		return nil, err
 	}
-	return &Image{Root: root, Config: p.Image, Labels: p.Labels, SBOM: sbom, Check: check}, nil
+	return &Image{Root: root, Config: c.p.Image, Labels: c.p.Labels, SBOM: sbom, Check: check}, nil
 }
 
 type converter struct {
@@ -239,37 +255,60 @@ func (c *converter) sandbox(name string, args []string, report string) []llb.Run
 // of their own. bi is the batch's index; lower is the previous batch's
 // links record, nil for the first.
 func (c *converter) install(bi int, batch []int, lower *dirState) (out llb.State, layers []layerOut) {
+	b := c.installBatch(batch)
+	if lower != nil {
+		b.spec.Lower = step.MountLower
+		b.mounts = append(b.mounts, lower.mount(step.MountLower))
+	}
+	opts := append(c.sandbox(c.stepName("install "+b.names, false), b.spec.Args(), step.MountOut),
+		llb.AddMount(step.MountKeys, c.keys, llb.Readonly))
+	run := c.in.Tools.Run(append(opts, b.mounts...)...)
+	out = run.AddMount(step.MountOut, llb.Scratch())
+	return out, b.layers(out, bi)
+}
+
+// batchStep is an install batch's part of a step: its spec, the mounts of
+// its packages, what it installs (for the step's name) and each layer's
+// directory in the step's output.
+type batchStep struct {
+	spec   step.InstallAPK
+	mounts []llb.RunOption
+	names  string
+	dirs   []string
+}
+
+// installBatch plans the install of batch into the step's output
+// (step.MountOut): each layer in a directory named by layerID, its record
+// in step.OutRecords/<index in the batch>.
+func (c *converter) installBatch(batch []int) batchStep {
 	recordsDir := path.Join(step.MountOut, step.OutRecords)
-	s := step.InstallAPK{Keyring: step.MountKeys, SourceDateEpoch: c.p.SourceDateEpoch, Links: path.Join(step.MountOut, step.OutLinks)}
-	var mounts []llb.RunOption
+	b := batchStep{spec: step.InstallAPK{Keyring: step.MountKeys, SourceDateEpoch: c.p.SourceDateEpoch, Links: path.Join(step.MountOut, step.OutLinks)}}
 	var names []int
-	var dirs []string // each layer's directory in the output
 	for j, li := range batch {
 		dir := "/" + c.layerID(li)
-		dirs = append(dirs, dir)
+		b.dirs = append(b.dirs, dir)
 		l := step.InstallLayer{Out: path.Join(step.MountOut, dir), Meta: path.Join(recordsDir, strconv.Itoa(j))}
 		for _, pi := range c.p.Layers[li].Packages {
 			pk := c.p.Packages[pi]
 			// Names are unique in one arch's install set.
 			file := path.Join(step.MountPkgs, pk.Filename())
 			l.Packages = append(l.Packages, step.APKFile{Path: file, Checksum: pk.Checksum})
-			mounts = append(mounts, c.packageMount(pk, file))
+			b.mounts = append(b.mounts, c.packageMount(pk, file))
 			names = append(names, pi)
 		}
-		s.Layers = append(s.Layers, l)
+		b.spec.Layers = append(b.spec.Layers, l)
 	}
-	if lower != nil {
-		s.Lower = step.MountLower
-		mounts = append(mounts, lower.mount(step.MountLower))
-	}
-	opts := append(c.sandbox(c.stepName("install "+c.p.NameVersions(names, 8), false), s.Args(), step.MountOut),
-		llb.AddMount(step.MountKeys, c.keys, llb.Readonly))
-	run := c.in.Tools.Run(append(opts, mounts...)...)
-	out = run.AddMount(step.MountOut, llb.Scratch())
-	for j, dir := range dirs {
+	b.names = c.p.NameVersions(names, 8)
+	return b
+}
+
+// layers are the batch's layers in out, the output of its step, batch bi.
+func (b batchStep) layers(out llb.State, bi int) []layerOut {
+	var layers []layerOut
+	for j, dir := range b.dirs {
 		layers = append(layers, layerOut{state: out, dir: dir, batch: bi, index: j})
 	}
-	return out, layers
+	return layers
 }
 
 // dirState is a directory of a state: a record one step leaves in its
@@ -390,16 +429,10 @@ func shortDigest(d string) string {
 // Given install batches that ran side by side, it checks them first and
 // returns its verdict's output too.
 func (c *converter) metadata(below []layerOut, check bool) (llb.State, *llb.State, error) {
-	spec, err := json.Marshal(c.p.Meta)
+	s, specMount, err := c.metaSpec(step.MountOut)
 	if err != nil {
 		return llb.State{}, nil, err
 	}
-	// The spec carries the resolution's outcome into the build, so its
-	// vertex says what was resolved.
-	specSt := llb.Scratch().File(llb.Mkfile("/"+step.ImageSpecFile, 0o644, spec),
-		llb.WithCustomNamef("[%s] resolved %d packages", c.p.Arch, len(c.p.Packages)))
-	s := step.ImageMeta{Spec: path.Join(step.MountSpec, step.ImageSpecFile),
-		Keyring: step.MountKeys, Out: step.MountOut, SourceDateEpoch: c.p.SourceDateEpoch}
 	// An install batch's output is mounted once and its layers, their
 	// records and the batch's links record read from their directories in
 	// it: a mount for each layer's directory cost BuildKit one mount each
@@ -434,9 +467,8 @@ func (c *converter) metadata(below []layerOut, check bool) (llb.State, *llb.Stat
 	if check {
 		s.Check = step.MountCheck
 	}
-	opts := append(c.sandbox(c.stepName("generate installed database, accounts and links", true), s.Args(), step.MountOut),
-		llb.AddMount(step.MountSpec, specSt, llb.Readonly),
-		llb.AddMount(step.MountKeys, c.keys, llb.Readonly))
+	opts := append(c.sandbox(c.stepName(metaStepName, true), s.Args(), step.MountOut),
+		specMount, llb.AddMount(step.MountKeys, c.keys, llb.Readonly))
 	run := c.in.Tools.Run(append(opts, mounts...)...)
 	var verdict *llb.State
 	if check {
@@ -444,6 +476,48 @@ func (c *converter) metadata(below []layerOut, check bool) (llb.State, *llb.Stat
 		verdict = &st
 	}
 	return run.AddMount(step.MountOut, llb.Scratch()), verdict, nil
+}
+
+// metaStepName is what the metadata step's progress line says it does.
+const metaStepName = "generate installed database, accounts and links"
+
+// metaSpec is the metadata step's spec writing into out, without the
+// layers it reads, and the mount of the image spec it names.
+func (c *converter) metaSpec(out string) (step.ImageMeta, llb.RunOption, error) {
+	spec, err := json.Marshal(c.p.Meta)
+	if err != nil {
+		return step.ImageMeta{}, nil, err
+	}
+	// The spec carries the resolution's outcome into the build, so its
+	// vertex says what was resolved.
+	specSt := llb.Scratch().File(llb.Mkfile("/"+step.ImageSpecFile, 0o644, spec),
+		llb.WithCustomNamef("[%s] resolved %d packages", c.p.Arch, len(c.p.Packages)))
+	s := step.ImageMeta{Spec: path.Join(step.MountSpec, step.ImageSpecFile),
+		Keyring: step.MountKeys, Out: out, SourceDateEpoch: c.p.SourceDateEpoch}
+	return s, llb.AddMount(step.MountSpec, specSt, llb.Readonly), nil
+}
+
+// installImage runs an image's only install batch and its metadata step
+// in one step (step.InstallImage): its layers, in step.MountOut as any
+// install step's, and the metadata layer, a second output
+// (step.MountImage). Planning makes one batch of a small image, whose
+// installs cost less than a container of their own (plan.Batches).
+func (c *converter) installImage(batch []int) ([]layerOut, llb.State, error) {
+	b := c.installBatch(batch)
+	meta, specMount, err := c.metaSpec(step.MountImage)
+	if err != nil {
+		return nil, llb.State{}, err
+	}
+	for _, l := range b.spec.Layers {
+		meta.Layers = append(meta.Layers, l.Out)
+		meta.Metas = append(meta.Metas, l.Meta)
+	}
+	s := step.InstallImage{Install: b.spec, Meta: meta}
+	opts := append(c.sandbox(c.stepName("install "+b.names+"; "+metaStepName, true), s.Args(), step.MountOut),
+		specMount, llb.AddMount(step.MountKeys, c.keys, llb.Readonly))
+	run := c.in.Tools.Run(append(opts, b.mounts...)...)
+	out := run.AddMount(step.MountOut, llb.Scratch())
+	return b.layers(out, 0), run.AddMount(step.MountImage, llb.Scratch()), nil
 }
 
 // layersMount mounts layers for a step to read. No content checksum for

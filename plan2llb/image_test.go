@@ -91,6 +91,15 @@ func testPlan(t *testing.T, n int) (*plan.Plan, Inputs) {
 	return &plan.Plan{Keys: map[string][]byte{"k.rsa.pub": []byte("key"), "b.rsa.pub": []byte("other")}, Platforms: []*plan.Platform{p}}, in
 }
 
+// sized gives each package of pl's platform size installed bytes; at 1
+// MiB a dozen packages are more than planning installs in one step.
+func sized(pl *plan.Plan, size uint64) *plan.Plan {
+	for _, pk := range pl.Platforms[0].Packages {
+		pk.InstalledSize = size
+	}
+	return pl
+}
+
 func convert(t *testing.T, pl *plan.Plan, in Inputs) *Image {
 	t.Helper()
 	img, err := Convert(pl, pl.Platforms[0], in)
@@ -102,6 +111,7 @@ func convert(t *testing.T, pl *plan.Plan, in Inputs) *Image {
 
 func TestImageExecOpsAreSandboxed(t *testing.T) {
 	pl, in := testPlan(t, 12)
+	sized(pl, 1<<20)
 	batches := pl.Platforms[0].Batches()
 	if len(batches) < 2 {
 		t.Fatalf("batches %v: the test needs several", batches)
@@ -188,8 +198,10 @@ func TestImageOnePackageChange(t *testing.T) {
 		}
 		return out
 	}
-	before := work(testPlan(t, 12))
+	plBefore, inBefore := testPlan(t, 12)
+	before := work(sized(plBefore, 1<<20), inBefore)
 	pl, in := testPlan(t, 12)
+	sized(pl, 1<<20)
 	pl.Platforms[0].Packages[5].Package.Version = "1.1-r0"
 	pl.Platforms[0].Packages[5].Package.Checksum = "Q1changed"
 	after := work(pl, in)
@@ -284,10 +296,11 @@ func TestLayersShareOneOutput(t *testing.T) {
 	var outs []string
 	var args string
 	for _, e := range execs {
-		if e.Meta.Args[1] != "install-apk" {
+		if e.Meta.Args[1] != step.CmdInstallImage {
 			continue
 		}
-		args = strings.Join(e.Meta.Args, " ")
+		// The install's arguments, not the metadata step's after them.
+		args, _, _ = strings.Cut(strings.Join(e.Meta.Args, " "), " --then ")
 		for _, m := range e.Mounts {
 			if m.Output >= 0 && strings.HasPrefix(m.Dest, step.MountOut) {
 				outs = append(outs, m.Dest)
@@ -299,6 +312,80 @@ func TestLayersShareOneOutput(t *testing.T) {
 	}
 	if n := strings.Count(args, "--layer /out/layer-"); n != 4 {
 		t.Errorf("%d layers installed into the output, want 4: %s", n, args)
+	}
+}
+
+// TestOneBatchInstallsAndWritesMetadata checks an image whose packages
+// install in one batch: one step installs them and writes the metadata
+// layer, the layers in its output as any install step's, the metadata
+// layer its second output and the image's top layer, its spec naming the
+// layers it installed and their records.
+func TestOneBatchInstallsAndWritesMetadata(t *testing.T) {
+	pl, in := testPlan(t, 5)
+	img := convert(t, pl, in)
+	def, err := img.Root.Marshal(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	execs := defExecs(t, def)
+	if len(execs) != 1 {
+		t.Fatalf("%d exec ops, want the one install-image step", len(execs))
+	}
+	e := execs[0].GetExec()
+	if e.Meta.Args[1] != step.CmdInstallImage || e.Network != pb.NetMode_NONE {
+		t.Fatalf("exec %v, network %v", e.Meta.Args, e.Network)
+	}
+	if dir := step.ReportDir(e.Meta.Args); dir != step.MountOut {
+		t.Errorf("reports to %q, want %s", dir, step.MountOut)
+	}
+	outputs := map[string]int64{}
+	for _, m := range e.Mounts {
+		switch {
+		case m.Output != -1 && m.Readonly:
+			t.Errorf("output %s is read-only", m.Dest)
+		case m.Output != -1:
+			outputs[m.Dest] = m.Output
+		case !m.Readonly:
+			t.Errorf("input mount %s is writable", m.Dest)
+		}
+	}
+	_, image := outputs[step.MountImage]
+	if _, out := outputs[step.MountOut]; len(outputs) != 2 || !image || !out {
+		t.Fatalf("outputs %v, want %s and %s", outputs, step.MountOut, step.MountImage)
+	}
+	_, args := step.CutReport(e.Meta.Args[2:])
+	s, err := step.ParseInstallImage(args, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantLayers, wantMetas []string
+	for _, l := range s.Install.Layers {
+		wantLayers, wantMetas = append(wantLayers, l.Out), append(wantMetas, l.Meta)
+	}
+	if len(wantLayers) != 5 || !slices.Equal(s.Meta.Layers, wantLayers) || !slices.Equal(s.Meta.Metas, wantMetas) {
+		t.Errorf("metadata reads layers %v and records %v, want what was installed: %v, %v", s.Meta.Layers, s.Meta.Metas, wantLayers, wantMetas)
+	}
+	if s.Meta.Out != step.MountImage || s.Install.Lower != "" || len(s.Meta.Batches) != 0 {
+		t.Errorf("metadata out %q, install lower %q, batches %v", s.Meta.Out, s.Install.Lower, s.Meta.Batches)
+	}
+	// The image's top layer is the step's second output, as is.
+	var merge *pb.MergeOp
+	var mergeInputs []*pb.Input
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			t.Fatal(err)
+		}
+		if m := op.GetMerge(); m != nil {
+			merge, mergeInputs = m, op.Inputs
+		}
+	}
+	if merge == nil || len(merge.Inputs) != 6 {
+		t.Fatalf("merge %v, want 6 layers", merge)
+	}
+	top := mergeInputs[merge.Inputs[len(merge.Inputs)-1].Input]
+	if top.Digest != execs[0].digest || top.Index != outputs[step.MountImage] {
+		t.Errorf("top layer is %s output %d, want the step's %s (output %d)", top.Digest, top.Index, step.MountImage, outputs[step.MountImage])
 	}
 }
 
@@ -504,7 +591,7 @@ func TestInstallBatchesSideBySide(t *testing.T) {
 	}{
 		{"large packages", 1 << 20, false, false},
 		{"large packages, chained on request", 1 << 20, true, true},
-		{"small packages", 100 << 10, false, true},
+		{"small packages", 300 << 10, false, true},
 	}
 	for _, tt := range tests {
 		for _, pk := range pl.Platforms[0].Packages {
@@ -603,7 +690,7 @@ func TestInstallBatchesSideBySide(t *testing.T) {
 // chained or side by side.
 func TestMetadataStepMountsEachBatchOnce(t *testing.T) {
 	pl, in := testPlan(t, 30)
-	for _, size := range []uint64{100 << 10, 1 << 20} { // chained, side by side
+	for _, size := range []uint64{300 << 10, 1 << 20} { // chained, side by side
 		for _, pk := range pl.Platforms[0].Packages {
 			pk.InstalledSize = size
 		}

@@ -53,15 +53,17 @@ const (
 // in one step, which also writes the metadata layer (plan2llb). Each
 // container a build runs costs it ~0.15 s here whatever it does, and
 // such an image's installs cost less than that: the small bench image
-// (35 packages, 2.5 MB) replays all of them in 0.13 s. Interleaved on
-// one builder (5 pairs cold, 8 pairs bump, a prototype of this rule
-// against 4 batches and a metadata step), its cold build took 1.50 s
-// where it took 2.05 s (faster in 5 of 5 pairs, 1.63 CPU-s against
-// 2.32), its bump 1.11 s where it took 1.21 s (the median difference
-// -0.03 s, faster in 5 of 8): a bump re-installs every package, which
-// costs about what the second container saved. Installing costs about
-// 10 ms per MB on the large bench image, so past a few MB a bump would
-// pay more for the re-install than the container it saves.
+// (35 packages, 2.5 MB) replays all of them in 0.13 s and its metadata
+// step in 0.05 s. Interleaved on one builder against 4 batches and a
+// metadata step, its cold build took 2.42 s where it took 3.15 s (a
+// builder of many cache records; faster in 5 of 5 pairs, 2.90 CPU-s
+// against 3.84), its bump 1.24 s where it took 1.26 s (median pair
+// difference -0.001 s, 5 of 8), its warm build 0.70 s where it took
+// 0.72 s: the container a bump saves (its step took 0.31 s where the
+// bumped batch and the metadata step took 0.21 and 0.23 s) goes to
+// re-installing every package and checksumming every layer after it.
+// Installing costs about 10 ms per MB on the large bench image, so past
+// a few MB a bump would pay more for that than the container it saves.
 const oneStepBytes = 8 << 20
 
 // Batches groups the package layers (all but the metadata layer) into

@@ -101,6 +101,9 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 	planned := p.SideBySide(all)
 	sideBySide := planned && !in.ChainInstalls
 	c := &converter{p: p, in: in, keys: keysState(pl.Keys), again: planned && in.ChainInstalls}
+	if len(all) == 1 && p.Base == nil {
+		return c.oneStepImage(all[0])
+	}
 	var baseDiffs []llb.State
 	var links *dirState
 	var tree *llb.State
@@ -113,16 +116,6 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 	// reads; images are what the image holds of them.
 	var layers []layerOut
 	var images []llb.State
-	if len(all) == 1 && p.Base == nil {
-		layers, meta, err := c.installImage(all[0])
-		if err != nil {
-			return nil, err
-		}
-		for j, f := range layers {
-			images = append(images, c.imageLayer(all[0][j], f))
-		}
-		return c.image(append(images, meta), layers, nil)
-	}
 	var first *dirState
 	for i, b := range all {
 		lower := links
@@ -154,6 +147,20 @@ func Convert(pl *plan.Plan, p *plan.Platform, in Inputs) (*Image, error) {
 		return nil, err
 	}
 	return c.image(append(append(baseDiffs, images...), meta), layers, check)
+}
+
+// oneStepImage is the image of one install batch, installed and its
+// metadata layer written by one step (installImage).
+func (c *converter) oneStepImage(batch []int) (*Image, error) {
+	layers, meta, err := c.installImage(batch)
+	if err != nil {
+		return nil, err
+	}
+	var images []llb.State
+	for j, l := range layers {
+		images = append(images, c.imageLayer(batch[j], l))
+	}
+	return c.image(append(images, meta), layers, nil)
 }
 
 // image assembles the image from its layers' states (bottom first, the

@@ -7,7 +7,10 @@
 # one file.
 #
 # KILN_FRONTEND_BIN=path  use this binary instead of building one
-# KILN_FRONTEND_SRC=dir   build ./cmd/kiln from this module (default: repo root)
+# KILN_FRONTEND_SRC=dir   build ./cmd/kiln from this module (default: repo root);
+#                         a revision from before ./cmd/kiln-step existed (its
+#                         steps run /bin/kiln) gets the repo root's, unused, as
+#                         the image's Dockerfile copies one
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -41,11 +44,16 @@ build_binary() {
 	KILN_VERSION=$(bash "$src/hack/version" 2>/dev/null || echo devel)
 	# Same flags as Dockerfile.frontend's build stage; static for FROM
 	# scratch; one binary per platform the image is for.
+	local step_src=$src
+	if [ ! -d "$src/cmd/kiln-step" ]; then
+		step_src=$REPO_ROOT
+		log "frontend: $src has no cmd/kiln-step (its steps run /bin/kiln); the image gets $REPO_ROOT's, unused"
+	fi
 	for arch in $FRONTEND_ARCHS; do
 		(cd "$src" && CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -p 2 -trimpath -ldflags="-s -w -X main.version=$KILN_VERSION" -o "$tmp/bin/kiln-$arch" ./cmd/kiln) ||
 			die "go build ./cmd/kiln for $arch in $src failed"
-		(cd "$src" && CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -p 2 -trimpath -ldflags="-s -w" -o "$tmp/bin/kiln-step-$arch" ./cmd/kiln-step) ||
-			die "go build ./cmd/kiln-step for $arch in $src failed"
+		(cd "$step_src" && CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -p 2 -trimpath -ldflags="-s -w" -o "$tmp/bin/kiln-step-$arch" ./cmd/kiln-step) ||
+			die "go build ./cmd/kiln-step for $arch in $step_src failed"
 	done
 	log "frontend: built $src/cmd/kiln $KILN_VERSION for $FRONTEND_ARCHS ($(du -h "$tmp/bin/kiln-amd64" | cut -f1) each)"
 }

@@ -155,7 +155,7 @@ func printAB(sides [2]*abSide) {
 		summarize(diffs).med, summarize(aFirst).med, summarize(bFirst).med, faster, len(diffs))
 	for i, s := range sides {
 		t := medianTimeline(s.timelines)
-		printTimeline(fmt.Sprintf("%c timeline, medians", 'A'+i), t.phases)
+		printTimeline(fmt.Sprintf("%c timeline, medians", 'A'+i), t)
 		fmt.Printf("   install steps: shortest %.3f s; metadata step %.3f s\n", t.cheapestInstall, t.metadata)
 	}
 }

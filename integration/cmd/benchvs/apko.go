@@ -294,7 +294,7 @@ func (b *apkoBench) printTimeline(name string, bump bool, args ...string) (build
 		ts, builds = append(ts, t), append(builds, k)
 	}
 	t := medianTimeline(ts)
-	printTimeline(fmt.Sprintf("%s timeline, medians of %d more builds (%.2f s)", name, len(ts), medianWall(builds)), t.phases)
+	printTimeline(fmt.Sprintf("%s timeline, medians of %d more builds (%.2f s)", name, len(ts), medianWall(builds)), t)
 	return t, nil
 }
 

@@ -22,6 +22,12 @@ type buildTimeline struct {
 	// left out) and metadata the metadata step, in seconds; 0 if none ran.
 	cheapestInstall float64
 	metadata        float64
+	// afterInstall is how long after the last install step that ran the
+	// two branches that follow it ended: the metadata step, and the
+	// by-content copies of the layers that changed (which wait for
+	// BuildKit to checksum the step's layer directories). The later one
+	// is on the build's critical path. 0 where none ran.
+	afterInstall struct{ metadata, copies float64 }
 }
 
 // phase returns the seconds of the named phase.
@@ -116,6 +122,7 @@ func timeline(rawjson string, wall float64) (buildTimeline, error) {
 	var first, last time.Time
 	var t buildTimeline
 	var installs []float64
+	var installEnd, metaEnd, copiesEnd time.Time
 	for _, v := range progressVertices(rawjson) {
 		if first.IsZero() || v.start.Before(first) {
 			first = v.start
@@ -140,12 +147,22 @@ func timeline(rawjson string, wall float64) (buildTimeline, error) {
 		switch secs := v.end.Sub(v.start).Seconds(); {
 		case strings.Contains(v.name, "] install "):
 			installs = append(installs, secs)
+			installEnd = later(installEnd, v.end)
 		case strings.Contains(v.name, "] generate installed database"):
 			t.metadata = secs
+			metaEnd = v.end
+		case strings.Contains(v.name, "] layer of ") && strings.HasSuffix(v.name, ", by content"):
+			copiesEnd = later(copiesEnd, v.end)
 		}
 	}
 	if len(installs) > 0 {
 		t.cheapestInstall = slices.Min(installs)
+		if !metaEnd.IsZero() {
+			t.afterInstall.metadata = metaEnd.Sub(installEnd).Seconds()
+		}
+		if !copiesEnd.IsZero() {
+			t.afterInstall.copies = copiesEnd.Sub(installEnd).Seconds()
+		}
 	}
 	reads, graph, export := spans["reads"], spans["graph"], spans["export"]
 	if reads == nil || graph == nil || export == nil {
@@ -163,14 +180,22 @@ func timeline(rawjson string, wall float64) (buildTimeline, error) {
 	return t, nil
 }
 
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
 // medianTimeline is the median of each phase, of the cheapest install
-// step and of the metadata step over builds of one case.
+// step, of the metadata step and of the branches after the last install
+// step over builds of one case.
 func medianTimeline(ts []buildTimeline) buildTimeline {
 	if len(ts) == 0 {
 		return buildTimeline{}
 	}
 	var out buildTimeline
-	var cheapest, meta []float64
+	var cheapest, meta, afterMeta, afterCopies []float64
 	for i, p := range ts[0].phases {
 		var secs []float64
 		for _, t := range ts {
@@ -180,8 +205,10 @@ func medianTimeline(ts []buildTimeline) buildTimeline {
 	}
 	for _, t := range ts {
 		cheapest, meta = append(cheapest, t.cheapestInstall), append(meta, t.metadata)
+		afterMeta, afterCopies = append(afterMeta, t.afterInstall.metadata), append(afterCopies, t.afterInstall.copies)
 	}
 	out.cheapestInstall, out.metadata = summarize(cheapest).med, summarize(meta).med
+	out.afterInstall.metadata, out.afterInstall.copies = summarize(afterMeta).med, summarize(afterCopies).med
 	return out
 }
 
@@ -198,10 +225,20 @@ func vertexClass(name string) string {
 	return "graph"
 }
 
-func printTimeline(title string, ps []phase) {
+func printTimeline(title string, t buildTimeline) {
 	var parts []string
-	for _, p := range ps {
+	for _, p := range t.phases {
 		parts = append(parts, fmt.Sprintf("%s %.2f s", p.name, p.secs))
 	}
 	fmt.Printf("\n%s: %s\n", title, strings.Join(parts, " | "))
+	var after []string
+	if a := t.afterInstall; a.metadata > 0 {
+		after = append(after, fmt.Sprintf("the metadata step done in %.2f s", a.metadata))
+	}
+	if a := t.afterInstall; a.copies > 0 {
+		after = append(after, fmt.Sprintf("the new layers' by-content copies (after BuildKit checksums the step's layer directories) in %.2f s", a.copies))
+	}
+	if len(after) > 0 {
+		fmt.Printf("  after the last install step that ran, side by side: %s\n", strings.Join(after, ", "))
+	}
 }

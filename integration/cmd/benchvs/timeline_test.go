@@ -16,6 +16,8 @@ func TestTimeline(t *testing.T) {
 {"vertexes":[{"digest":"g","name":"[x86_64] install hello-2.12-r0","started":"2026-12-02T10:00:00.9Z","completed":"2026-12-02T10:00:00.9Z","cached":true}]}
 {"vertexes":[{"digest":"h","name":"[x86_64] generate installed database, accounts and links","started":"2026-12-02T10:00:01.4Z"}]}
 {"vertexes":[{"digest":"h","name":"[x86_64] generate installed database, accounts and links","started":"2026-12-02T10:00:01.4Z","completed":"2026-12-02T10:00:01.45Z"}]}
+{"vertexes":[{"digest":"i","name":"[x86_64] layer of hello-2.12-r0, by content","started":"2026-12-02T10:00:01.4Z","completed":"2026-12-02T10:00:01.4Z","cached":true}]}
+{"vertexes":[{"digest":"j","name":"[x86_64] layer of busybox-1.36.1-r0, by content","started":"2026-12-02T10:00:01.42Z","completed":"2026-12-02T10:00:01.48Z"}]}
 {"vertexes":[{"digest":"e","name":"[x86_64] assemble image (3 layers)","started":"2026-12-02T10:00:01.4Z","completed":"2026-12-02T10:00:01.5Z"}]}
 not json
 {"vertexes":[{"digest":"f","name":"exporting to oci image format","started":"2026-12-02T10:00:01.8Z","completed":"2026-12-02T10:00:02.0Z"}]}
@@ -37,6 +39,11 @@ not json
 	// The cached install step is no install step's time.
 	if math.Abs(tl.cheapestInstall-0.5) > 1e-9 || math.Abs(tl.metadata-0.05) > 1e-9 {
 		t.Errorf("cheapest install step %.3f s, metadata %.3f s; want 0.500, 0.050", tl.cheapestInstall, tl.metadata)
+	}
+	// After the install step that ran (ended 1.4): the metadata step at
+	// 1.45, the copy that ran at 1.48; the cached copy is none.
+	if a := tl.afterInstall; math.Abs(a.metadata-0.05) > 1e-9 || math.Abs(a.copies-0.08) > 1e-9 {
+		t.Errorf("after the install step: metadata %.3f s, copies %.3f s; want 0.050, 0.080", a.metadata, a.copies)
 	}
 	if _, err := timeline(`{"vertexes":[]}`, 1); err == nil {
 		t.Error("progress without the phases gave no error")

@@ -276,14 +276,22 @@ func (b *builder) solveParts(ctx context.Context, defs partDefinitions, platform
 	return parts, nil
 }
 
-// batchesDiffer solves the metadata step's check of install batches run
-// side by side and returns the difference its verdict found, if any.
+// batchesDiffer solves the metadata step, which checked install batches
+// run side by side, and returns the difference its verdict found, if any:
+// the step writes a verdict only when they differ.
 func (b *builder) batchesDiffer(ctx context.Context, check *llb.Definition, platform ocispecs.Platform, p *plan.Platform) (string, error) {
 	ref, err := b.solveImage(ctx, check, platform, p)
 	if err != nil {
 		return "", err
 	}
-	data, err := ref.ReadFile(ctx, client.ReadRequest{Filename: step.CheckFile})
+	found, err := ref.ReadDir(ctx, client.ReadDirRequest{Path: "/", IncludePattern: step.DiffersFile})
+	if err != nil {
+		return "", fmt.Errorf("reading the install batches' check: %w", err)
+	}
+	if len(found) == 0 {
+		return "", nil
+	}
+	data, err := ref.ReadFile(ctx, client.ReadRequest{Filename: step.DiffersFile})
 	if err != nil {
 		return "", fmt.Errorf("reading the install batches' check: %w", err)
 	}

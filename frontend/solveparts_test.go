@@ -15,6 +15,7 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	fstypes "github.com/tonistiigi/fsutil/types"
 
 	"github.com/kiln-build/kiln/plan"
 	"github.com/kiln-build/kiln/step"
@@ -60,14 +61,27 @@ func (c *partsClient) Solve(ctx context.Context, req client.SolveRequest) (*clie
 	return res, nil
 }
 
+// partRef is a part's result. The check's holds step.DiffersFile only
+// when its verdict is that the batches differ, as the metadata step's
+// output does.
 type partRef struct {
-	client.Reference // only ReadFile is called
+	client.Reference // only ReadDir and ReadFile are called
 	name             string
 	verdict          step.Verdict
 }
 
+func (r partRef) ReadDir(ctx context.Context, req client.ReadDirRequest) ([]*fstypes.Stat, error) {
+	if r.name != "check" || req.Path != "/" || req.IncludePattern != step.DiffersFile {
+		return nil, fmt.Errorf("read directory %s (%s) of %s", req.Path, req.IncludePattern, r.name)
+	}
+	if r.verdict.Differs == "" {
+		return nil, nil
+	}
+	return []*fstypes.Stat{{Path: step.DiffersFile, Mode: 0o644}}, nil
+}
+
 func (r partRef) ReadFile(ctx context.Context, req client.ReadRequest) ([]byte, error) {
-	if r.name != "check" || req.Filename != step.CheckFile {
+	if r.name != "check" || req.Filename != step.DiffersFile || r.verdict.Differs == "" {
 		return nil, fmt.Errorf("read %s of %s", req.Filename, r.name)
 	}
 	return json.Marshal(r.verdict)

@@ -99,7 +99,36 @@ func TestCheckBatches(t *testing.T) {
 			if tt.differs == "" && v.Differs != "" || !strings.Contains(v.Differs, tt.differs) {
 				t.Errorf("verdict %q, want one with %q", v.Differs, tt.differs)
 			}
+			if tt.differs != "" {
+				checkDiffersOut(t, tmp, layers, batches, v)
+			}
 		})
+	}
+}
+
+// checkDiffersOut runs the metadata step over batches that differ: its
+// output holds the verdict, for the frontend to find, and nothing else.
+func checkDiffersOut(t *testing.T, tmp string, layers []string, batches []step.InstallBatch, want step.Verdict) {
+	t.Helper()
+	spec, out := filepath.Join(tmp, "spec.json"), filepath.Join(tmp, "out")
+	writeJSON(t, spec, step.ImageSpec{})
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := ImageMeta(step.ImageMeta{Spec: spec, Out: out, Layers: layers, Batches: batches}); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(out)
+	if err != nil || len(entries) != 1 || entries[0].Name() != step.DiffersFile {
+		t.Fatalf("the metadata step's output holds %v (%v), want only %s", entries, err, step.DiffersFile)
+	}
+	data, err := os.ReadFile(filepath.Join(out, step.DiffersFile))
+	var got step.Verdict
+	if err == nil {
+		err = json.Unmarshal(data, &got)
+	}
+	if err != nil || got != want {
+		t.Errorf("verdict written %+v (%v), want %+v", got, err, want)
 	}
 }
 

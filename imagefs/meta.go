@@ -31,13 +31,10 @@ func ImageMeta(s step.ImageMeta) error {
 		if err != nil {
 			return fmt.Errorf("check of the install batches: %w", err)
 		}
-		if err := writeJSONFile(s.Check, step.CheckFile, verdict); err != nil {
-			return err
-		}
 		if verdict.Differs != "" {
 			// The frontend builds the image again with chained batches;
 			// these layers are not the image's.
-			return nil
+			return writeJSONFile(s.Out, step.DiffersFile, verdict)
 		}
 	}
 	var layers [][]install.InstalledPackage

@@ -85,10 +85,10 @@ type Image struct {
 	// is the same whether or not it is solved, so asking for an SBOM
 	// costs no cache.
 	SBOM llb.State
-	// Check, when not nil, holds the metadata step's verdict on install
-	// batches run side by side (step.CheckFile, a step.Verdict): one that
-	// differs means Root is not the image, and the conversion must be
-	// made again with Inputs.ChainInstalls.
+	// Check, when not nil, is the metadata step's output, which checked
+	// install batches run side by side: holding step.DiffersFile (a
+	// step.Verdict), it means Root is not the image, and the conversion
+	// must be made again with Inputs.ChainInstalls.
 	Check *llb.State
 }
 
@@ -433,8 +433,8 @@ func shortDigest(d string) string {
 
 // metadata runs the metadata step, which reads the layers below it
 // (bottom first) and the install records and writes only generated files.
-// Given install batches that ran side by side, it checks them first and
-// returns its verdict's output too.
+// Given install batches that ran side by side, it checks them first, and
+// its output is also the check's (Image.Check).
 func (c *converter) metadata(below []layerOut, check bool) (llb.State, *llb.State, error) {
 	s, specMount, err := c.metaSpec(step.MountOut)
 	if err != nil {
@@ -471,18 +471,13 @@ func (c *converter) metadata(below []layerOut, check bool) (llb.State, *llb.Stat
 		db, at := c.in.contextFor(b.APKIndex)
 		mounts = append(mounts, llb.AddMount(s.BaseDB, db, llb.SourcePath("/"+at), llb.Readonly))
 	}
-	if check {
-		s.Check = step.MountCheck
-	}
 	opts := append(c.sandbox(c.stepName(metaStepName, true), s.Args(), step.MountOut),
 		specMount, llb.AddMount(step.MountKeys, c.keys, llb.Readonly))
-	run := c.in.Tools.Run(append(opts, mounts...)...)
-	var verdict *llb.State
+	out := c.in.Tools.Run(append(opts, mounts...)...).AddMount(step.MountOut, llb.Scratch())
 	if check {
-		st := run.AddMount(step.MountCheck, llb.Scratch())
-		verdict = &st
+		return out, &out, nil
 	}
-	return run.AddMount(step.MountOut, llb.Scratch()), verdict, nil
+	return out, nil, nil
 }
 
 // metaStepName is what the metadata step's progress line says it does.

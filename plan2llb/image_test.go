@@ -127,7 +127,7 @@ func TestImageExecOpsAreSandboxed(t *testing.T) {
 		}
 		for _, m := range e.Mounts {
 			output := m.Output != -1 // pb.SkipOutput
-			isOut := m.Dest == "/out" || m.Dest == step.MountCheck
+			isOut := m.Dest == "/out"
 			switch {
 			case isOut && (!output || m.Readonly):
 				t.Errorf("exec %v: %s must be a writable output", e.Meta.Args[1], m.Dest)
@@ -615,6 +615,7 @@ func TestInstallBatchesSideBySide(t *testing.T) {
 		lowers := map[string]int{} // the input each install mounts at /lower
 		var meta *pb.ExecOp
 		var metaOp *pb.Op
+		var metaDigest string
 		for _, op := range defExecs(t, def) {
 			e := op.GetExec()
 			switch e.Meta.Args[1] {
@@ -626,7 +627,7 @@ func TestInstallBatchesSideBySide(t *testing.T) {
 					}
 				}
 			case step.CmdImageMeta:
-				meta, metaOp = e, op.Op
+				meta, metaOp, metaDigest = e, op.Op, op.digest
 			}
 		}
 		_, rest := step.CutReport(meta.Meta.Args[2:])
@@ -664,22 +665,35 @@ func TestInstallBatchesSideBySide(t *testing.T) {
 			}
 			continue
 		}
-		if len(lowers) != 1 || img.Check == nil || len(s.Batches) != len(batches) || s.Check != step.MountCheck {
-			t.Errorf("%s: records below %v, check %v, metadata step's batches %v and check %q", tt.name, lowers, img.Check, s.Batches, s.Check)
+		if len(lowers) != 1 || img.Check == nil || len(s.Batches) != len(batches) {
+			t.Errorf("%s: records below %v, check %v, metadata step's batches %v", tt.name, lowers, img.Check, s.Batches)
 		}
 		for i, b := range s.Batches {
 			if b.Layers != len(batches[i]) {
 				t.Errorf("batch %d: %d layers given to the metadata step, the plan has %d", i, b.Layers, len(batches[i]))
 			}
 		}
-		outputs := 0
+		// The check is the metadata step's one output, the metadata
+		// layer: a verdict is no output of its own.
+		var outputs []string
+		outIndex := int64(-1)
 		for _, m := range meta.Mounts {
-			if m.Dest == step.MountCheck && m.Output != -1 && !m.Readonly {
-				outputs++
+			if m.Output != -1 {
+				outputs = append(outputs, m.Dest)
+				outIndex = m.Output
 			}
 		}
-		if outputs != 1 || len(metaOp.Inputs) == 0 {
-			t.Errorf("the metadata step has %d writable %s outputs", outputs, step.MountCheck)
+		checkDef, err := img.Check.Marshal(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		terminal := &pb.Op{}
+		if err := terminal.UnmarshalVT(checkDef.Def[len(checkDef.Def)-1]); err != nil {
+			t.Fatal(err)
+		}
+		if len(outputs) != 1 || outputs[0] != step.MountOut || len(metaOp.Inputs) == 0 || len(terminal.Inputs) != 1 ||
+			terminal.Inputs[0].Digest != metaDigest || terminal.Inputs[0].Index != outIndex {
+			t.Errorf("the metadata step's outputs %v; the check %v, want its output %d (%s)", outputs, terminal.Inputs, outIndex, metaDigest)
 		}
 	}
 }

@@ -28,7 +28,7 @@ func TestArgsRoundTrip(t *testing.T) {
 	checked := ImageMeta{Spec: "/spec/spec.json", Keyring: MountKeys, Out: MountOut,
 		Layers:  []string{MountLayers + "/0", MountLayers + "/1", MountLayers + "/2"},
 		Metas:   []string{"/meta/0/0", "/meta/0/1", "/meta/1/0"},
-		Batches: []InstallBatch{{Links: MountLayers + "/b0/" + OutLinks, Layers: 2}, {Links: MountLayers + "/b1/" + OutLinks, Layers: 1}}, Check: MountCheck}
+		Batches: []InstallBatch{{Links: MountLayers + "/b0/" + OutLinks, Layers: 2}, {Links: MountLayers + "/b1/" + OutLinks, Layers: 1}}}
 	gotChecked, err := ParseImageMeta(checked.Args()[2:], nil)
 	if err != nil || !reflect.DeepEqual(gotChecked, checked) {
 		t.Errorf("image-meta with batches: %+v, %v; want %+v", gotChecked, err, checked)
@@ -89,11 +89,9 @@ func TestParseRejects(t *testing.T) {
 		{"meta base database without its digest", func(a []string) error { _, err := ParseImageMeta(a, nil); return err },
 			[]string{"--spec", "s", "--layer", "r", "--out", "o", "--base-db", "/base/APKINDEX"}, "go together", true},
 		{"meta batch without its layer count", func(a []string) error { _, err := ParseImageMeta(a, nil); return err },
-			[]string{"--spec", "s", "--layer", "r", "--out", "o", "--batch", "/batch/0", "--check", "/check"}, "want LAYERS:DIR", true},
-		{"meta batches without a check", func(a []string) error { _, err := ParseImageMeta(a, nil); return err },
-			[]string{"--spec", "s", "--layer", "r", "--out", "o", "--batch", "1:/batch/0"}, "go together", true},
+			[]string{"--spec", "s", "--layer", "r", "--out", "o", "--batch", "/batch/0"}, "want LAYERS:DIR", true},
 		{"meta batches of more layers than given", func(a []string) error { _, err := ParseImageMeta(a, nil); return err },
-			[]string{"--spec", "s", "--layer", "r", "--out", "o", "--batch", "2:/batch/0", "--check", "/check"}, "at most the --layer count", true},
+			[]string{"--spec", "s", "--layer", "r", "--out", "o", "--batch", "2:/batch/0"}, "more than the 1 --layer", true},
 		{"apply without diff_id", func(a []string) error { _, err := ParseApplyLayer(a, nil); return err },
 			[]string{"--blob", "/blob", "--media-type", "m", "--digest", "d", "--rootfs", "/r"}, "need --blob", true},
 		{"apply links without tree", func(a []string) error { _, err := ParseApplyLayer(a, nil); return err },

@@ -95,10 +95,7 @@ func stepProfile(ctxDir, file, metaFile string) (replayTimes, error) {
 	s := step.ImageMeta{Spec: specFile, Keyring: filepath.Join(work, "keys"), Out: out,
 		SourceDateEpoch: p.SourceDateEpoch, Layers: r.layers, Metas: r.metas}
 	if r.sideBySide {
-		s.Batches, s.Check = r.batches, filepath.Join(work, "check")
-		if err := os.Mkdir(s.Check, 0o755); err != nil {
-			return replayTimes{}, err
-		}
+		s.Batches = r.batches
 	}
 	args := s.Args()
 	cmd := exec.Command(filepath.Join(work, "kiln-step"), args[1:]...)

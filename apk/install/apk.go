@@ -17,6 +17,7 @@ func (in *Installer) InstallAPK(r io.Reader, opts pkg.ReadOptions) (*index.Packa
 	if err != nil {
 		return nil, fmt.Errorf("install %w", err)
 	}
+	defer pr.Close()
 	if err := in.Install(pr.Info, pr, Control{Scripts: pr.Scripts, Triggers: pr.Triggers}); err != nil {
 		return nil, err
 	}

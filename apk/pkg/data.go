@@ -179,9 +179,10 @@ func (pr *Reader) verifyEntry() error {
 // read so the gzip trailer is checked and the datahash covers the whole
 // member, and nothing may follow the member.
 func (pr *Reader) finishData() error {
-	if _, err := io.Copy(io.Discard, &pr.dataGz); err != nil {
+	if _, err := io.Copy(io.Discard, pr.ahead); err != nil {
 		return pr.errorf("data section: %w", noEOF(err))
 	}
+	pr.ahead.Close() // it has returned: the member's reader is ours again
 	// Checked before the datahash: the hash has what the read-ahead
 	// buffer read, which is the member only when nothing follows it.
 	if _, err := pr.data.Peek(1); err == nil {

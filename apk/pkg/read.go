@@ -85,6 +85,7 @@ type Reader struct {
 	gz      gzip.Reader // the members before the data section
 	data    *bufio.Reader
 	dataGz  kgzip.Reader
+	ahead   *readAhead // inflates dataGz for tr
 	tr      *tar.Reader
 	dataSum hash.Hash // SHA-256 of the data member; nil without datahash
 	err     error     // sticky; io.EOF once the data section is verified
@@ -118,8 +119,22 @@ func Open(r io.Reader, opts ReadOptions) (*Reader, error) {
 		return nil, pr.errorf("data section: %w", noEOF(err))
 	}
 	pr.dataGz.Multistream(false)
-	pr.tr = tar.NewReader(&pr.dataGz)
+	pr.ahead = newReadAhead(&pr.dataGz)
+	pr.tr = tar.NewReader(pr.ahead)
 	return pr, nil
+}
+
+// Close stops reading the package: a Reader from Open inflates its data
+// section ahead of Next and Read until the end or Close. Next and Read
+// fail after it, unless the package was read to its verified end.
+func (pr *Reader) Close() error {
+	if pr.ahead != nil {
+		pr.ahead.Close()
+	}
+	if pr.err == nil {
+		pr.err = pr.errorf("%w", errReadAheadClosed)
+	}
+	return nil
 }
 
 // errControlOnly stops Next on a Reader from ReadControl.

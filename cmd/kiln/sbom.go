@@ -133,6 +133,7 @@ func readPackage(ctx context.Context, src *plan.HostSource, keys map[string][]by
 	if err != nil {
 		return r, err
 	}
+	defer pr.Close()
 	var total int64
 	for {
 		hdr, err := pr.Next()

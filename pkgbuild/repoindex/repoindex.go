@@ -122,6 +122,7 @@ func verify(root *os.Root, name string, keyring *sign.Keyring, untrusted bool) (
 	if err != nil {
 		return nil, err
 	}
+	defer pr.Close()
 	for {
 		if _, err := pr.Next(); errors.Is(err, io.EOF) {
 			break

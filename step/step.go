@@ -290,8 +290,9 @@ func ParseInstallImage(args []string, stderr io.Writer) (InstallImage, error) {
 // Out instead of the metadata layer, since the frontend builds the image
 // again with chained batches; otherwise Out is the metadata layer alone.
 // The verdict is not an output of its own: each output is a snapshot
-// BuildKit prepares and commits, which cost the step 0.03-0.06 s (the
-// large bench image's bump).
+// BuildKit prepares and commits, and the step took 0.02-0.06 s longer
+// with that second one (the large bench image's bump, medians of 4-10
+// interleaved builds, three times).
 type ImageMeta struct {
 	Spec, Keyring, Out   string
 	SourceDateEpoch      int64

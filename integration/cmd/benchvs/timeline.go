@@ -91,9 +91,7 @@ func progressVertices(rawjson string) []*progressVertex {
 			if v.Started.Before(pv.start) {
 				pv.start = *v.Started
 			}
-			if end.After(pv.end) {
-				pv.end = end
-			}
+			pv.end = later(pv.end, end)
 			pv.cached = pv.cached || v.Cached
 		}
 	})
@@ -127,9 +125,7 @@ func timeline(rawjson string, wall float64) (buildTimeline, error) {
 		if first.IsZero() || v.start.Before(first) {
 			first = v.start
 		}
-		if v.end.After(last) {
-			last = v.end
-		}
+		last = later(last, v.end)
 		class := vertexClass(v.name)
 		if sp := spans[class]; sp == nil {
 			spans[class] = &span{v.start, v.end}
@@ -137,9 +133,7 @@ func timeline(rawjson string, wall float64) (buildTimeline, error) {
 			if v.start.Before(sp.start) {
 				sp.start = v.start
 			}
-			if v.end.After(sp.end) {
-				sp.end = v.end
-			}
+			sp.end = later(sp.end, v.end)
 		}
 		if v.cached {
 			continue
@@ -180,6 +174,7 @@ func timeline(rawjson string, wall float64) (buildTimeline, error) {
 	return t, nil
 }
 
+// later is the later of two times.
 func later(a, b time.Time) time.Time {
 	if b.After(a) {
 		return b

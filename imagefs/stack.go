@@ -163,8 +163,10 @@ func (s *stack) find(name string) (*os.Root, fs.FileInfo, string, error) {
 		full = "."
 	}
 	for _, i := range s.layersWith(rd) {
-		if _, ok := s.kindIn(i, full); !ok && full != "." {
-			continue
+		if full != "." {
+			if _, ok := s.kindIn(i, full); !ok {
+				continue
+			}
 		}
 		r, rel := s.lookupIn(i, full)
 		if fi, err := r.Lstat(rel); err == nil {

@@ -43,8 +43,19 @@ func solveDefinition(ctx context.Context, c client.Client, cacheImports []client
 }
 
 // readAll reads a whole file from ref, paging past the gateway's per-call
-// limit, and refuses files over max bytes.
+// limit, and refuses files over max bytes. The first call asks for the
+// whole of a file that fits one page and max: most files this reads (a
+// key, an index, a config) then cost one round trip through the gateway,
+// not a stat and a read. Only a file that fills it is stated, for its size.
 func readAll(ctx context.Context, ref client.Reference, name string, max int64) ([]byte, error) {
+	first := min(int64(readChunk), max+1)
+	dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: name, Range: &client.FileRange{Length: int(first)}})
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(dt)) < first {
+		return dt, nil
+	}
 	st, err := ref.StatFile(ctx, client.StatRequest{Path: name})
 	if err != nil {
 		return nil, err
@@ -53,7 +64,10 @@ func readAll(ctx context.Context, ref client.Reference, name string, max int64) 
 		// The caller names the file (a context path, a URL).
 		return nil, fmt.Errorf("%d bytes is over the %d-byte limit", st.Size, max)
 	}
-	out := make([]byte, 0, st.Size)
+	if int64(len(dt)) > st.Size {
+		return nil, fmt.Errorf("%s: file shrank while reading at byte %d", name, st.Size)
+	}
+	out := append(make([]byte, 0, st.Size), dt...)
 	for int64(len(out)) < st.Size {
 		dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: name,
 			Range: &client.FileRange{Offset: len(out), Length: readChunk}})

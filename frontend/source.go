@@ -36,17 +36,43 @@ func (s *llbSource) ReadContext(ctx context.Context, paths []string, max int64) 
 	if err != nil {
 		return nil, err
 	}
-	out := map[string][]byte{}
-	for _, p := range paths {
+	return readEach(paths, func(p string) ([]byte, error) {
 		name, rest := s.named.split(p)
 		dt, err := readAll(ctx, refs[name], rest, max)
 		if err != nil {
 			return nil, &plan.PathError{Path: p, Err: notFound(name, rest, err)}
 		}
-		out[p] = dt
+		return dt, nil
+	})
+}
+
+// readEach reads every path with read, side by side: each read is a round
+// trip through the gateway. The error returned is the first path's in the
+// order given, whichever read failed first.
+func readEach(paths []string, read func(string) ([]byte, error)) (map[string][]byte, error) {
+	data := make([][]byte, len(paths))
+	errs := make([]error, len(paths))
+	var eg errgroup.Group
+	eg.SetLimit(maxReads)
+	for i, p := range paths {
+		eg.Go(func() error {
+			data[i], errs[i] = read(p)
+			return nil
+		})
+	}
+	eg.Wait()
+	out := make(map[string][]byte, len(paths))
+	for i, p := range paths {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		out[p] = data[i]
 	}
 	return out, nil
 }
+
+// maxReads bounds the gateway reads one build has in flight.
+const maxReads = 8
 
 // notFound says in the user's terms that a context path is missing
 // (BuildKit's error names the path inside the copy of the context it
@@ -137,7 +163,7 @@ func (s *llbSource) ReadContextHeads(ctx context.Context, heads map[string]int64
 	var mu sync.Mutex
 	out := make(map[string][]byte, len(paths))
 	eg, ectx := errgroup.WithContext(ctx)
-	eg.SetLimit(8)
+	eg.SetLimit(maxReads)
 	for _, p := range paths {
 		name, file := s.named.split(p)
 		eg.Go(func() error {

@@ -48,7 +48,10 @@ func solveDefinition(ctx context.Context, c client.Client, cacheImports []client
 // key, an index, a config) then cost one round trip through the gateway,
 // not a stat and a read. Only a file that fills it is stated, for its size.
 func readAll(ctx context.Context, ref client.Reference, name string, max int64) ([]byte, error) {
-	first := min(int64(readChunk), max+1)
+	first := int64(readChunk)
+	if max < first {
+		first = max + 1 // one byte more than allowed says the file is over
+	}
 	dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: name, Range: &client.FileRange{Length: int(first)}})
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,6 +52,7 @@ func TestReadAll(t *testing.T) {
 		{name: "far over", size: 5000, max: 1000, reads: 1, stats: 1, err: "5000 bytes is over the 1000-byte limit"},
 		{name: "exactly a page", size: readChunk, max: 1 << 30, reads: 1, stats: 1},
 		{name: "a page and a half", size: len(big), max: 1 << 30, reads: 2, stats: 1},
+		{name: "no practical limit", size: 300, max: math.MaxInt64, reads: 1},
 		{name: "missing", size: -1, max: 1000, reads: 1, err: "no such file or directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 	"strings"
-	"sync"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
@@ -149,35 +150,24 @@ func (s *llbSource) contextRefs(ctx context.Context, paths []string) (map[string
 // (contextStates gives both the same paths, sorted), so BuildKit makes it
 // once.
 func (s *llbSource) ReadContextHeads(ctx context.Context, heads map[string]int64) (map[string][]byte, error) {
-	paths := make([]string, 0, len(heads))
-	for p, n := range heads {
-		if err := headLimit(p, n); err != nil {
+	paths := slices.Sorted(maps.Keys(heads))
+	for _, p := range paths {
+		if err := headLimit(p, heads[p]); err != nil {
 			return nil, err
 		}
-		paths = append(paths, p)
 	}
 	refs, err := s.contextRefs(ctx, paths)
 	if err != nil {
 		return nil, err
 	}
-	var mu sync.Mutex
-	out := make(map[string][]byte, len(paths))
-	eg, ectx := errgroup.WithContext(ctx)
-	eg.SetLimit(maxReads)
-	for _, p := range paths {
+	return readEach(paths, func(p string) ([]byte, error) {
 		name, file := s.named.split(p)
-		eg.Go(func() error {
-			dt, err := refs[name].ReadFile(ectx, client.ReadRequest{Filename: file, Range: &client.FileRange{Length: int(heads[p])}})
-			if err != nil {
-				return fmt.Errorf("%s: %w", p, err)
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			out[p] = dt
-			return nil
-		})
-	}
-	return out, eg.Wait()
+		dt, err := refs[name].ReadFile(ctx, client.ReadRequest{Filename: file, Range: &client.FileRange{Length: int(heads[p])}})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		return dt, nil
+	})
 }
 
 // headLimit refuses a head of n bytes: one read of the gateway's must
